@@ -1,0 +1,134 @@
+/**
+ * Crypto provider: the only importer of `@noble/*` (DESIGN.md boundaries).
+ *
+ * Everything the protocol needs from cryptography comes through the `CryptoProvider`
+ * interface in `provider.ts`; this file is its complete, portable, pure-JS implementation.
+ */
+
+import { poly1305 } from "@noble/ciphers/_poly1305.js";
+import { unsafe as aesUnsafe, ctr, gcm } from "@noble/ciphers/aes.js";
+import { chacha20 } from "@noble/ciphers/chacha.js";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { p256, p384, p521 } from "@noble/curves/nist.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha1 } from "@noble/hashes/legacy.js";
+import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
+import type { CryptoProvider, EcCurveName, HashName } from "./provider.ts";
+
+const hashes = { sha1, sha256, sha384, sha512 } as const;
+const curves = { p256, p384, p521 } as const;
+
+export const nobleProvider: CryptoProvider = {
+  name: "noble",
+  hash(name: HashName, data: Uint8Array): Uint8Array {
+    return hashes[name](data);
+  },
+  hashStream(name: HashName) {
+    const h = hashes[name].create();
+    return {
+      update(d: Uint8Array) {
+        h.update(d);
+      },
+      digest: () => h.digest(),
+    };
+  },
+  hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
+    return hmac(hashes[name], key, data);
+  },
+  hmacStream(name: HashName, key: Uint8Array) {
+    const base = hmac.create(hashes[name], key);
+    return {
+      mac(parts: readonly Uint8Array[]): Uint8Array {
+        const h = base.clone();
+        for (const p of parts) h.update(p);
+        return h.digest();
+      },
+      dispose() {
+        base.destroy();
+      },
+    };
+  },
+  aesGcmEncrypt(key, iv, plaintext, aad) {
+    return gcm(key, iv, aad).encrypt(plaintext);
+  },
+  aesGcmDecrypt(key, iv, ciphertextAndTag, aad) {
+    return gcm(key, iv, aad).decrypt(ciphertextAndTag);
+  },
+  aesCtr(key, iv, data) {
+    return ctr(key, iv).encrypt(data);
+  },
+  aesEncryptBlock(key, block) {
+    const xk = aesUnsafe.expandKeyLE(key);
+    return aesUnsafe.encryptBlock(xk, block);
+  },
+  chacha20(key, nonce, data, counter) {
+    return chacha20(key, nonce, data, undefined, counter);
+  },
+  poly1305(key, data) {
+    return poly1305(data, key);
+  },
+  x25519: {
+    generate() {
+      const { secretKey, publicKey } = x25519.keygen();
+      return { secretKey, publicKey };
+    },
+    shared(secretKey, peerPublic) {
+      return x25519.getSharedSecret(secretKey, peerPublic);
+    },
+  },
+  ecdh: {
+    generate(curve: EcCurveName) {
+      const { secretKey, publicKey } = curves[curve].keygen();
+      return { secretKey, publicKey: curves[curve].getPublicKey(secretKey, false) ?? publicKey };
+    },
+    shared(curve: EcCurveName, secretKey, peerPublic) {
+      // uncompressed point in, x coordinate out (RFC 5656 §4: K is the x coordinate)
+      const full = curves[curve].getSharedSecret(secretKey, peerPublic, false);
+      const len = (full.length - 1) / 2;
+      return full.slice(1, 1 + len);
+    },
+    validatePoint(curve: EcCurveName, point) {
+      curves[curve].Point.fromBytes(point).assertValidity();
+    },
+  },
+  ed25519: {
+    generate() {
+      const { secretKey, publicKey } = ed25519.keygen();
+      return { secretKey, publicKey };
+    },
+    publicFromSecret: (seed) => ed25519.getPublicKey(seed),
+    sign: (seed, msg) => ed25519.sign(msg, seed),
+    verify: (pub, msg, sig) => {
+      try {
+        return ed25519.verify(sig, msg, pub);
+      } catch {
+        return false;
+      }
+    },
+  },
+  ecdsa: {
+    generate(curve: EcCurveName) {
+      const secretKey = curves[curve].utils.randomSecretKey();
+      return { secretKey, publicKey: curves[curve].getPublicKey(secretKey, false) };
+    },
+    publicFromSecret: (curve, secretKey) => curves[curve].getPublicKey(secretKey, false),
+    /** RFC 6979 deterministic signature over the message hashed with the curve's hash; returns r, s. */
+    sign(curve: EcCurveName, secretKey, msg) {
+      const sig = curves[curve].sign(msg, secretKey, { prehash: true, format: "compact" });
+      const n = sig.length / 2;
+      return { r: sig.slice(0, n), s: sig.slice(n) };
+    },
+    verify(curve: EcCurveName, publicKey, msg, r, s) {
+      const n = curves[curve].lengths.secretKey ?? 32;
+      if (r.length > n || s.length > n) return false;
+      const sig = new Uint8Array(2 * n);
+      sig.set(r, n - r.length);
+      sig.set(s, 2 * n - s.length);
+      try {
+        return curves[curve].verify(sig, msg, publicKey, { prehash: true, format: "compact", lowS: false });
+      } catch {
+        return false;
+      }
+    },
+  },
+};

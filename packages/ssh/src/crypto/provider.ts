@@ -1,0 +1,93 @@
+/**
+ * Crypto provider seam (DESIGN.md `crypto/`).
+ *
+ * The protocol code asks this interface for every primitive. `noble.ts` implements all of
+ * it in pure JS; runtime accelerators (a later issue) override single members only after a
+ * known-answer test against noble passes at load.
+ *
+ * Randomness is not part of the provider: it is a `RandomSource` passed to the transport so
+ * that tests can replay recorded sessions with a fixed RNG.
+ */
+
+export type HashName = "sha1" | "sha256" | "sha384" | "sha512";
+export type EcCurveName = "p256" | "p384" | "p521";
+
+export interface KeyPair {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export interface HashStream {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+export interface HmacStream {
+  /** HMAC over the concatenation of `parts` with the key fixed at creation. */
+  mac(parts: readonly Uint8Array[]): Uint8Array;
+  dispose(): void;
+}
+
+export interface CryptoProvider {
+  readonly name: string;
+  hash(name: HashName, data: Uint8Array): Uint8Array;
+  hashStream(name: HashName): HashStream;
+  hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  hmacStream(name: HashName, key: Uint8Array): HmacStream;
+  /** Returns ciphertext ‖ 16-byte tag. */
+  aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /** Throws on tag mismatch. */
+  aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertextAndTag: Uint8Array, aad: Uint8Array): Uint8Array;
+  /** AES-CTR with a 16-byte big-endian counter block `iv`. */
+  aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
+  aesEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array;
+  /** Original DJB ChaCha20 is not what we need: this is the IETF variant only when nonce is 12 bytes; with an 8-byte nonce it is DJB's 64-bit counter form. */
+  chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array;
+  poly1305(key: Uint8Array, data: Uint8Array): Uint8Array;
+  x25519: {
+    generate(): KeyPair;
+    /** Throws if the result is all zero (low-order point). */
+    shared(secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array;
+  };
+  ecdh: {
+    /** publicKey is the uncompressed SEC1 point. */
+    generate(curve: EcCurveName): KeyPair;
+    /** Shared x coordinate; throws if the peer point is not on the curve. */
+    shared(curve: EcCurveName, secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array;
+    validatePoint(curve: EcCurveName, point: Uint8Array): void;
+  };
+  ed25519: {
+    generate(): KeyPair;
+    publicFromSecret(seed: Uint8Array): Uint8Array;
+    sign(seed: Uint8Array, msg: Uint8Array): Uint8Array;
+    verify(publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean;
+  };
+  ecdsa: {
+    generate(curve: EcCurveName): KeyPair;
+    publicFromSecret(curve: EcCurveName, secretKey: Uint8Array): Uint8Array;
+    sign(curve: EcCurveName, secretKey: Uint8Array, msg: Uint8Array): { r: Uint8Array; s: Uint8Array };
+    verify(curve: EcCurveName, publicKey: Uint8Array, msg: Uint8Array, r: Uint8Array, s: Uint8Array): boolean;
+  };
+}
+
+export type RandomSource = (n: number) => Uint8Array;
+
+/** Default randomness: the Web Crypto API, present in Node ≥ 20, Bun and Deno. */
+export const systemRandom: RandomSource = (n) => {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) globalThis.crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  return out;
+};
+
+/** Overwrite secret material (DESIGN.md house style 4). */
+export function wipe(...bufs: (Uint8Array | undefined)[]): void {
+  for (const b of bufs) b?.fill(0);
+}
+
+/** Constant-time comparison for MACs and tags. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
+}

@@ -1,0 +1,48 @@
+/**
+ * Key contracts (RFC 4253 §6.6 public key blobs, OpenSSH PROTOCOL.key private keys).
+ */
+
+export type KeyType = "ssh-ed25519" | "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" | "ssh-rsa";
+
+/** A parsed public key. `blob` is the RFC 4253 §6.6 wire encoding. */
+export interface PublicKey {
+  readonly type: KeyType;
+  readonly blob: Uint8Array;
+  readonly comment: string;
+}
+
+/** A private key able to sign for user authentication (and, later, as a host key). */
+export interface PrivateKey {
+  readonly type: KeyType;
+  readonly publicKey: PublicKey;
+  /** RSA key size in bits, or the curve's size; for display. */
+  readonly bits: number;
+  /**
+   * Signature algorithm names this key can produce, preferred first
+   * (ssh-rsa keys: rsa-sha2-512, rsa-sha2-256; never ssh-rsa/SHA-1 unless asked).
+   */
+  readonly signatureAlgorithms: readonly string[];
+  /** Returns the SSH signature blob `string algorithm, string signature`. */
+  sign(data: Uint8Array, algorithm: string): Uint8Array;
+  /** Wipe the secret material. */
+  dispose(): void;
+}
+
+/** What the transport hands to the host-key verifier after the exchange-hash signature checked out. */
+export interface HostKeyInfo {
+  /** The host as the user named it (no brackets, no port). */
+  readonly host: string;
+  readonly port: number;
+  /** The negotiated host key algorithm (e.g. "rsa-sha2-512"). */
+  readonly algorithm: string;
+  readonly key: PublicKey;
+  /** "SHA256:<base64 without padding>", as OpenSSH prints it. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Mandatory host-key check (SSH-RULES.md "Host-key bypass"): resolve `true` to accept.
+ * `false`, a throw, or a rejection aborts the connection before any USERAUTH is sent.
+ * A verifier may throw `SshError` (`HOST_KEY_CHANGED`, `HOST_KEY_UNKNOWN`) to say why.
+ */
+export type HostKeyVerifier = (info: HostKeyInfo) => boolean | Promise<boolean>;
