@@ -7,7 +7,7 @@
 
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { unsafe as aesUnsafe, ctr, gcm } from "@noble/ciphers/aes.js";
-import { chacha20 } from "@noble/ciphers/chacha.js";
+import { chacha20, chacha20orig } from "@noble/ciphers/chacha.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
@@ -62,7 +62,10 @@ export const nobleProvider: CryptoProvider = {
     return aesUnsafe.encryptBlock(xk, block);
   },
   chacha20(key, nonce, data, counter) {
-    return chacha20(key, nonce, data, undefined, counter);
+    // 8-byte nonce: DJB's original ChaCha20 (64-bit counter), as OpenSSH uses it; 12: RFC 8439.
+    return nonce.length === 8
+      ? chacha20orig(key, nonce, data, undefined, counter)
+      : chacha20(key, nonce, data, undefined, counter);
   },
   poly1305(key, data) {
     return poly1305(data, key);

@@ -41,7 +41,7 @@ export interface CryptoProvider {
   /** AES-CTR with a 16-byte big-endian counter block `iv`. */
   aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
   aesEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array;
-  /** Original DJB ChaCha20 is not what we need: this is the IETF variant only when nonce is 12 bytes; with an 8-byte nonce it is DJB's 64-bit counter form. */
+  /** ChaCha20 keystream XOR: an 8-byte nonce selects DJB's original form (64-bit block counter), 12 bytes RFC 8439. */
   chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array;
   poly1305(key: Uint8Array, data: Uint8Array): Uint8Array;
   x25519: {

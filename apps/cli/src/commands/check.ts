@@ -1,0 +1,65 @@
+/** `tunnel check [user@]host[:port]`: connect, verify, authenticate, report, disconnect. */
+import { type CheckReport, HOST_KEY_POLICIES, type HostKeyPolicy, runCheck } from "@tunnel/core";
+import { defineCommand } from "citty";
+import { algorithmArgs } from "../shared-args.ts";
+
+export default defineCommand({
+  meta: {
+    name: "check",
+    description: "Connect to an SSH server, verify and authenticate, and report what was negotiated",
+  },
+  args: {
+    destination: { type: "positional", required: true, description: "[user@]host[:port]" },
+    identity: {
+      type: "string",
+      alias: "i",
+      description: "private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)",
+    },
+    "known-hosts": { type: "string", description: "known_hosts file (default: ~/.ssh/known_hosts)" },
+    "host-key-check": { type: "string", description: "yes | accept-new | no (default: yes)" },
+    ...algorithmArgs,
+    json: { type: "boolean", description: "print one JSON object" },
+  },
+  async run({ args }) {
+    const policy = (args["host-key-check"] ?? "yes") as HostKeyPolicy;
+    if (!HOST_KEY_POLICIES.includes(policy)) {
+      throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
+    }
+    if (policy === "no")
+      process.stderr.write(
+        "WARNING: host key checking is OFF (--host-key-check no): anyone in the path can impersonate the server\n",
+      );
+    const report = await runCheck({
+      destination: args.destination,
+      identity: args.identity,
+      knownHosts: args["known-hosts"],
+      hostKeyCheck: policy,
+      kexAlgorithms: args["kex-algorithms"],
+      hostKeyAlgorithms: args["host-key-algorithms"],
+      ciphers: args.ciphers,
+      macs: args.macs,
+      password: process.env.TUNNEL_PASSWORD,
+      events: {
+        added: (info, file) => process.stderr.write(`Added ${info.key.type} host key ${info.fingerprint} to ${file}\n`),
+        banner: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+      },
+    });
+    process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  },
+});
+
+function formatReport(r: CheckReport): string {
+  const dir = (a: { clientToServer: string; serverToClient: string }) =>
+    a.clientToServer === a.serverToClient ? a.clientToServer : `${a.clientToServer} (out), ${a.serverToClient} (in)`;
+  return [
+    `server:      ${r.host}:${r.port} ${r.serverVersion}`,
+    `kex:         ${r.kex}`,
+    `host key:    ${r.hostKeyAlgorithm} ${r.hostKeyFingerprint}`,
+    `cipher:      ${dir(r.cipher)}`,
+    `mac:         ${dir(r.mac)}`,
+    `crypto:      ${dir(r.implementation)}`,
+    `strict-kex: ${r.strictKex ? "yes" : "no (this connection is open to prefix truncation, CVE-2023-48795)"}`,
+    `auth:        ${r.authMethod} as ${r.user}${r.userKey ? ` with ${r.userKey.type} ${r.userKey.fingerprint}` : ""}`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,25 @@
+/**
+ * Cipher registry, keyed by wire name (RFC 4253 §6.3, RFC 4344, RFC 5647, OpenSSH PROTOCOL).
+ *
+ * Left out on purpose: the CBC modes (RFC 4253 §6.3 — plaintext-recovery attacks on SSH's
+ * CBC use, CVE-2008-5161), arcfour (RC4 biases), 3des-cbc (64-bit blocks), blowfish/cast
+ * (64-bit blocks) and `none`.
+ */
+import { AES_CTR_CIPHERS } from "./cipher-aes-ctr.ts";
+import { AES_GCM_CIPHERS } from "./cipher-aes-gcm.ts";
+import { CHACHA20_POLY1305 } from "./cipher-chacha20-poly1305.ts";
+import type { CipherAlgorithm } from "./types.ts";
+
+export const CIPHERS: ReadonlyMap<string, CipherAlgorithm> = new Map(
+  [CHACHA20_POLY1305, ...AES_GCM_CIPHERS, ...AES_CTR_CIPHERS].map((c) => [c.name, c]),
+);
+
+/** OpenSSH's default order. A later issue picks the order by what is fast on the runtime. */
+export const DEFAULT_CIPHERS: readonly string[] = [
+  "chacha20-poly1305@openssh.com",
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "aes128-ctr",
+  "aes192-ctr",
+  "aes256-ctr",
+];

@@ -1,0 +1,51 @@
+/**
+ * Algorithm list options in OpenSSH's syntax (ssh_config(5) `Ciphers`, `KexAlgorithms`, …):
+ * a comma list replaces the defaults; a leading `+` appends to them, `-` removes from them
+ * (patterns with `*` and `?` allowed), `^` puts the list at their head.
+ */
+
+function matches(pattern: string, name: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
+  return re.test(name);
+}
+
+/**
+ * Returns the resulting preference list. Throws `TypeError` naming an unknown algorithm
+ * (`what` says which option), listing the supported ones.
+ */
+export function selectAlgorithms(
+  what: string,
+  spec: string | undefined,
+  defaults: readonly string[],
+  supported: readonly string[],
+): string[] {
+  if (spec === undefined || spec.trim() === "") return [...defaults];
+  const s = spec.trim();
+  const op = s[0] === "+" || s[0] === "-" || s[0] === "^" ? s[0] : "";
+  const names = (op ? s.slice(1) : s)
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  if (names.length === 0) throw new TypeError(`${what}: empty algorithm list "${spec}"`);
+  if (op === "-") {
+    const out = defaults.filter((d) => !names.some((p) => matches(p, d)));
+    if (out.length === 0) throw new TypeError(`${what}: "${spec}" removes every algorithm`);
+    return out;
+  }
+  const expanded: string[] = [];
+  for (const n of names) {
+    const hits = /[*?]/.test(n) ? supported.filter((a) => matches(n, a)) : supported.includes(n) ? [n] : [];
+    if (hits.length === 0) {
+      throw new TypeError(`${what}: unsupported algorithm "${n}"; expected one of ${supported.join(",")}`);
+    }
+    for (const h of hits) if (!expanded.includes(h)) expanded.push(h);
+  }
+  if (op === "+") return [...defaults, ...expanded.filter((n) => !defaults.includes(n))];
+  if (op === "^") return [...expanded, ...defaults.filter((n) => !expanded.includes(n))];
+  return expanded;
+}

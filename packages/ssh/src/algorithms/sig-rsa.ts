@@ -1,0 +1,75 @@
+/**
+ * RSA signatures: rsa-sha2-256 and rsa-sha2-512 (RFC 8332 §3), and ssh-rsa (SHA-1, RFC 4253
+ * §6.6) for verification when a user asks for it — never in the defaults. Key blob:
+ * string("ssh-rsa") ‖ mpint e ‖ mpint n. The signature blob must name exactly the negotiated
+ * algorithm: an ssh-rsa signature does not satisfy rsa-sha2-256 (SSH-RULES.md failure 2).
+ */
+
+import type { CryptoProvider } from "../crypto/provider.ts";
+import {
+  checkRsaPublic,
+  type RsaHash,
+  type RsaPrivateKey,
+  type RsaPublicKey,
+  rsaPkcs1v15Sign,
+  rsaPkcs1v15Verify,
+} from "../crypto/rsa.ts";
+import { SshError } from "../errors.ts";
+import { Reader } from "../wire/reader.ts";
+import { bytesToBigint, Writer } from "../wire/writer.ts";
+import { signatureBody } from "./sig-ed25519.ts";
+import type { SignatureAlgorithm } from "./types.ts";
+
+export function rsaKeyFromBlob(blob: Uint8Array): RsaPublicKey {
+  let key: RsaPublicKey;
+  try {
+    const r = new Reader(blob);
+    const type = r.ascii("key type");
+    if (type !== "ssh-rsa") throw new SshError("KEY_FORMAT", `expected an ssh-rsa key, got ${type}`);
+    const e = bytesToBigint(r.mpintBytes("RSA exponent"));
+    const n = bytesToBigint(r.mpintBytes("RSA modulus"));
+    r.done("ssh-rsa key blob");
+    key = { n, e };
+  } catch (err) {
+    if (err instanceof SshError && err.code === "KEY_FORMAT") throw err;
+    throw new SshError("KEY_FORMAT", `malformed ssh-rsa key blob: ${(err as Error).message}`);
+  }
+  checkRsaPublic(key);
+  return key;
+}
+
+export function rsaBlob(key: RsaPublicKey): Uint8Array {
+  return new Writer(600).string("ssh-rsa").mpint(key.e).mpint(key.n).bytes();
+}
+
+const HASHES: Record<string, RsaHash> = { "rsa-sha2-256": "sha256", "rsa-sha2-512": "sha512", "ssh-rsa": "sha1" };
+
+function make(name: string): SignatureAlgorithm {
+  const hash = HASHES[name] as RsaHash;
+  return {
+    name,
+    keyType: "ssh-rsa",
+    verify(provider, publicKeyBlob, data, signature) {
+      const key = rsaKeyFromBlob(publicKeyBlob);
+      const body = signatureBody(signature, name);
+      if (!body) return false;
+      return rsaPkcs1v15Verify(provider, key, hash, data, body);
+    },
+  };
+}
+
+export const RSA_SIGNATURES: readonly SignatureAlgorithm[] = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"].map(make);
+
+export function signRsa(
+  provider: CryptoProvider,
+  key: RsaPrivateKey,
+  data: Uint8Array,
+  algorithm: "rsa-sha2-256" | "rsa-sha2-512" | "ssh-rsa",
+): Uint8Array {
+  const hash = HASHES[algorithm];
+  if (!hash) throw new TypeError(`signRsa: unknown algorithm ${algorithm}`);
+  return new Writer(600)
+    .string(algorithm)
+    .string(rsaPkcs1v15Sign(provider, key, hash, data))
+    .bytes();
+}

@@ -1,0 +1,153 @@
+/**
+ * The SSH client front: composes transport (RFC 4253), user auth (RFC 4252) and, as it grows,
+ * the connection protocol (RFC 4254) over any `Conn`.
+ */
+
+import { DEFAULT_CIPHERS } from "./algorithms/cipher.ts";
+import { DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
+import { DEFAULT_KEX } from "./algorithms/kex.ts";
+import { DEFAULT_MACS } from "./algorithms/mac.ts";
+import { type AuthResult, ClientAuth, type ClientAuthOptions } from "./auth/client.ts";
+import { Mux } from "./connection/mux.ts";
+import { nobleProvider } from "./crypto/noble.ts";
+import { type CryptoProvider, type RandomSource, systemRandom } from "./crypto/provider.ts";
+import { DisconnectReason, SshError } from "./errors.ts";
+import type { HostKeyVerifier } from "./keys/types.ts";
+import type { Conn } from "./runtime/types.ts";
+import { type AlgorithmLists, Transport, type TransportInfo } from "./transport/transport.ts";
+import { MSG } from "./wire/messages.ts";
+import { Writer } from "./wire/writer.ts";
+
+export const DEFAULT_ALGORITHMS: AlgorithmLists = {
+  kex: DEFAULT_KEX,
+  hostKey: DEFAULT_HOST_KEY_ALGORITHMS,
+  cipher: DEFAULT_CIPHERS,
+  mac: DEFAULT_MACS,
+};
+
+export interface ClientOptions extends ClientAuthOptions {
+  /** The host and port as the user named them (for the verifier and messages). */
+  host: string;
+  port: number;
+  verifyHostKey: HostKeyVerifier;
+  algorithms?: Partial<AlgorithmLists>;
+  provider?: CryptoProvider;
+  random?: RandomSource;
+  /** Handshake + auth deadline. */
+  timeoutMs?: number;
+  software?: string;
+  onDebug?(message: string): void;
+  rekeyBytes?: number;
+  rekeyMs?: number;
+}
+
+export class SshClient {
+  readonly transport: Transport;
+  auth: AuthResult | undefined;
+  private readonly authState: ClientAuth;
+  private closeListeners: ((err?: Error) => void)[] = [];
+  private closedWith: { err?: Error } | undefined;
+  /** The connection protocol (RFC 4254): channels and global requests. */
+  readonly mux: Mux;
+
+  constructor(conn: Conn, options: ClientOptions) {
+    if (typeof options.verifyHostKey !== "function") {
+      throw new TypeError("verifyHostKey must be a function: host-key verification is mandatory");
+    }
+    this.transport = new Transport({
+      role: "client",
+      conn,
+      algorithms: { ...DEFAULT_ALGORITHMS, ...options.algorithms },
+      provider: options.provider ?? nobleProvider,
+      random: options.random ?? systemRandom,
+      host: options.host,
+      port: options.port,
+      verifyHostKey: options.verifyHostKey,
+      ...(options.software !== undefined ? { software: options.software } : {}),
+      ...(options.rekeyBytes !== undefined ? { rekeyBytes: options.rekeyBytes } : {}),
+      ...(options.rekeyMs !== undefined ? { rekeyMs: options.rekeyMs } : {}),
+      ...(options.onDebug ? { onDebug: options.onDebug } : {}),
+      onMessage: (p) => this.onMessage(p),
+      onDrain: () => this.mux.drained(),
+      onClose: (err) => this.onClose(err),
+    });
+    this.authState = new ClientAuth(this.transport, options);
+    this.mux = new Mux(this.transport);
+  }
+
+  get info(): TransportInfo {
+    return this.transport.info;
+  }
+
+  private onMessage(payload: Uint8Array): boolean {
+    if (this.authState.handle(payload)) return true;
+    return this.mux.handle(payload);
+  }
+
+  private onClose(err?: Error): void {
+    this.closedWith = err ? { err } : {};
+    const e = err ?? new SshError("CONNECTION_LOST", "connection closed");
+    this.authState.abort(e);
+    this.mux.abort(e);
+    for (const l of this.closeListeners) l(err);
+    this.closeListeners = [];
+  }
+
+  /** Called once when the connection ends; `err` unless we closed it. */
+  onceClosed(listener: (err?: Error) => void): void {
+    if (this.closedWith) listener(this.closedWith.err);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Handshake, host-key check and authentication. */
+  async start(timeoutMs = 30_000): Promise<AuthResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closed = new Promise<never>((_, reject) => {
+      this.onceClosed((err) =>
+        reject(err ?? new SshError("CONNECTION_LOST", "connection closed during the handshake")),
+      );
+    });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SshError("TIMEOUT", `handshake and authentication did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    const kexDone = new Promise<void>((resolve) => {
+      const prev = this.transport.options.onKexDone;
+      this.transport.options.onKexDone = (first) => {
+        prev?.(first);
+        if (first) resolve();
+      };
+    });
+    try {
+      this.transport.start();
+      await Promise.race([kexDone, closed, timeout]);
+      this.auth = await Promise.race([this.authState.run(), closed, timeout]);
+      return this.auth;
+    } catch (err) {
+      this.transport.fail(err as Error);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      closed.catch(() => {});
+    }
+  }
+
+  /** Clean close: SSH_MSG_DISCONNECT "by application" (RFC 4253 §11.1). */
+  close(description = "disconnected by user"): void {
+    this.transport.disconnect(DisconnectReason.BY_APPLICATION, description);
+  }
+
+  /** Sends SSH_MSG_IGNORE (RFC 4253 §11.2), e.g. as traffic padding. */
+  sendIgnore(data: Uint8Array = new Uint8Array(0)): void {
+    this.transport.send(new Writer(16).byte(MSG.IGNORE).string(data).bytes());
+  }
+}
+
+/** Connects over `conn`: returns once authenticated. */
+export async function connectClient(conn: Conn, options: ClientOptions): Promise<SshClient> {
+  const client = new SshClient(conn, options);
+  await client.start(options.timeoutMs);
+  return client;
+}

@@ -1,0 +1,240 @@
+/**
+ * Connection layer: one channel (RFC 4254 §5) with flow control both ways.
+ *
+ * - Receiving: we grant `localWindow` bytes; data beyond it is a protocol error (§5.2). The
+ *   window is only re-granted as the consumer reports bytes consumed (`consumed(n)`), so an
+ *   unread channel holds at most one window of data (DESIGN.md "memory stays bounded").
+ * - Sending: we send at most the peer's window, in chunks of at most its maximum packet size;
+ *   what does not fit waits in a queue that the caller must stop feeding when `write` returns
+ *   false (and resume on `drain`).
+ * - Half-close (§5.3): EOF from either side ends one direction only; CLOSE ends both and the
+ *   channel id is freed once both sides have sent CLOSE.
+ */
+
+import { SshError } from "../errors.ts";
+import { MSG } from "../wire/messages.ts";
+import { Writer } from "../wire/writer.ts";
+
+/** Our initial window: 2 MiB, OpenSSH's CHAN_TCP_WINDOW_DEFAULT is 2 MiB too. */
+export const DEFAULT_WINDOW = 2 * 1024 * 1024;
+/** Our maximum packet size: 32 KiB of data (OpenSSH's CHAN_TCP_PACKET_DEFAULT). */
+export const DEFAULT_MAX_PACKET = 32 * 1024;
+/** RFC 4254 §5.2: windows are uint32. */
+export const MAX_WINDOW = 0xffffffff;
+
+export interface ChannelHost {
+  send(payload: Uint8Array): void;
+  /** True while the transport cannot take more right now. */
+  readonly congested: boolean;
+  /** The channel is fully closed: free its id. */
+  release(channel: Channel): void;
+  /** Ask to be called back (`flush`) when the transport drains. */
+  wantDrain(channel: Channel): void;
+}
+
+export interface ChannelEvents {
+  data?(data: Uint8Array): void;
+  /** Extended data (§5.2), e.g. stderr: type 1. */
+  extendedData?(type: number, data: Uint8Array): void;
+  /** The peer sent EOF: no more data will arrive. */
+  eof?(): void;
+  /** Both directions are finished. */
+  close?(): void;
+  /** The send queue emptied after `write` returned false. */
+  drain?(): void;
+}
+
+const channelError = (m: string) => new SshError("CHANNEL_ERROR", m, { reason: 2 });
+
+export class Channel {
+  /** Peer's id for this channel. */
+  remoteId = 0;
+  remoteWindow = 0;
+  remoteMaxPacket = 0;
+  /** Bytes the peer may still send us. */
+  localWindow: number;
+  readonly localMaxPacket: number;
+  private readonly initialWindow: number;
+  /** Bytes delivered to the consumer but not yet re-granted. */
+  private unacked = 0;
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private eofPending = false;
+  private needDrain = false;
+  eofSent = false;
+  eofReceived = false;
+  closeSent = false;
+  closeReceived = false;
+  events: ChannelEvents = {};
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    private readonly host: ChannelHost,
+    readonly localId: number,
+    readonly type: string,
+    window = DEFAULT_WINDOW,
+    maxPacket = DEFAULT_MAX_PACKET,
+  ) {
+    this.localWindow = window;
+    this.initialWindow = window;
+    this.localMaxPacket = maxPacket;
+  }
+
+  /** Called by the mux once the peer confirmed the channel. */
+  opened(remoteId: number, window: number, maxPacket: number): void {
+    this.remoteId = remoteId;
+    this.remoteWindow = window;
+    // A maximum packet of 0 would stall forever; absurd values are capped (SSH-RULES.md 6).
+    if (maxPacket < 1) throw channelError(`peer's maximum packet size ${maxPacket} is invalid; expected at least 1`);
+    this.remoteMaxPacket = Math.min(maxPacket, DEFAULT_MAX_PACKET * 2);
+  }
+
+  get writableLength(): number {
+    return this.queued;
+  }
+
+  /**
+   * Queues data for the peer. Returns false when the caller should stop writing until `drain`.
+   * Writing after `end()` or after close is a programming error (TypeError).
+   */
+  write(data: Uint8Array): boolean {
+    if (this.eofSent || this.eofPending || this.closeSent)
+      throw new TypeError(`write on channel ${this.localId} after end or close`);
+    if (data.length > 0) {
+      this.queue.push(data);
+      this.queued += data.length;
+      this.bytesOut += data.length;
+      this.flush();
+    }
+    if (this.queued > 0) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Half-close our direction (§5.3): EOF after the queued data. */
+  end(): void {
+    if (this.eofSent || this.eofPending || this.closeSent) return;
+    this.eofPending = true;
+    this.flush();
+  }
+
+  /** Close both directions now (§5.3). Queued data is dropped. */
+  close(): void {
+    if (this.closeSent) return;
+    this.queue = [];
+    this.queued = 0;
+    this.closeSent = true;
+    this.host.send(new Writer(8).byte(MSG.CHANNEL_CLOSE).uint32(this.remoteId).bytes());
+    this.maybeRelease();
+  }
+
+  /** Sends what the window, packet size and transport allow. */
+  flush(): void {
+    while (this.queue.length > 0 && this.remoteWindow > 0 && !this.closeSent) {
+      if (this.host.congested) {
+        this.host.wantDrain(this);
+        return;
+      }
+      const head = this.queue[0] as Uint8Array;
+      const n = Math.min(head.length, this.remoteWindow, this.remoteMaxPacket);
+      const chunk = head.subarray(0, n);
+      const w = new Writer(n + 16).byte(MSG.CHANNEL_DATA).uint32(this.remoteId).string(chunk);
+      this.host.send(w.bytes());
+      this.remoteWindow -= n;
+      this.queued -= n;
+      if (n === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(n);
+    }
+    if (this.queue.length === 0) {
+      if (this.eofPending && !this.eofSent && !this.closeSent) {
+        this.eofPending = false;
+        this.eofSent = true;
+        this.host.send(new Writer(8).byte(MSG.CHANNEL_EOF).uint32(this.remoteId).bytes());
+      }
+      if (this.needDrain) {
+        this.needDrain = false;
+        this.events.drain?.();
+      }
+    }
+  }
+
+  /**
+   * The consumer is done with `n` delivered bytes: re-grant window once half of it is used,
+   * so the peer never idles waiting for an adjust.
+   */
+  consumed(n: number): void {
+    if (this.closeSent || this.closeReceived) return;
+    this.unacked += n;
+    if (this.unacked >= this.initialWindow / 2) {
+      const grant = this.unacked;
+      this.unacked = 0;
+      this.localWindow += grant;
+      this.host.send(new Writer(12).byte(MSG.CHANNEL_WINDOW_ADJUST).uint32(this.remoteId).uint32(grant).bytes());
+    }
+  }
+
+  // ---- from the mux ------------------------------------------------------------------------
+
+  onWindowAdjust(n: number): void {
+    // RFC 4254 §5.2: the window may not exceed 2^32 − 1 (SSH-RULES.md 6).
+    if (this.remoteWindow + n > MAX_WINDOW) {
+      throw channelError(`window adjust of ${n} overflows channel ${this.localId}'s window past 2^32-1`);
+    }
+    this.remoteWindow += n;
+    this.flush();
+  }
+
+  onData(data: Uint8Array, extendedType?: number): void {
+    if (this.eofReceived) throw channelError(`data on channel ${this.localId} after EOF`);
+    if (data.length > this.localWindow) {
+      throw channelError(
+        `peer sent ${data.length} bytes on channel ${this.localId} with only ${this.localWindow} bytes of window`,
+      );
+    }
+    if (data.length > this.localMaxPacket) {
+      throw channelError(
+        `peer sent a ${data.length}-byte data packet on channel ${this.localId}; the maximum is ${this.localMaxPacket}`,
+      );
+    }
+    this.localWindow -= data.length;
+    this.bytesIn += data.length;
+    if (this.closeSent) return; // draining after our CLOSE: discard
+    if (extendedType === undefined) this.events.data?.(data);
+    else if (this.events.extendedData) this.events.extendedData(extendedType, data);
+    else this.consumed(data.length);
+  }
+
+  onEof(): void {
+    if (this.eofReceived) return;
+    this.eofReceived = true;
+    this.events.eof?.();
+  }
+
+  onClose(): void {
+    if (this.closeReceived) return;
+    this.closeReceived = true;
+    // §5.3: answer a CLOSE with CLOSE if we have not sent one.
+    if (!this.closeSent) this.close();
+    this.maybeRelease();
+  }
+
+  private maybeRelease(): void {
+    if (this.closeSent && this.closeReceived) {
+      this.host.release(this);
+      this.events.close?.();
+    }
+  }
+
+  /** The connection died: report close to the consumer without sending anything. */
+  abort(): void {
+    if (this.closeSent && this.closeReceived) return;
+    this.closeSent = true;
+    this.closeReceived = true;
+    this.queue = [];
+    this.queued = 0;
+    this.events.close?.();
+  }
+}

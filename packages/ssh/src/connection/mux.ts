@@ -1,0 +1,348 @@
+/**
+ * Connection layer: the channel table and the connection-protocol messages (RFC 4254):
+ * global requests (§4), channel open / confirmation / failure (§5.1), data and window (§5.2),
+ * EOF and CLOSE (§5.3), channel requests (§5.4), `direct-tcpip` (§7.2).
+ *
+ * Rules pinned here (SSH-RULES.md 6–7): data for unknown or closed channels, duplicate or
+ * unexpected OPEN_CONFIRMATION and unsolicited replies are handled without crash, hang or leak
+ * — protocol errors close the connection with a clear reason; nothing grows with what the
+ * peer sends.
+ */
+
+import { DisconnectReason, SshError } from "../errors.ts";
+import { MSG } from "../wire/messages.ts";
+import { Reader } from "../wire/reader.ts";
+import { Writer } from "../wire/writer.ts";
+import { Channel, type ChannelHost, DEFAULT_MAX_PACKET, DEFAULT_WINDOW } from "./channel.ts";
+
+/** RFC 4254 §5.1 reason codes for SSH_MSG_CHANNEL_OPEN_FAILURE. */
+export const OpenFailure = {
+  ADMINISTRATIVELY_PROHIBITED: 1,
+  CONNECT_FAILED: 2,
+  UNKNOWN_CHANNEL_TYPE: 3,
+  RESOURCE_SHORTAGE: 4,
+} as const;
+
+const OPEN_FAILURE_NAMES: Record<number, string> = {
+  1: "administratively prohibited",
+  2: "connect failed",
+  3: "unknown channel type",
+  4: "resource shortage",
+};
+
+/** A refused channel open: `reasonCode` is the RFC 4254 §5.1 code. */
+export class ChannelOpenError extends SshError {
+  readonly reasonCode: number;
+  constructor(reasonCode: number, description: string) {
+    const name = OPEN_FAILURE_NAMES[reasonCode] ?? `reason ${reasonCode}`;
+    super("CHANNEL_OPEN_FAILED", `channel open refused: ${name}${description ? ` (${description})` : ""}`);
+    this.reasonCode = reasonCode;
+  }
+}
+
+/** Most channels at once (OpenSSH caps at 10,000 too, its CHANNELS_MAX_CHANNELS is 16 * 1024). */
+export const MAX_CHANNELS = 16 * 1024;
+
+export interface MuxTransport {
+  send(payload: Uint8Array): void;
+  readonly congested: boolean;
+}
+
+interface PendingOpen {
+  channel: Channel;
+  resolve(ch: Channel): void;
+  reject(err: Error): void;
+}
+
+export interface IncomingOpen {
+  type: string;
+  /** The rest of the open message, type-specific (§6.1, §7.1, §7.2). */
+  data: Reader;
+  accept(): Channel;
+  reject(reason: number, description: string): void;
+}
+
+const protocol = (m: string) => new SshError("PROTOCOL_ERROR", m, { reason: DisconnectReason.PROTOCOL_ERROR });
+
+export class Mux implements ChannelHost {
+  private readonly channels = new Map<number, Channel>();
+  private readonly pending = new Map<number, PendingOpen>();
+  private nextId = 0;
+  private readonly drainWaiters = new Set<Channel>();
+  /** Replies we wait for, in order (RFC 4254 §4: replies come in request order). */
+  private globalWaiters: { resolve(r: Uint8Array | undefined): void; reject(e: Error): void }[] = [];
+  /** Incoming channel opens (forwarded-tcpip, or on a server every type). Default: refuse. */
+  onOpen: ((open: IncomingOpen) => void) | undefined;
+  /** Global requests we handle; return undefined to refuse. */
+  onGlobalRequest: ((name: string, data: Reader) => Uint8Array | undefined) | undefined;
+  private dead: Error | undefined;
+
+  constructor(private readonly transport: MuxTransport) {}
+
+  get size(): number {
+    return this.channels.size;
+  }
+
+  // ---- ChannelHost -------------------------------------------------------------------------
+
+  send(payload: Uint8Array): void {
+    this.transport.send(payload);
+  }
+  get congested(): boolean {
+    return this.transport.congested;
+  }
+  release(channel: Channel): void {
+    this.channels.delete(channel.localId);
+    this.drainWaiters.delete(channel);
+  }
+  wantDrain(channel: Channel): void {
+    this.drainWaiters.add(channel);
+  }
+
+  /** The transport drained: let waiting channels send, in turn. */
+  drained(): void {
+    const waiting = [...this.drainWaiters];
+    this.drainWaiters.clear();
+    for (const ch of waiting) {
+      if (this.transport.congested) {
+        this.drainWaiters.add(ch);
+        continue;
+      }
+      ch.flush();
+    }
+  }
+
+  private allocateId(): number {
+    if (this.channels.size + this.pending.size >= MAX_CHANNELS) {
+      throw new SshError("CHANNEL_ERROR", `too many channels open (${MAX_CHANNELS})`);
+    }
+    while (this.channels.has(this.nextId) || this.pending.has(this.nextId)) this.nextId = (this.nextId + 1) >>> 0;
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0;
+    return id;
+  }
+
+  // ---- opening -----------------------------------------------------------------------------
+
+  /** Opens a channel of `type` with type-specific `extra` bytes (§5.1). */
+  open(type: string, extra: Uint8Array, window = DEFAULT_WINDOW, maxPacket = DEFAULT_MAX_PACKET): Promise<Channel> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.allocateId();
+    const channel = new Channel(this, id, type, window, maxPacket);
+    return new Promise<Channel>((resolve, reject) => {
+      this.pending.set(id, { channel, resolve, reject });
+      const w = new Writer(64 + extra.length)
+        .byte(MSG.CHANNEL_OPEN)
+        .string(type)
+        .uint32(id)
+        .uint32(window)
+        .uint32(maxPacket);
+      w.raw(extra);
+      try {
+        this.transport.send(w.bytes());
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  /** `direct-tcpip` (§7.2): ask the server to connect to host:port for us. */
+  openDirectTcpip(host: string, port: number, originatorHost: string, originatorPort: number): Promise<Channel> {
+    const extra = new Writer(64).string(host).uint32(port).string(originatorHost).uint32(originatorPort).bytes();
+    return this.open("direct-tcpip", extra);
+  }
+
+  /** Sends a global request (§4); resolves with the reply's data, or undefined on failure. */
+  globalRequest(name: string, data: Uint8Array, wantReply: boolean): Promise<Uint8Array | undefined> {
+    if (this.dead) return Promise.reject(this.dead);
+    const w = new Writer(64 + data.length).byte(MSG.GLOBAL_REQUEST).string(name).boolean(wantReply).raw(data);
+    this.transport.send(w.bytes());
+    if (!wantReply) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.globalWaiters.push({ resolve, reject }));
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  /** Handles connection-protocol messages (80–100). Returns false for other types. */
+  handle(payload: Uint8Array): boolean {
+    const type = payload[0] as number;
+    if (type < MSG.GLOBAL_REQUEST || type > MSG.CHANNEL_FAILURE) return false;
+    const r = new Reader(payload, 1);
+    switch (type) {
+      case MSG.GLOBAL_REQUEST:
+        return this.onGlobalRequestMsg(r);
+      case MSG.REQUEST_SUCCESS:
+      case MSG.REQUEST_FAILURE: {
+        const w = this.globalWaiters.shift();
+        // Unsolicited reply (SSH-RULES.md 7): ignored, as OpenSSH does.
+        if (!w) return true;
+        w.resolve(type === MSG.REQUEST_SUCCESS ? r.rest().slice() : undefined);
+        return true;
+      }
+      case MSG.CHANNEL_OPEN:
+        return this.onChannelOpen(r);
+      case MSG.CHANNEL_OPEN_CONFIRMATION: {
+        const id = r.uint32("recipient channel");
+        const remoteId = r.uint32("sender channel");
+        const window = r.uint32("initial window size");
+        const maxPacket = r.uint32("maximum packet size");
+        const p = this.pending.get(id);
+        if (!p) {
+          // Duplicate or unexpected confirmation (SSH-RULES.md 7).
+          throw protocol(`OPEN_CONFIRMATION for channel ${id}, which has no open request outstanding`);
+        }
+        this.pending.delete(id);
+        p.channel.opened(remoteId, window, maxPacket);
+        this.channels.set(id, p.channel);
+        p.resolve(p.channel);
+        return true;
+      }
+      case MSG.CHANNEL_OPEN_FAILURE: {
+        const id = r.uint32("recipient channel");
+        const reason = r.uint32("reason code");
+        const description = r.remaining >= 4 ? r.utf8("description") : "";
+        const p = this.pending.get(id);
+        if (!p) throw protocol(`OPEN_FAILURE for channel ${id}, which has no open request outstanding`);
+        this.pending.delete(id);
+        p.reject(new ChannelOpenError(reason, sanitizeLine(description)));
+        return true;
+      }
+      default:
+        return this.onChannelMessage(type, r);
+    }
+  }
+
+  private onGlobalRequestMsg(r: Reader): boolean {
+    const name = r.ascii("request name");
+    const wantReply = r.boolean("want reply");
+    let reply: Uint8Array | undefined;
+    try {
+      reply = this.onGlobalRequest?.(name, r);
+    } catch {
+      reply = undefined;
+    }
+    // RFC 4254 §4: unknown requests get REQUEST_FAILURE; keepalive@openssh.com included,
+    // which is how OpenSSH answers it too. Answered at once: a flood cannot queue anything.
+    if (wantReply) {
+      this.transport.send(
+        reply ? Uint8Array.from([MSG.REQUEST_SUCCESS, ...reply]) : Uint8Array.of(MSG.REQUEST_FAILURE),
+      );
+    }
+    return true;
+  }
+
+  private onChannelOpen(r: Reader): boolean {
+    const type = r.ascii("channel type");
+    const senderId = r.uint32("sender channel");
+    const window = r.uint32("initial window size");
+    const maxPacket = r.uint32("maximum packet size");
+    let answered = false;
+    const reject = (reason: number, description: string) => {
+      if (answered) return;
+      answered = true;
+      this.transport.send(
+        new Writer(64)
+          .byte(MSG.CHANNEL_OPEN_FAILURE)
+          .uint32(senderId)
+          .uint32(reason)
+          .string(description)
+          .string("")
+          .bytes(),
+      );
+    };
+    const accept = (): Channel => {
+      if (answered) throw new TypeError("channel open already answered");
+      answered = true;
+      const id = this.allocateId();
+      const ch = new Channel(this, id, type);
+      ch.opened(senderId, window, maxPacket);
+      this.channels.set(id, ch);
+      this.transport.send(
+        new Writer(32)
+          .byte(MSG.CHANNEL_OPEN_CONFIRMATION)
+          .uint32(senderId)
+          .uint32(id)
+          .uint32(ch.localWindow)
+          .uint32(ch.localMaxPacket)
+          .bytes(),
+      );
+      return ch;
+    };
+    if (!this.onOpen) {
+      reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `channel type ${type} is not accepted`);
+      return true;
+    }
+    if (this.channels.size + this.pending.size >= MAX_CHANNELS) {
+      reject(OpenFailure.RESOURCE_SHORTAGE, "too many channels");
+      return true;
+    }
+    this.onOpen({ type, data: r, accept, reject });
+    return true;
+  }
+
+  private onChannelMessage(type: number, r: Reader): boolean {
+    const id = r.uint32("recipient channel");
+    const ch = this.channels.get(id);
+    if (!ch) {
+      // SSH-RULES.md 7: data or requests for a channel we do not have.
+      throw protocol(`message ${type} for unknown channel ${id}`);
+    }
+    switch (type) {
+      case MSG.CHANNEL_WINDOW_ADJUST:
+        ch.onWindowAdjust(r.uint32("bytes to add"));
+        break;
+      case MSG.CHANNEL_DATA: {
+        const data = r.string("channel data");
+        r.done("CHANNEL_DATA");
+        ch.onData(data);
+        break;
+      }
+      case MSG.CHANNEL_EXTENDED_DATA: {
+        const code = r.uint32("data type code");
+        const data = r.string("channel data");
+        r.done("CHANNEL_EXTENDED_DATA");
+        ch.onData(data, code);
+        break;
+      }
+      case MSG.CHANNEL_EOF:
+        ch.onEof();
+        break;
+      case MSG.CHANNEL_CLOSE:
+        ch.onClose();
+        break;
+      case MSG.CHANNEL_REQUEST: {
+        r.ascii("request type");
+        const wantReply = r.boolean("want reply");
+        // We make no channel requests that need the peer's; refuse the peer's (§5.4).
+        if (wantReply && !ch.closeSent)
+          this.transport.send(new Writer(8).byte(MSG.CHANNEL_FAILURE).uint32(ch.remoteId).bytes());
+        break;
+      }
+      case MSG.CHANNEL_SUCCESS:
+      case MSG.CHANNEL_FAILURE:
+        // We never send channel requests with want-reply yet: unsolicited — ignore (SSH-RULES.md 7).
+        break;
+    }
+    return true;
+  }
+
+  /** The connection is gone: fail pending opens, abort channels. */
+  abort(err: Error): void {
+    if (this.dead) return;
+    this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const w of this.globalWaiters) w.reject(err);
+    this.globalWaiters = [];
+    for (const ch of [...this.channels.values()]) ch.abort();
+    this.channels.clear();
+  }
+}
+
+function sanitizeLine(s: string): string {
+  return s
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
+    .trim()
+    .slice(0, 200);
+}

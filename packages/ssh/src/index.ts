@@ -1,0 +1,25 @@
+/** @tunnel/ssh public API: re-exports only. */
+export * from "./algorithms/cipher.ts";
+export * from "./algorithms/hostkey.ts";
+export * from "./algorithms/kex.ts";
+export * from "./algorithms/mac.ts";
+export * from "./algorithms/select.ts";
+export type * from "./algorithms/types.ts";
+export * from "./auth/client.ts";
+export * from "./auth/server.ts";
+export * from "./client.ts";
+export * from "./connection/channel.ts";
+export * from "./connection/mux.ts";
+export * from "./crypto/noble.ts";
+export * from "./crypto/provider.ts";
+export * from "./errors.ts";
+export * from "./keys/fingerprint.ts";
+export * from "./keys/generate.ts";
+export * from "./keys/known-hosts.ts";
+export * from "./keys/openssh-private-write.ts";
+export * from "./keys/private-key.ts";
+export * from "./keys/public-key.ts";
+export type * from "./keys/types.ts";
+export type * from "./runtime/types.ts";
+export * from "./server.ts";
+export * from "./transport/transport.ts";

@@ -1,0 +1,172 @@
+/**
+ * known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT): `[marker] hostpatterns keytype base64
+ * [comment]`, host patterns as comma lists with `*`, `?` and `!negation`, `[host]:port` for
+ * ports other than 22, hashed entries `|1|base64(salt)|base64(HMAC-SHA1(salt, host))`, and the
+ * markers `@revoked` and `@cert-authority`. Lines that cannot be read are skipped and reported.
+ */
+import type { CryptoProvider, RandomSource } from "../crypto/provider.ts";
+import { equalBytes } from "../crypto/provider.ts";
+import { decodeBase64, encodeBase64 } from "../wire/base64.ts";
+import { formatPublicKeyLine, parsePublicKeyLine } from "./public-key.ts";
+import type { PublicKey } from "./types.ts";
+
+export interface KnownHostsEntry {
+  marker: "" | "@revoked" | "@cert-authority";
+  /** Comma-separated patterns as written, or the hashed form. */
+  patterns: string[];
+  hashed: { salt: Uint8Array; hash: Uint8Array } | undefined;
+  key: PublicKey;
+  line: number;
+}
+
+export interface KnownHostsFile {
+  entries: KnownHostsEntry[];
+  warnings: string[];
+}
+
+export function parseKnownHosts(text: string): KnownHostsFile {
+  const entries: KnownHostsEntry[] = [];
+  const warnings: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    let marker: KnownHostsEntry["marker"] = "";
+    if (fields[0]?.startsWith("@")) {
+      const m = fields.shift() as string;
+      if (m !== "@revoked" && m !== "@cert-authority") {
+        warnings.push(`line ${i + 1}: unknown marker ${m}`);
+        continue;
+      }
+      marker = m;
+    }
+    const hostField = fields.shift();
+    if (!hostField || fields.length < 2) {
+      warnings.push(`line ${i + 1}: expected "hosts keytype base64"`);
+      continue;
+    }
+    let key: PublicKey;
+    try {
+      key = parsePublicKeyLine(fields.join(" "));
+    } catch (err) {
+      warnings.push(`line ${i + 1}: ${(err as Error).message}`);
+      continue;
+    }
+    let hashed: KnownHostsEntry["hashed"];
+    if (hostField.startsWith("|1|")) {
+      const parts = hostField.split("|");
+      try {
+        hashed = { salt: decodeBase64(parts[2] ?? ""), hash: decodeBase64(parts[3] ?? "") };
+      } catch {
+        warnings.push(`line ${i + 1}: malformed hashed host name`);
+        continue;
+      }
+      if (parts.length !== 4 || hashed.hash.length !== 20) {
+        warnings.push(`line ${i + 1}: malformed hashed host name`);
+        continue;
+      }
+    }
+    entries.push({ marker, patterns: hashed ? [] : hostField.split(","), hashed, key, line: i + 1 });
+  }
+  return { entries, warnings };
+}
+
+/** `host` for port 22, `[host]:port` otherwise — how OpenSSH names a host in the file. */
+export function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function wildcard(pattern: string, name: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "i",
+  );
+  return re.test(name);
+}
+
+/** Does the entry name this host? Negated patterns veto (sshd(8)). */
+export function entryMatches(e: KnownHostsEntry, host: string, port: number, provider: CryptoProvider): boolean {
+  const name = knownHostsName(host, port);
+  if (e.hashed) {
+    const mac = provider.hmac("sha1", e.hashed.salt, new TextEncoder().encode(name));
+    return equalBytes(mac, e.hashed.hash);
+  }
+  let matched = false;
+  for (const p of e.patterns) {
+    const neg = p.startsWith("!");
+    const pat = neg ? p.slice(1) : p;
+    if (wildcard(pat, name)) {
+      if (neg) return false;
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+export interface HostKeyLookup {
+  status: "match" | "mismatch" | "unknown" | "revoked";
+  /** Keys known for this host of the presented key's type (for "mismatch"), or all (otherwise). */
+  knownKeys: { key: PublicKey; line: number }[];
+}
+
+/**
+ * Like ssh(1): a revoked key is refused wherever it appears; a host with the same key is a
+ * match; a host known with other keys *of the same type* is a mismatch (a changed key); a host
+ * known only with keys of other types is unknown for this type.
+ */
+export function lookupHostKey(
+  entries: readonly KnownHostsEntry[],
+  host: string,
+  port: number,
+  key: PublicKey,
+  provider: CryptoProvider,
+): HostKeyLookup {
+  if (entries.some((e) => e.marker === "@revoked" && equalBytes(e.key.blob, key.blob))) {
+    return { status: "revoked", knownKeys: [] };
+  }
+  const forHost = entries.filter((e) => e.marker === "" && entryMatches(e, host, port, provider));
+  if (forHost.some((e) => equalBytes(e.key.blob, key.blob))) {
+    return { status: "match", knownKeys: forHost.map((e) => ({ key: e.key, line: e.line })) };
+  }
+  const sameType = forHost.filter((e) => e.key.type === key.type);
+  if (sameType.length > 0)
+    return { status: "mismatch", knownKeys: sameType.map((e) => ({ key: e.key, line: e.line })) };
+  return { status: "unknown", knownKeys: forHost.map((e) => ({ key: e.key, line: e.line })) };
+}
+
+export function formatKnownHostsLine(
+  host: string,
+  port: number,
+  key: PublicKey,
+  options: { hashed?: boolean; random?: RandomSource; provider?: CryptoProvider } = {},
+): string {
+  const name = knownHostsName(host, port);
+  const bare = formatPublicKeyLine({ ...key, comment: "" });
+  if (!options.hashed) return `${name} ${bare}`;
+  if (!options.random || !options.provider)
+    throw new TypeError("hashed known_hosts lines need options.random and options.provider");
+  const salt = options.random(20);
+  const hash = options.provider.hmac("sha1", salt, new TextEncoder().encode(name));
+  return `|1|${encodeBase64(salt)}|${encodeBase64(hash)} ${bare}`;
+}
+
+/** The first line is the whole story; the rest says what to do, as OpenSSH's warning does. */
+export function hostKeyChangedMessage(
+  host: string,
+  port: number,
+  presented: string,
+  known: string,
+  file: string,
+  line: number,
+): string {
+  const name = knownHostsName(host, port);
+  return (
+    `host key for ${name} has changed: server presented ${presented}, ${file}:${line} has ${known}. ` +
+    "Someone could be eavesdropping on you (a man-in-the-middle attack), or the host key was replaced; " +
+    `if you know it was replaced, remove line ${line} from ${file}`
+  );
+}

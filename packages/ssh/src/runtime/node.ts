@@ -1,0 +1,105 @@
+/**
+ * Runtime adapter: Node's `node:net` sockets behind the `Conn` / `Listener` seam.
+ */
+import * as net from "node:net";
+import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
+
+const noop = () => {};
+
+class NodeConn implements Conn {
+  private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
+  private closed = false;
+
+  constructor(private readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.on("data", (b: Buffer) => this.handlers.data(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+    socket.on("drain", () => this.handlers.drain());
+    socket.on("end", () => this.handlers.end());
+    socket.on("error", (err) => this.finish(err));
+    socket.on("close", () => this.finish());
+  }
+
+  private finish(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.close(err);
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.socket.destroyed) return false;
+    return this.socket.write(data);
+  }
+  end(): void {
+    this.socket.end();
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+  setHandlers(handlers: ConnHandlers): void {
+    this.handlers = handlers;
+  }
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+  get localAddress(): string {
+    return this.socket.localAddress ?? "";
+  }
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+}
+
+export const nodeRuntime: Runtime = {
+  name: "node",
+  connect(host, port, options) {
+    return new Promise((resolve, reject) => {
+      // allowHalfOpen: a peer's FIN ends one direction only (RFC 4254 §5.3 half-close).
+      const socket = net.connect({ host, port, allowHalfOpen: true });
+      const timeoutMs = options?.timeoutMs ?? 15_000;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connection to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        socket.removeAllListeners("error");
+        resolve(new NodeConn(socket));
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        const why =
+          err.code === "ECONNREFUSED"
+            ? "connection refused"
+            : err.code === "ENOTFOUND"
+              ? "host not found"
+              : err.message;
+        reject(new Error(`cannot connect to ${host}:${port}: ${why}`));
+      });
+    });
+  },
+  listen(host, port, onConn) {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ allowHalfOpen: true }, (s) => onConn(new NodeConn(s)));
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.removeListener("error", reject);
+        const addr = server.address() as net.AddressInfo;
+        const listener: Listener = {
+          address: addr.address,
+          port: addr.port,
+          close: () => new Promise<void>((r) => server.close(() => r())),
+        };
+        resolve(listener);
+      });
+    });
+  },
+};

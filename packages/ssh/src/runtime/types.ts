@@ -1,0 +1,47 @@
+/**
+ * Runtime seam: the byte-stream interface the protocol runs over (DESIGN.md `runtime/`).
+ *
+ * A TCP socket, an in-memory pipe, or (for jump hosts, later) an SSH channel all present
+ * this same shape; nothing above this folder knows which runtime carries the bytes.
+ */
+
+export interface ConnHandlers {
+  /** A chunk arrived. The chunk is owned by the receiver (it may be kept). */
+  data(chunk: Uint8Array): void;
+  /** The write buffer fell below its high-water mark after `write` returned false. */
+  drain(): void;
+  /** The peer half-closed (no more data will arrive). */
+  end(): void;
+  /** The connection is gone; `error` if it failed. Called once. */
+  close(error?: Error): void;
+}
+
+export interface Conn {
+  /** Queue bytes. Returns false once the runtime's buffer is above its high-water mark. */
+  write(data: Uint8Array): boolean;
+  /** Half-close: no more writes from us. */
+  end(): void;
+  /** Tear down at once. */
+  destroy(): void;
+  /** Stop / restart delivering `data` (flow control). */
+  pause(): void;
+  resume(): void;
+  setHandlers(handlers: ConnHandlers): void;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+export interface Listener {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** What a runtime adapter provides. */
+export interface Runtime {
+  readonly name: string;
+  connect(host: string, port: number, options?: { timeoutMs?: number }): Promise<Conn>;
+  listen(host: string, port: number, onConn: (conn: Conn) => void): Promise<Listener>;
+}

@@ -1,0 +1,133 @@
+/**
+ * The SSH server front: transport (RFC 4253) in the server role, user auth (RFC 4252) and the
+ * connection protocol (RFC 4254) over any `Conn`. What a channel open may do is the caller's
+ * policy (`onOpen`); by default every channel type is refused.
+ */
+
+import { DEFAULT_CIPHERS } from "./algorithms/cipher.ts";
+import { DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
+import { DEFAULT_KEX } from "./algorithms/kex.ts";
+import { DEFAULT_MACS } from "./algorithms/mac.ts";
+import { ServerAuth, type ServerAuthPolicy, type ServerAuthResult } from "./auth/server.ts";
+import { type IncomingOpen, Mux } from "./connection/mux.ts";
+import { nobleProvider } from "./crypto/noble.ts";
+import { type CryptoProvider, type RandomSource, systemRandom } from "./crypto/provider.ts";
+import { DisconnectReason, SshError } from "./errors.ts";
+import type { PrivateKey } from "./keys/types.ts";
+import type { Conn } from "./runtime/types.ts";
+import { type AlgorithmLists, Transport, type TransportInfo } from "./transport/transport.ts";
+import type { Reader } from "./wire/reader.ts";
+
+export interface ServerOptions {
+  hostKeys: readonly PrivateKey[];
+  auth: ServerAuthPolicy;
+  algorithms?: Partial<AlgorithmLists>;
+  provider?: CryptoProvider;
+  random?: RandomSource;
+  software?: string;
+  /** Handshake + auth deadline (OpenSSH's LoginGraceTime is 120 s). */
+  loginGraceMs?: number;
+  strictKex?: boolean;
+  onOpen?(open: IncomingOpen, session: SshServerConnection): void;
+  onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): Uint8Array | undefined;
+}
+
+export class SshServerConnection {
+  readonly transport: Transport;
+  readonly mux: Mux;
+  readonly auth: ServerAuth;
+  private closeListeners: ((err?: Error) => void)[] = [];
+  private closedWith: { err?: Error } | undefined;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readyResolve!: (r: ServerAuthResult) => void;
+  /** Resolves once the client authenticated. */
+  readonly authenticated: Promise<ServerAuthResult>;
+
+  constructor(conn: Conn, options: ServerOptions) {
+    this.authenticated = new Promise((r) => {
+      this.readyResolve = r;
+    });
+    const provider = options.provider ?? nobleProvider;
+    this.transport = new Transport({
+      role: "server",
+      conn,
+      algorithms: {
+        kex: DEFAULT_KEX,
+        hostKey: DEFAULT_HOST_KEY_ALGORITHMS,
+        cipher: DEFAULT_CIPHERS,
+        mac: DEFAULT_MACS,
+        ...options.algorithms,
+      },
+      provider,
+      random: options.random ?? systemRandom,
+      hostKeys: options.hostKeys,
+      ...(options.software !== undefined ? { software: options.software } : {}),
+      ...(options.strictKex !== undefined ? { strictKex: options.strictKex } : {}),
+      onMessage: (p) => this.onMessage(p),
+      onClose: (err) => this.onClose(err),
+      onDrain: () => this.mux.drained(),
+    });
+    const t = this.transport;
+    this.auth = new ServerAuth(
+      {
+        send: (p) => t.send(p),
+        get sessionId() {
+          return t.sessionId;
+        },
+        provider,
+      },
+      options.auth,
+    );
+    this.auth.fatal = (err) => this.transport.fail(err);
+    this.auth.onSuccess = (r) => {
+      clearTimeout(this.graceTimer);
+      this.readyResolve(r);
+    };
+    this.mux = new Mux(this.transport);
+    this.mux.onOpen = (open) => {
+      if (options.onOpen) options.onOpen(open, this);
+      else open.reject(1, "this server accepts no channels");
+    };
+    this.mux.onGlobalRequest = (name, data) => options.onGlobalRequest?.(name, data, this);
+    const grace = options.loginGraceMs ?? 120_000;
+    this.graceTimer = setTimeout(() => {
+      this.transport.fail(
+        new SshError("TIMEOUT", `authentication did not finish within ${grace} ms`, {
+          reason: DisconnectReason.PROTOCOL_ERROR,
+        }),
+      );
+    }, grace);
+    this.transport.start();
+  }
+
+  get info(): TransportInfo {
+    return this.transport.info;
+  }
+
+  private onMessage(payload: Uint8Array): boolean {
+    if (this.auth.handle(payload)) return true;
+    return this.mux.handle(payload);
+  }
+
+  private onClose(err?: Error): void {
+    clearTimeout(this.graceTimer);
+    this.closedWith = err ? { err } : {};
+    this.mux.abort(err ?? new SshError("CONNECTION_LOST", "connection closed"));
+    for (const l of this.closeListeners) l(err);
+    this.closeListeners = [];
+  }
+
+  onceClosed(listener: (err?: Error) => void): void {
+    if (this.closedWith) listener(this.closedWith.err);
+    else this.closeListeners.push(listener);
+  }
+
+  close(description = "server closing"): void {
+    this.transport.disconnect(DisconnectReason.BY_APPLICATION, description);
+  }
+}
+
+/** Serves one connection. */
+export function serveConnection(conn: Conn, options: ServerOptions): SshServerConnection {
+  return new SshServerConnection(conn, options);
+}

@@ -1,0 +1,34 @@
+/**
+ * User-facing algorithm options (`--kex-algorithms`, `--host-key-algorithms`, `--ciphers`,
+ * `--macs`) resolved against the defaults and what is supported, in OpenSSH's syntax.
+ */
+import {
+  type AlgorithmLists,
+  CIPHERS,
+  DEFAULT_CIPHERS,
+  DEFAULT_HOST_KEY_ALGORITHMS,
+  DEFAULT_KEX,
+  DEFAULT_MACS,
+  KEX_ALGORITHMS,
+  MACS,
+  SIGNATURE_ALGORITHMS,
+  selectAlgorithms,
+} from "@tunnel/ssh";
+
+export interface AlgorithmOptions {
+  kexAlgorithms?: string | undefined;
+  hostKeyAlgorithms?: string | undefined;
+  ciphers?: string | undefined;
+  macs?: string | undefined;
+}
+
+export function resolveAlgorithms(o: AlgorithmOptions): AlgorithmLists {
+  return {
+    kex: selectAlgorithms("--kex-algorithms", o.kexAlgorithms, DEFAULT_KEX, [...KEX_ALGORITHMS.keys()]),
+    hostKey: selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, DEFAULT_HOST_KEY_ALGORITHMS, [
+      ...SIGNATURE_ALGORITHMS.keys(),
+    ]),
+    cipher: selectAlgorithms("--ciphers", o.ciphers, DEFAULT_CIPHERS, [...CIPHERS.keys()]),
+    mac: selectAlgorithms("--macs", o.macs, DEFAULT_MACS, [...MACS.keys()]),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `tunnel check`: connect, verify the host key, authenticate, report what was negotiated,
+ * disconnect cleanly.
+ */
+
+import * as os from "node:os";
+import * as path from "node:path";
+import { connectClient, fingerprintSha256, nobleProvider, type SshClient } from "@tunnel/ssh";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { type AlgorithmOptions, resolveAlgorithms } from "./algorithms.ts";
+import { parseDestination } from "./destination.ts";
+import { expandHome, resolveIdentities } from "./identity.ts";
+import { type HostKeyPolicy, knownHostsVerifier, type VerifierEvents } from "./known-hosts-file.ts";
+
+export interface CheckOptions extends AlgorithmOptions {
+  destination: string;
+  identity?: string | undefined;
+  knownHosts?: string | undefined;
+  hostKeyCheck?: HostKeyPolicy;
+  password?: string | undefined;
+  timeoutMs?: number;
+  events?: VerifierEvents & { banner?(text: string): void };
+}
+
+export interface CheckReport {
+  host: string;
+  port: number;
+  user: string;
+  serverVersion: string;
+  kex: string;
+  hostKeyAlgorithm: string;
+  hostKeyFingerprint: string;
+  cipher: { clientToServer: string; serverToClient: string };
+  mac: { clientToServer: string; serverToClient: string };
+  /** Which implementation carries each direction. */
+  implementation: { clientToServer: string; serverToClient: string };
+  strictKex: boolean;
+  authMethod: string;
+  userKey: { type: string; fingerprint: string } | null;
+}
+
+export function defaultKnownHosts(): string {
+  return path.join(os.homedir(), ".ssh", "known_hosts");
+}
+
+export async function runCheck(o: CheckOptions): Promise<CheckReport> {
+  const dest = parseDestination(o.destination);
+  const user = dest.user ?? os.userInfo().username;
+  const algorithms = resolveAlgorithms(o);
+  const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
+  const ids = resolveIdentities(o.identity);
+  const conn = await nodeRuntime.connect(dest.host, dest.port);
+  const client = await connectClient(conn, {
+    host: dest.host,
+    port: dest.port,
+    username: user,
+    identities: ids.keys,
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    algorithms,
+    verifyHostKey: knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "yes", o.events),
+    timeoutMs: o.timeoutMs ?? 30_000,
+    ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
+  });
+  const info = client.info;
+  const neg = info.negotiated;
+  if (!neg || !info.hostKeyFingerprint)
+    throw new Error("internal error: no negotiated algorithms after authentication");
+  const auth = client.auth;
+  const report: CheckReport = {
+    host: dest.host,
+    port: dest.port,
+    user,
+    serverVersion: info.serverVersion,
+    kex: neg.kex,
+    hostKeyAlgorithm: neg.hostKey,
+    hostKeyFingerprint: info.hostKeyFingerprint,
+    cipher: { clientToServer: neg.cipherC2S, serverToClient: neg.cipherS2C },
+    mac: { clientToServer: neg.macC2S, serverToClient: neg.macS2C },
+    implementation: { clientToServer: info.implC2S, serverToClient: info.implS2C },
+    strictKex: info.strictKex,
+    authMethod: auth?.method ?? "none",
+    userKey: auth?.key ? { type: auth.key.type, fingerprint: fingerprintOfKey(auth.key.publicKey.blob) } : null,
+  };
+  await closeCleanly(client);
+  return report;
+}
+
+function fingerprintOfKey(blob: Uint8Array): string {
+  return fingerprintSha256(nobleProvider, blob);
+}
+
+/** DISCONNECT, then wait (briefly) for the socket to close. */
+function closeCleanly(client: SshClient): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, 1000);
+    client.onceClosed(() => {
+      clearTimeout(t);
+      resolve();
+    });
+    client.close();
+  });
+}

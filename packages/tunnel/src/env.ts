@@ -1,0 +1,34 @@
+/**
+ * Where TARGET variables come from: the process environment, a `.env` file in the working
+ * directory (never overriding the environment, as dotenv does), and `--env-file PATH`
+ * (read on purpose, so its values win).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseEnvFile } from "./target.ts";
+
+export function loadEnvironment(
+  processEnv: Readonly<Record<string, string | undefined>>,
+  options: { envFile?: string | undefined; cwd?: string },
+): Record<string, string | undefined> {
+  const cwd = options.cwd ?? process.cwd();
+  const dotenvPath = path.join(cwd, ".env");
+  const dotenv = fs.existsSync(dotenvPath) ? parseEnvFile(fs.readFileSync(dotenvPath, "utf8"), dotenvPath) : {};
+  let explicit: Record<string, string> = {};
+  if (options.envFile !== undefined) {
+    const file = path.resolve(cwd, options.envFile);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new TypeError(
+        code === "ENOENT"
+          ? `env file ${file} does not exist`
+          : `cannot read env file ${file}: ${(err as Error).message}`,
+      );
+    }
+    explicit = parseEnvFile(text, file);
+  }
+  return { ...dotenv, ...processEnv, ...explicit };
+}
