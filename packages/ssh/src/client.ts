@@ -8,7 +8,7 @@ import { DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
 import { DEFAULT_KEX } from "./algorithms/kex.ts";
 import { DEFAULT_MACS } from "./algorithms/mac.ts";
 import { type AuthResult, ClientAuth, type ClientAuthOptions } from "./auth/client.ts";
-import { Mux } from "./connection/mux.ts";
+import { ChannelOpenError, type IncomingOpen, Mux, OpenFailure } from "./connection/mux.ts";
 import { nobleProvider } from "./crypto/noble.ts";
 import { type CryptoProvider, type RandomSource, systemRandom } from "./crypto/provider.ts";
 import { DisconnectReason, SshError } from "./errors.ts";
@@ -16,7 +16,17 @@ import type { HostKeyVerifier } from "./keys/types.ts";
 import type { Conn } from "./runtime/types.ts";
 import { type AlgorithmLists, Transport, type TransportInfo } from "./transport/transport.ts";
 import { MSG } from "./wire/messages.ts";
+import { Reader } from "./wire/reader.ts";
 import { Writer } from "./wire/writer.ts";
+
+export interface ForwardedConnection {
+  address: string;
+  port: number;
+  originHost: string;
+  originPort: number;
+}
+
+export type RemoteForwardHandler = (open: IncomingOpen, info: ForwardedConnection) => void;
 
 export const DEFAULT_ALGORITHMS: AlgorithmLists = {
   kex: DEFAULT_KEX,
@@ -73,6 +83,54 @@ export class SshClient {
     });
     this.authState = new ClientAuth(this.transport, options);
     this.mux = new Mux(this.transport);
+    this.mux.onOpen = (open) => this.onOpen(open);
+  }
+
+  private readonly remoteForwards = new Map<string, RemoteForwardHandler>();
+
+  /** Incoming channels: only `forwarded-tcpip` for a forward we asked for (RFC 4254 §7.2). */
+  private onOpen(open: IncomingOpen): void {
+    if (open.type !== "forwarded-tcpip") {
+      open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `channel type ${open.type} is not accepted by this client`);
+      return;
+    }
+    const address = open.data.utf8("address that was connected");
+    const port = open.data.uint32("port that was connected");
+    const originHost = open.data.utf8("originator IP address");
+    const originPort = open.data.uint32("originator port");
+    const handler = this.remoteForwards.get(`${address}:${port}`);
+    if (!handler) {
+      open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `no forwarding was requested for ${address}:${port}`);
+      return;
+    }
+    handler(open, { address, port, originHost, originPort });
+  }
+
+  /**
+   * RFC 4254 §7.1 tcpip-forward: the server listens on address:port (0 picks a port) and
+   * opens a forwarded-tcpip channel per connection; `handler` accepts or rejects each.
+   * Resolves with the bound port.
+   */
+  async forwardRemote(address: string, port: number, handler: RemoteForwardHandler): Promise<number> {
+    const reply = await this.mux.globalRequest(
+      "tcpip-forward",
+      new Writer(64).string(address).uint32(port).bytes(),
+      true,
+    );
+    if (!reply)
+      throw new ChannelOpenError(
+        OpenFailure.ADMINISTRATIVELY_PROHIBITED,
+        `the server refused to listen on ${address}:${port}`,
+      );
+    const bound = port === 0 ? new Reader(reply).uint32("bound port") : port;
+    this.remoteForwards.set(`${address}:${bound}`, handler);
+    return bound;
+  }
+
+  /** RFC 4254 §7.1 cancel-tcpip-forward. */
+  async cancelRemote(address: string, port: number): Promise<void> {
+    this.remoteForwards.delete(`${address}:${port}`);
+    await this.mux.globalRequest("cancel-tcpip-forward", new Writer(64).string(address).uint32(port).bytes(), true);
   }
 
   get info(): TransportInfo {

@@ -23,3 +23,5 @@ export type * from "./keys/types.ts";
 export type * from "./runtime/types.ts";
 export * from "./server.ts";
 export * from "./transport/transport.ts";
+export * from "./wire/reader.ts";
+export * from "./wire/writer.ts";

@@ -9,7 +9,7 @@ import { DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
 import { DEFAULT_KEX } from "./algorithms/kex.ts";
 import { DEFAULT_MACS } from "./algorithms/mac.ts";
 import { ServerAuth, type ServerAuthPolicy, type ServerAuthResult } from "./auth/server.ts";
-import { type IncomingOpen, Mux } from "./connection/mux.ts";
+import { type GlobalReply, type IncomingOpen, Mux } from "./connection/mux.ts";
 import { nobleProvider } from "./crypto/noble.ts";
 import { type CryptoProvider, type RandomSource, systemRandom } from "./crypto/provider.ts";
 import { DisconnectReason, SshError } from "./errors.ts";
@@ -29,7 +29,7 @@ export interface ServerOptions {
   loginGraceMs?: number;
   strictKex?: boolean;
   onOpen?(open: IncomingOpen, session: SshServerConnection): void;
-  onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): Uint8Array | undefined;
+  onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): GlobalReply;
 }
 
 export class SshServerConnection {

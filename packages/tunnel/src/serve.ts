@@ -4,7 +4,11 @@
  * a clear reason.
  */
 
-import type { Listener } from "@tunnel/ssh";
+import { type Listener, type Reader, Writer } from "@tunnel/ssh";
+
+/** Remote forwards one connection may hold. */
+export const MAX_REMOTE_FORWARDS = 64;
+
 import {
   OpenFailure,
   type PrivateKey,
@@ -20,6 +24,8 @@ export interface ForwardingServerOptions {
   auth: ServerAuthPolicy;
   /** May this connection reach host:port? Default: nothing is allowed. */
   allow?(host: string, port: number, session: SshServerConnection): boolean;
+  /** Accept tcpip-forward (remote forwarding) requests, on loopback only. Default true. */
+  allowRemoteForwarding?: boolean;
   log?(line: string): void;
 }
 
@@ -40,9 +46,21 @@ export async function startForwardingServer(
     const id = ++seq;
     const from = `${conn.remoteAddress}:${conn.remotePort}`;
     o.log?.(`[${id}] connection from ${from}`);
+    const remote = new Map<string, Listener>();
     const session = serveConnection(conn, {
       hostKeys: o.hostKeys,
       auth: o.auth,
+      onGlobalRequest(name, data, s) {
+        if (name === "tcpip-forward" && o.allowRemoteForwarding !== false) return bindRemote(data, s);
+        if (name === "cancel-tcpip-forward") {
+          const key = `${data.utf8("address")}:${data.uint32("port")}`;
+          const l = remote.get(key);
+          if (!l) return undefined;
+          remote.delete(key);
+          return l.close().then(() => new Uint8Array(0));
+        }
+        return undefined;
+      },
       onOpen(open, session) {
         if (open.type !== "direct-tcpip") {
           o.log?.(`[${id}] refused ${open.type} channel`);
@@ -72,8 +90,51 @@ export async function startForwardingServer(
         );
       },
     });
+    /** RFC 4254 §7.1: bind, and open forwarded-tcpip channels back for each connection. */
+    async function bindRemote(data: Reader, s: SshServerConnection): Promise<Uint8Array | undefined> {
+      const address = data.utf8("address to bind");
+      const port = data.uint32("port to bind");
+      // Like OpenSSH with GatewayPorts no: remote forwards listen on loopback only.
+      const bindHost = ["", "*", "0.0.0.0", "localhost", "127.0.0.1"].includes(address)
+        ? "127.0.0.1"
+        : address === "::1"
+          ? "::1"
+          : undefined;
+      if (!bindHost || port > 65535 || remote.size >= MAX_REMOTE_FORWARDS) {
+        o.log?.(`[${id}] refused tcpip-forward ${address}:${port}`);
+        return undefined;
+      }
+      let listener: Listener;
+      try {
+        listener = await nodeRuntime.listen(bindHost, port, (local) => {
+          local.pause();
+          const extra = new Writer(64)
+            .string(address)
+            .uint32(listener.port)
+            .string(local.remoteAddress)
+            .uint32(local.remotePort)
+            .bytes();
+          s.mux.open("forwarded-tcpip", extra).then(
+            (ch) => {
+              pipeChannel(local, ch);
+              local.resume();
+            },
+            () => local.destroy(),
+          );
+        });
+      } catch (err) {
+        o.log?.(`[${id}] tcpip-forward ${address}:${port} failed: ${(err as Error).message}`);
+        return undefined;
+      }
+      remote.set(`${address}:${listener.port}`, listener);
+      o.log?.(`[${id}] listening on ${bindHost}:${listener.port} for the client`);
+      return port === 0 ? new Writer(4).uint32(listener.port).bytes() : new Uint8Array(0);
+    }
+
     connections.add(session);
     session.onceClosed((err) => {
+      for (const l of remote.values()) void l.close();
+      remote.clear();
       connections.delete(session);
       o.log?.(`[${id}] closed${err ? `: ${err.message}` : ""}`);
     });

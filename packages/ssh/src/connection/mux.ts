@@ -43,6 +43,12 @@ export class ChannelOpenError extends SshError {
 /** Most channels at once (OpenSSH caps at 10,000 too, its CHANNELS_MAX_CHANNELS is 16 * 1024). */
 export const MAX_CHANNELS = 16 * 1024;
 
+/** A global request's answer: reply data (empty for plain success), or undefined to refuse. */
+export type GlobalReply = Uint8Array | undefined | Promise<Uint8Array | undefined>;
+
+/** Async global replies that may wait (each is one pending tcpip-forward bind). */
+export const MAX_PENDING_GLOBAL_REPLIES = 64;
+
 export interface MuxTransport {
   send(payload: Uint8Array): void;
   readonly congested: boolean;
@@ -74,7 +80,8 @@ export class Mux implements ChannelHost {
   /** Incoming channel opens (forwarded-tcpip, or on a server every type). Default: refuse. */
   onOpen: ((open: IncomingOpen) => void) | undefined;
   /** Global requests we handle; return undefined to refuse. */
-  onGlobalRequest: ((name: string, data: Reader) => Uint8Array | undefined) | undefined;
+  onGlobalRequest: ((name: string, data: Reader) => GlobalReply) | undefined;
+  private replyQueue: { done: boolean; reply: Uint8Array | undefined }[] = [];
   private dead: Error | undefined;
 
   constructor(private readonly transport: MuxTransport) {}
@@ -216,20 +223,50 @@ export class Mux implements ChannelHost {
   private onGlobalRequestMsg(r: Reader): boolean {
     const name = r.ascii("request name");
     const wantReply = r.boolean("want reply");
-    let reply: Uint8Array | undefined;
+    let reply: GlobalReply;
     try {
       reply = this.onGlobalRequest?.(name, r);
     } catch {
       reply = undefined;
     }
-    // RFC 4254 §4: unknown requests get REQUEST_FAILURE; keepalive@openssh.com included,
-    // which is how OpenSSH answers it too. Answered at once: a flood cannot queue anything.
-    if (wantReply) {
-      this.transport.send(
-        reply ? Uint8Array.from([MSG.REQUEST_SUCCESS, ...reply]) : Uint8Array.of(MSG.REQUEST_FAILURE),
-      );
+    // RFC 4254 §4: unknown requests get REQUEST_FAILURE (keepalive@openssh.com included, as
+    // OpenSSH answers it), and replies go out in request order. Synchronous answers need no
+    // queue; async ones (tcpip-forward binds a port) wait in a bounded one.
+    if (!wantReply) return true;
+    if (this.replyQueue.length === 0 && !(reply instanceof Promise)) {
+      this.sendGlobalReply(reply);
+      return true;
     }
+    if (this.replyQueue.length >= MAX_PENDING_GLOBAL_REPLIES) {
+      throw protocol(`more than ${MAX_PENDING_GLOBAL_REPLIES} global requests awaiting replies`);
+    }
+    const slot: { done: boolean; reply: Uint8Array | undefined } = { done: false, reply: undefined };
+    this.replyQueue.push(slot);
+    Promise.resolve(reply).then(
+      (v) => this.completeReply(slot, v),
+      () => this.completeReply(slot, undefined),
+    );
     return true;
+  }
+
+  private completeReply(slot: { done: boolean; reply: Uint8Array | undefined }, reply: Uint8Array | undefined): void {
+    slot.done = true;
+    slot.reply = reply;
+    while (this.replyQueue[0]?.done) {
+      const head = this.replyQueue.shift() as { reply: Uint8Array | undefined };
+      if (!this.dead) this.sendGlobalReply(head.reply);
+    }
+  }
+
+  private sendGlobalReply(reply: Uint8Array | undefined): void {
+    if (!reply) {
+      this.transport.send(Uint8Array.of(MSG.REQUEST_FAILURE));
+      return;
+    }
+    const out = new Uint8Array(1 + reply.length);
+    out[0] = MSG.REQUEST_SUCCESS;
+    out.set(reply, 1);
+    this.transport.send(out);
   }
 
   private onChannelOpen(r: Reader): boolean {
