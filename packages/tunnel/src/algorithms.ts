@@ -5,12 +5,14 @@
 import {
   type AlgorithmLists,
   CIPHERS,
+  type CryptoProvider,
   DEFAULT_CIPHERS,
   DEFAULT_HOST_KEY_ALGORITHMS,
   DEFAULT_KEX,
   DEFAULT_MACS,
   KEX_ALGORITHMS,
   MACS,
+  preferredCiphers,
   SIGNATURE_ALGORITHMS,
   selectAlgorithms,
 } from "@tunnel/ssh";
@@ -22,13 +24,14 @@ export interface AlgorithmOptions {
   macs?: string | undefined;
 }
 
-export function resolveAlgorithms(o: AlgorithmOptions): AlgorithmLists {
+export function resolveAlgorithms(o: AlgorithmOptions, provider?: CryptoProvider): AlgorithmLists {
+  const cipherDefaults = provider ? preferredCiphers(provider) : DEFAULT_CIPHERS;
   return {
     kex: selectAlgorithms("--kex-algorithms", o.kexAlgorithms, DEFAULT_KEX, [...KEX_ALGORITHMS.keys()]),
     hostKey: selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, DEFAULT_HOST_KEY_ALGORITHMS, [
       ...SIGNATURE_ALGORITHMS.keys(),
     ]),
-    cipher: selectAlgorithms("--ciphers", o.ciphers, DEFAULT_CIPHERS, [...CIPHERS.keys()]),
+    cipher: selectAlgorithms("--ciphers", o.ciphers, cipherDefaults, [...CIPHERS.keys()]),
     mac: selectAlgorithms("--macs", o.macs, DEFAULT_MACS, [...MACS.keys()]),
   };
 }

@@ -6,7 +6,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { connectClient, fingerprintSha256, nobleProvider, type SshClient } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { nativeProvider, nodeRuntime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, resolveAlgorithms } from "./algorithms.ts";
 import { parseDestination } from "./destination.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
@@ -46,7 +46,8 @@ export function defaultKnownHosts(): string {
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = parseDestination(o.destination);
   const user = dest.user ?? os.userInfo().username;
-  const algorithms = resolveAlgorithms(o);
+  const provider = nativeProvider();
+  const algorithms = resolveAlgorithms(o, provider);
   const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
   const ids = resolveIdentities(o.identity);
   const conn = await nodeRuntime.connect(dest.host, dest.port);
@@ -57,6 +58,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     identities: ids.keys,
     ...(o.password !== undefined ? { password: o.password } : {}),
     algorithms,
+    provider,
     verifyHostKey: knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "yes", o.events),
     timeoutMs: o.timeoutMs ?? 30_000,
     ...(o.events?.banner ? { onBanner: o.events.banner } : {}),

@@ -13,7 +13,7 @@ import {
   SshError,
   type TransportInfo,
 } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { nativeProvider, nodeRuntime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, resolveAlgorithms } from "./algorithms.ts";
 import { defaultKnownHosts } from "./check.ts";
 import { parseDestination } from "./destination.ts";
@@ -86,7 +86,8 @@ export class TunnelSession {
   async start(): Promise<OpenedTarget[]> {
     const o = this.options;
     const dest = parseDestination(o.via);
-    const algorithms = resolveAlgorithms(o);
+    const provider = nativeProvider();
+    const algorithms = resolveAlgorithms(o, provider);
     const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
     const keys = o.keys ?? resolveIdentities(o.identity).keys;
     const bind = o.bind ?? "127.0.0.1";
@@ -101,6 +102,7 @@ export class TunnelSession {
         identities: keys,
         ...(o.password !== undefined ? { password: o.password } : {}),
         algorithms,
+        provider,
         verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
       });
     } catch (err) {

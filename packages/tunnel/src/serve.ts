@@ -16,7 +16,7 @@ import {
   type SshServerConnection,
   serveConnection,
 } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { nativeProvider, nodeRuntime } from "@tunnel/ssh/runtime";
 import { pipeChannel } from "./forward.ts";
 
 export interface ForwardingServerOptions {
@@ -50,6 +50,7 @@ export async function startForwardingServer(
     const session = serveConnection(conn, {
       hostKeys: o.hostKeys,
       auth: o.auth,
+      provider: nativeProvider(),
       onGlobalRequest(name, data, s) {
         if (name === "tcpip-forward" && o.allowRemoteForwarding !== false) return bindRemote(data, s);
         if (name === "cancel-tcpip-forward") {

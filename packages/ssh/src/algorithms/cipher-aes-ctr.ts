@@ -68,7 +68,7 @@ class CtrSealer implements PacketSealer {
     this.overhead = m.algorithm.macLength;
     this.stream = new CtrStream(provider, keys.key.slice(), keys.iv);
     this.mac = provider.hmacStream(m.algorithm.hash, m.key);
-    this.impl = provider.name;
+    this.impl = `${provider.implementation("aes-ctr")}+${provider.implementation("hmac")}`;
   }
   seal(seq: number, packet: Uint8Array): Uint8Array {
     const out = new Uint8Array(packet.length + this.overhead);
@@ -106,7 +106,7 @@ class CtrOpener implements PacketOpener {
     this.headerSize = this.lengthApart ? 4 : BLOCK;
     this.stream = new CtrStream(provider, keys.key.slice(), keys.iv);
     this.mac = provider.hmacStream(m.algorithm.hash, m.key);
-    this.impl = provider.name;
+    this.impl = `${provider.implementation("aes-ctr")}+${provider.implementation("hmac")}`;
   }
   peekLength(_seq: number, header: Uint8Array): number {
     if (this.lengthApart) return new DataView(header.buffer, header.byteOffset, 4).getUint32(0);

@@ -37,7 +37,7 @@ class GcmSealer implements PacketSealer {
   ) {
     this.key = keys.key.slice();
     this.nonce = new Nonce(keys.iv);
-    this.impl = provider.name;
+    this.impl = provider.implementation("aes-gcm");
   }
   seal(_seq: number, packet: Uint8Array): Uint8Array {
     const aad = packet.subarray(0, 4);
@@ -67,7 +67,7 @@ class GcmOpener implements PacketOpener {
   ) {
     this.key = keys.key.slice();
     this.nonce = new Nonce(keys.iv);
-    this.impl = provider.name;
+    this.impl = provider.implementation("aes-gcm");
   }
   peekLength(_seq: number, header: Uint8Array): number {
     return new DataView(header.buffer, header.byteOffset, 4).getUint32(0);

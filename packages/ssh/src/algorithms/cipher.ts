@@ -5,6 +5,8 @@
  * CBC use, CVE-2008-5161), arcfour (RC4 biases), 3des-cbc (64-bit blocks), blowfish/cast
  * (64-bit blocks) and `none`.
  */
+
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { AES_CTR_CIPHERS } from "./cipher-aes-ctr.ts";
 import { AES_GCM_CIPHERS } from "./cipher-aes-gcm.ts";
 import { CHACHA20_POLY1305 } from "./cipher-chacha20-poly1305.ts";
@@ -23,3 +25,24 @@ export const DEFAULT_CIPHERS: readonly string[] = [
   "aes192-ctr",
   "aes256-ctr",
 ];
+
+/**
+ * The default order for this provider: where the runtime accelerates AES-GCM but ChaCha20 is
+ * pure JS, AES-GCM goes first (DESIGN.md "default cipher order chosen by what is fast on the
+ * running runtime"); otherwise OpenSSH's order.
+ */
+export function preferredCiphers(provider: CryptoProvider): string[] {
+  const gcmFast = provider.implementation("aes-gcm") !== "noble";
+  const chachaFast = provider.implementation("chacha20-poly1305") !== "noble";
+  if (gcmFast && !chachaFast) {
+    return [
+      "aes128-gcm@openssh.com",
+      "aes256-gcm@openssh.com",
+      "chacha20-poly1305@openssh.com",
+      "aes128-ctr",
+      "aes192-ctr",
+      "aes256-ctr",
+    ];
+  }
+  return [...DEFAULT_CIPHERS];
+}

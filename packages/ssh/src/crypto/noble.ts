@@ -20,6 +20,7 @@ const curves = { p256, p384, p521 } as const;
 
 export const nobleProvider: CryptoProvider = {
   name: "noble",
+  implementation: () => "noble",
   hash(name: HashName, data: Uint8Array): Uint8Array {
     return hashes[name](data);
   },

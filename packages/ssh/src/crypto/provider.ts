@@ -28,8 +28,13 @@ export interface HmacStream {
   dispose(): void;
 }
 
+/** Primitive families an accelerator may take over. */
+export type Primitive = "aes-gcm" | "aes-ctr" | "chacha20-poly1305" | "hmac" | "hash";
+
 export interface CryptoProvider {
   readonly name: string;
+  /** Which implementation carries `primitive` ("noble", "node:crypto", …), for reports. */
+  implementation(primitive: Primitive): string;
   hash(name: HashName, data: Uint8Array): Uint8Array;
   hashStream(name: HashName): HashStream;
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;

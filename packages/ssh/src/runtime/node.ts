@@ -4,6 +4,8 @@
 import * as net from "node:net";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
+export { createNativeProvider, nativeProvider } from "../crypto/native.ts";
+
 const noop = () => {};
 
 class NodeConn implements Conn {
