@@ -24,11 +24,11 @@ function keysFor(c: CipherAlgorithm, macName?: string): DirectionKeys {
 }
 
 /** Every cipher, and the CTR ciphers with every MAC. */
-const combos: [string, string | undefined][] = DEFAULT_CIPHERS.flatMap((name) =>
-  CIPHERS.get(name)?.aead
-    ? [[name, undefined] as [string, undefined]]
-    : [...DEFAULT_MACS, "hmac-sha1"].map((m) => [name, m] as [string, string]),
-);
+const combos: [string, string | undefined][] = [];
+for (const name of DEFAULT_CIPHERS) {
+  if (CIPHERS.get(name)?.aead) combos.push([name, undefined]);
+  else for (const m of [...DEFAULT_MACS, "hmac-sha1"]) combos.push([name, m]);
+}
 
 function pair(name: string, mac?: string) {
   const c = CIPHERS.get(name) as CipherAlgorithm;
