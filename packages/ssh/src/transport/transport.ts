@@ -303,11 +303,16 @@ export class Transport implements KexEngineHost {
 
   /** Called by the KEX engine once both NEWKEYS have passed. */
   flushQueue(): void {
-    const q = this.queue;
-    this.queue = [];
-    this.queueBytes = 0;
-    for (const p of q) this.writePacket(p);
-    if (!this.blocked) this.options.onDrain?.();
+    // Writing may cross the rekey threshold and start a new exchange: stop there and keep
+    // the rest queued (RFC 4253 §7.1: nothing but KEX messages after our KEXINIT).
+    let i = 0;
+    while (i < this.queue.length && !this.kex.outgoingBlocked && this.phase !== "closed") {
+      const p = this.queue[i++] as Uint8Array;
+      this.queueBytes -= p.length;
+      this.writePacket(p);
+    }
+    this.queue = this.queue.slice(i);
+    if (!this.blocked && this.queue.length === 0) this.options.onDrain?.();
   }
 
   // ---- closing -----------------------------------------------------------------------------
