@@ -65,7 +65,12 @@ export class Channel {
   eofReceived = false;
   closeSent = false;
   closeReceived = false;
-  events: ChannelEvents = {};
+  private handlers: ChannelEvents = {};
+  /**
+   * What arrived before a consumer attached (a confirmation and the first data often share
+   * one read, and the open promise resolves a microtask later). Bounded by our window.
+   */
+  private early: (() => void)[] | undefined = [];
   bytesIn = 0;
   bytesOut = 0;
 
@@ -79,6 +84,24 @@ export class Channel {
     this.localWindow = window;
     this.initialWindow = window;
     this.localMaxPacket = maxPacket;
+  }
+
+  get events(): ChannelEvents {
+    return this.handlers;
+  }
+
+  /** Attaching a consumer delivers, in order, whatever arrived before it. */
+  set events(events: ChannelEvents) {
+    this.handlers = events;
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const deliver of early) deliver();
+  }
+
+  /** Until a consumer attaches, queue deliveries; afterwards run them at once. */
+  private deliver(f: () => void): void {
+    if (this.early) this.early.push(f);
+    else f();
   }
 
   /** Called by the mux once the peer confirmed the channel. */
@@ -156,7 +179,7 @@ export class Channel {
       }
       if (this.needDrain) {
         this.needDrain = false;
-        this.events.drain?.();
+        this.handlers.drain?.();
       }
     }
   }
@@ -202,15 +225,18 @@ export class Channel {
     this.localWindow -= data.length;
     this.bytesIn += data.length;
     if (this.closeSent) return; // draining after our CLOSE: discard
-    if (extendedType === undefined) this.events.data?.(data);
-    else if (this.events.extendedData) this.events.extendedData(extendedType, data);
-    else this.consumed(data.length);
+    const copy = this.early ? data.slice() : data;
+    this.deliver(() => {
+      if (extendedType === undefined) this.handlers.data?.(copy);
+      else if (this.handlers.extendedData) this.handlers.extendedData(extendedType, copy);
+      else this.consumed(copy.length);
+    });
   }
 
   onEof(): void {
     if (this.eofReceived) return;
     this.eofReceived = true;
-    this.events.eof?.();
+    this.deliver(() => this.handlers.eof?.());
   }
 
   onClose(): void {
@@ -224,7 +250,7 @@ export class Channel {
   private maybeRelease(): void {
     if (this.closeSent && this.closeReceived) {
       this.host.release(this);
-      this.events.close?.();
+      this.deliver(() => this.handlers.close?.());
     }
   }
 
@@ -235,6 +261,6 @@ export class Channel {
     this.closeReceived = true;
     this.queue = [];
     this.queued = 0;
-    this.events.close?.();
+    this.deliver(() => this.handlers.close?.());
   }
 }
