@@ -247,8 +247,11 @@ export class Channel {
     this.maybeRelease();
   }
 
+  private released = false;
+
   private maybeRelease(): void {
-    if (this.closeSent && this.closeReceived) {
+    if (this.closeSent && this.closeReceived && !this.released) {
+      this.released = true;
       this.host.release(this);
       this.deliver(() => this.handlers.close?.());
     }
@@ -256,7 +259,8 @@ export class Channel {
 
   /** The connection died: report close to the consumer without sending anything. */
   abort(): void {
-    if (this.closeSent && this.closeReceived) return;
+    if (this.released) return;
+    this.released = true;
     this.closeSent = true;
     this.closeReceived = true;
     this.queue = [];
