@@ -6,6 +6,7 @@
  * 2048-bit group ~112 bits → we use 256; 4096-bit ~152 → 512), from the injected RandomSource.
  * The peer's value must satisfy 1 < f < p − 1 (RFC 4253 §8); anything else is refused.
  */
+import { modPow } from "../crypto/bigint.ts";
 import type { CryptoProvider, HashName, RandomSource } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
 import { bytesToBigint, mpintEncode, Writer } from "../wire/writer.ts";
@@ -40,18 +41,7 @@ export const MODP_4096 = BigInt(
 
 const kexFailed = (m: string) => new SshError("KEX_FAILED", m, { reason: DisconnectReason.KEY_EXCHANGE_FAILED });
 
-/** Left-to-right square-and-multiply. */
-export function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
-  let result = 1n;
-  let b = base % mod;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % mod;
-    b = (b * b) % mod;
-    e >>= 1n;
-  }
-  return result;
-}
+export { modPow };
 
 /** Parses and range-checks the peer's public value (mpint contents). */
 export function checkPeerValue(value: Uint8Array, p: bigint, who: string): bigint {

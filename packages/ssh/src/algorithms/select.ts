@@ -4,15 +4,16 @@
  * (patterns with `*` and `?` allowed), `^` puts the list at their head.
  */
 
-function matches(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-  );
-  return re.test(name);
+/** OpenSSH's pattern syntax (ssh_config(5) PATTERNS): `*` any run, `?` one character. */
+export function matchesPattern(pattern: string, name: string, caseInsensitive = false): boolean {
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${escaped}$`, caseInsensitive ? "i" : "").test(name);
 }
+
+const matches = (pattern: string, name: string) => matchesPattern(pattern, name);
 
 /**
  * Returns the resulting preference list. Throws `TypeError` naming an unknown algorithm

@@ -4,6 +4,7 @@
  */
 import { SshError } from "../errors.ts";
 import { bigintToBytes, bytesToBigint } from "../wire/writer.ts";
+import { modPow } from "./bigint.ts";
 import type { CryptoProvider } from "./provider.ts";
 
 export interface RsaPublicKey {
@@ -42,18 +43,6 @@ export function checkRsaPublic(key: RsaPublicKey): void {
     throw new SshError("KEY_FORMAT", `RSA modulus has ${bits} bits; at least ${RSA_MIN_BITS} are required`);
   if (key.e < 3n || key.e % 2n === 0n)
     throw new SshError("KEY_FORMAT", `RSA public exponent ${key.e} is invalid; expected an odd value ≥ 3`);
-}
-
-function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
-  let r = 1n;
-  let b = base % mod;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % mod;
-    b = (b * b) % mod;
-    e >>= 1n;
-  }
-  return r;
 }
 
 /** EMSA-PKCS1-v1_5 encoding of `message` to `k` bytes. */

@@ -4,6 +4,7 @@
  * ports other than 22, hashed entries `|1|base64(salt)|base64(HMAC-SHA1(salt, host))`, and the
  * markers `@revoked` and `@cert-authority`. Lines that cannot be read are skipped and reported.
  */
+import { matchesPattern } from "../algorithms/select.ts";
 import type { CryptoProvider, RandomSource } from "../crypto/provider.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { decodeBase64, encodeBase64 } from "../wire/base64.ts";
@@ -77,17 +78,6 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-function wildcard(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-    "i",
-  );
-  return re.test(name);
-}
-
 /** Does the entry name this host? Negated patterns veto (sshd(8)). */
 export function entryMatches(e: KnownHostsEntry, host: string, port: number, provider: CryptoProvider): boolean {
   const name = knownHostsName(host, port);
@@ -99,7 +89,7 @@ export function entryMatches(e: KnownHostsEntry, host: string, port: number, pro
   for (const p of e.patterns) {
     const neg = p.startsWith("!");
     const pat = neg ? p.slice(1) : p;
-    if (wildcard(pat, name)) {
+    if (matchesPattern(pat, name, true)) {
       if (neg) return false;
       matched = true;
     }

@@ -5,7 +5,6 @@
  * Every key is checked against its public half at load.
  */
 import { ECDSA_CURVES, signEcdsa } from "../algorithms/sig-ecdsa.ts";
-import { signEd25519 } from "../algorithms/sig-ed25519.ts";
 import { rsaBlob, signRsa } from "../algorithms/sig-rsa.ts";
 import { nobleProvider } from "../crypto/noble.ts";
 import { type CryptoProvider, type EcCurveName, equalBytes, wipe } from "../crypto/provider.ts";
@@ -15,6 +14,7 @@ import { decodeBase64 } from "../wire/base64.ts";
 import { Reader } from "../wire/reader.ts";
 import { bigintToBytes, bytesToBigint, Writer } from "../wire/writer.ts";
 import { DerReader, oidToString } from "./asn1.ts";
+import { ed25519FromSeed } from "./generate.ts";
 import type { KeyType, PrivateKey } from "./types.ts";
 
 const keyFormat = (m: string) => new SshError("KEY_FORMAT", m);
@@ -27,20 +27,7 @@ const encrypted = (how: string) =>
 const MAGIC = "openssh-key-v1\0";
 
 function ed25519Key(provider: CryptoProvider, seed: Uint8Array, comment: string): PrivateKey {
-  const pub = provider.ed25519.publicFromSecret(seed);
-  const blob = new Writer(51).string("ssh-ed25519").string(pub).bytes();
-  const secret = seed.slice();
-  return {
-    type: "ssh-ed25519",
-    publicKey: { type: "ssh-ed25519", blob, comment },
-    bits: 256,
-    signatureAlgorithms: ["ssh-ed25519"],
-    sign(data, algorithm) {
-      if (algorithm !== "ssh-ed25519") throw new TypeError(`an ed25519 key cannot sign with ${algorithm}`);
-      return signEd25519(provider, secret, data);
-    },
-    dispose: () => wipe(secret),
-  };
+  return ed25519FromSeed(provider, seed, comment);
 }
 
 function ecdsaKey(

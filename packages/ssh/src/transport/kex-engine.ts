@@ -12,7 +12,7 @@
  */
 
 import { CIPHERS } from "../algorithms/cipher.ts";
-import { SIGNATURE_ALGORITHMS } from "../algorithms/hostkey.ts";
+import { DEFAULT_HOST_KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from "../algorithms/hostkey.ts";
 import { deriveKey, exchangeHash } from "../algorithms/kdf.ts";
 import { KEX_ALGORITHMS } from "../algorithms/kex.ts";
 import { MACS } from "../algorithms/mac.ts";
@@ -520,17 +520,8 @@ export class KexEngine {
 
   private sendExtInfo(): void {
     const algs = this.serverHostKeyAlgorithms();
-    const sigAlgs = [
-      ...new Set([
-        ...algs,
-        "ssh-ed25519",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "rsa-sha2-512",
-        "rsa-sha2-256",
-      ]),
-    ];
+    // What we verify for user auth: every default signature algorithm (RFC 8308 §3.1).
+    const sigAlgs = [...new Set([...algs, ...DEFAULT_HOST_KEY_ALGORITHMS])];
     this.host.sendTransport(
       new Writer(256).byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs").nameList(sigAlgs).bytes(),
     );
