@@ -4,4 +4,5 @@ export const algorithmArgs = {
   "host-key-algorithms": { type: "string", description: "host key algorithms (same syntax)" },
   ciphers: { type: "string", description: "ciphers (same syntax)" },
   macs: { type: "string", description: "MACs (same syntax)" },
+  crypto: { type: "string", description: "auto (runtime accelerators, verified) | noble (pure noble)" },
 } as const;

@@ -12,16 +12,30 @@ import {
   DEFAULT_MACS,
   KEX_ALGORITHMS,
   MACS,
+  nobleProvider,
   preferredCiphers,
   SIGNATURE_ALGORITHMS,
   selectAlgorithms,
 } from "@tunnel/ssh";
+import { nativeProvider } from "@tunnel/ssh/runtime";
 
 export interface AlgorithmOptions {
   kexAlgorithms?: string | undefined;
   hostKeyAlgorithms?: string | undefined;
   ciphers?: string | undefined;
   macs?: string | undefined;
+  /** `auto`: the runtime's verified accelerators where faster; `noble`: pure noble (accelerators off). */
+  crypto?: CryptoMode | undefined;
+}
+
+export const CRYPTO_MODES = ["auto", "noble"] as const;
+export type CryptoMode = (typeof CRYPTO_MODES)[number];
+
+/** The crypto provider for a mode; a one-line error for an unknown mode. */
+export function providerFor(mode: string | undefined): CryptoProvider {
+  if (mode === undefined || mode === "auto") return nativeProvider();
+  if (mode === "noble") return nobleProvider;
+  throw new TypeError(`--crypto: "${mode}" is not a mode; expected auto or noble`);
 }
 
 export function resolveAlgorithms(o: AlgorithmOptions, provider?: CryptoProvider): AlgorithmLists {

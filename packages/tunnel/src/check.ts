@@ -6,8 +6,8 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { connectClient, fingerprintSha256, nobleProvider, type SshClient } from "@tunnel/ssh";
-import { nativeProvider, nodeRuntime } from "@tunnel/ssh/runtime";
-import { type AlgorithmOptions, resolveAlgorithms } from "./algorithms.ts";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { parseDestination } from "./destination.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
 import { type HostKeyPolicy, knownHostsVerifier, type VerifierEvents } from "./known-hosts-file.ts";
@@ -46,7 +46,7 @@ export function defaultKnownHosts(): string {
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = parseDestination(o.destination);
   const user = dest.user ?? os.userInfo().username;
-  const provider = nativeProvider();
+  const provider = providerFor(o.crypto);
   const algorithms = resolveAlgorithms(o, provider);
   const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
   const ids = resolveIdentities(o.identity);

@@ -1,6 +1,8 @@
 /** The tunnel engine: what programs embed. Re-exports only. */
 export * from "./algorithms.ts";
 export * from "./authorized-keys.ts";
+export * from "./bench/load.ts";
+export * from "./bench/target.ts";
 export * from "./check.ts";
 export * from "./demo.ts";
 export * from "./destination.ts";

@@ -13,8 +13,8 @@ import {
   SshError,
   type TransportInfo,
 } from "@tunnel/ssh";
-import { nativeProvider, nodeRuntime } from "@tunnel/ssh/runtime";
-import { type AlgorithmOptions, resolveAlgorithms } from "./algorithms.ts";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { defaultKnownHosts } from "./check.ts";
 import { parseDestination } from "./destination.ts";
 import { pipeChannel } from "./forward.ts";
@@ -25,6 +25,8 @@ import { rewriteUrl, type Target } from "./target.ts";
 export const DEFAULT_LOCAL_PORT = 10000;
 /** How far a default port may move when busy. */
 export const PORT_SEARCH_RANGE = 100;
+/** Local connections held while the SSH connection is set up; more are refused. */
+export const MAX_EARLY_CONNECTIONS = 128;
 
 export interface OpenOptions extends AlgorithmOptions {
   targets: Target[];
@@ -67,6 +69,8 @@ export class TunnelSession {
   /** Resolves when the SSH connection ends: with an error unless we stopped it. */
   readonly ended: Promise<Error | undefined>;
   private stopping = false;
+  /** Local connections accepted while the SSH connection was still being set up. */
+  private early: { local: Conn; target: Target; gone: boolean }[] = [];
 
   constructor(private readonly options: OpenOptions) {
     this.ended = new Promise((r) => {
@@ -86,7 +90,7 @@ export class TunnelSession {
   async start(): Promise<OpenedTarget[]> {
     const o = this.options;
     const dest = parseDestination(o.via);
-    const provider = nativeProvider();
+    const provider = providerFor(o.crypto);
     const algorithms = resolveAlgorithms(o, provider);
     const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
     const keys = o.keys ?? resolveIdentities(o.identity).keys;
@@ -107,6 +111,8 @@ export class TunnelSession {
       });
     } catch (err) {
       await this.closeListeners();
+      for (const e of this.early) e.local.destroy();
+      this.early = [];
       throw err;
     }
     this.client.onceClosed((err) => {
@@ -116,6 +122,9 @@ export class TunnelSession {
         this.stopping ? undefined : (err ?? new SshError("CONNECTION_LOST", "the bastion closed the connection")),
       );
     });
+    const early = this.early;
+    this.early = [];
+    for (const e of early) if (!e.gone) this.onLocal(e.local, e.target);
     return this.opened;
   }
 
@@ -161,8 +170,28 @@ export class TunnelSession {
 
   private onLocal(local: Conn, target: Target): void {
     const client = this.client;
-    if (!client || this.stopping) {
+    if (this.stopping) {
       local.destroy();
+      return;
+    }
+    if (!client) {
+      // The listener is up before the SSH connection is: hold early clients (paused, bounded)
+      // and carry them once it is ready, rather than resetting them.
+      if (this.early.length >= MAX_EARLY_CONNECTIONS) {
+        local.destroy();
+        return;
+      }
+      local.pause();
+      const entry = { local, target, gone: false };
+      local.setHandlers({
+        data() {},
+        drain() {},
+        end() {},
+        close() {
+          entry.gone = true;
+        },
+      });
+      this.early.push(entry);
       return;
     }
     const id = ++this.connSeq;

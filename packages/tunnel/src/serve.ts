@@ -16,7 +16,8 @@ import {
   type SshServerConnection,
   serveConnection,
 } from "@tunnel/ssh";
-import { nativeProvider, nodeRuntime } from "@tunnel/ssh/runtime";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { pipeChannel } from "./forward.ts";
 
 export interface ForwardingServerOptions {
@@ -27,6 +28,7 @@ export interface ForwardingServerOptions {
   /** Accept tcpip-forward (remote forwarding) requests, on loopback only. Default true. */
   allowRemoteForwarding?: boolean;
   log?(line: string): void;
+  crypto?: CryptoMode | undefined;
 }
 
 export interface ForwardingServer {
@@ -41,6 +43,7 @@ export async function startForwardingServer(
   o: ForwardingServerOptions,
 ): Promise<ForwardingServer> {
   const connections = new Set<SshServerConnection>();
+  const provider = providerFor(o.crypto);
   let seq = 0;
   const listener = await nodeRuntime.listen(bind, port, (conn) => {
     const id = ++seq;
@@ -50,7 +53,7 @@ export async function startForwardingServer(
     const session = serveConnection(conn, {
       hostKeys: o.hostKeys,
       auth: o.auth,
-      provider: nativeProvider(),
+      provider,
       onGlobalRequest(name, data, s) {
         if (name === "tcpip-forward" && o.allowRemoteForwarding !== false) return bindRemote(data, s);
         if (name === "cancel-tcpip-forward") {

@@ -1,5 +1,5 @@
 /** `tunnel check [user@]host[:port]`: connect, verify, authenticate, report, disconnect. */
-import { type CheckReport, HOST_KEY_POLICIES, type HostKeyPolicy, runCheck } from "@tunnel/core";
+import { type CheckReport, type CryptoMode, HOST_KEY_POLICIES, type HostKeyPolicy, runCheck } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
 
@@ -38,6 +38,7 @@ export default defineCommand({
       hostKeyAlgorithms: args["host-key-algorithms"],
       ciphers: args.ciphers,
       macs: args.macs,
+      crypto: args.crypto as CryptoMode | undefined,
       password: process.env.TUNNEL_PASSWORD,
       events: {
         added: (info, file) => process.stderr.write(`Added ${info.key.type} host key ${info.fingerprint} to ${file}\n`),

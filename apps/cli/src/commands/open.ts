@@ -1,5 +1,6 @@
 /** `tunnel open TARGET… --via [user@]host[:port]`: local ports carried to private services. */
 import {
+  type CryptoMode,
   HOST_KEY_POLICIES,
   type HostKeyPolicy,
   loadEnvironment,
@@ -57,6 +58,7 @@ export default defineCommand({
       hostKeyAlgorithms: args["host-key-algorithms"],
       ciphers: args.ciphers,
       macs: args.macs,
+      crypto: args.crypto as CryptoMode | undefined,
       password: process.env.TUNNEL_PASSWORD,
       events: {
         info: err,

@@ -2,6 +2,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  type CryptoMode,
   findAuthorizedKey,
   loadAuthorizedKeys,
   loadIdentity,
@@ -12,6 +13,7 @@ import {
 } from "@tunnel/core";
 import { fingerprintSha256, nobleProvider, type PrivateKey } from "@tunnel/ssh";
 import { defineCommand } from "citty";
+import { algorithmArgs } from "../shared-args.ts";
 
 export default defineCommand({
   meta: { name: "serve", description: "Run a forwarding-only SSH server (no shells, only TCP forwarding)" },
@@ -23,6 +25,7 @@ export default defineCommand({
     },
     "authorized-keys": { type: "string", description: "authorized_keys file (default: ~/.ssh/authorized_keys)" },
     allow: { type: "string", description: "destinations clients may reach: host:port,… (* allowed for host or port)" },
+    crypto: algorithmArgs.crypto,
   },
   async run({ args, rawArgs }) {
     const err = (l: string) => process.stderr.write(`${l}\n`);
@@ -55,6 +58,7 @@ export default defineCommand({
         return permitOpenAllows(allow, host, port) && permitOpenAllows(entry?.permitOpen, host, port);
       },
       log: err,
+      crypto: args.crypto as CryptoMode | undefined,
     });
     err(`Listening on ${server.listener.address}:${server.listener.port}`);
     process.stdout.write(`${server.listener.address}:${server.listener.port}\n`);

@@ -1,0 +1,164 @@
+/**
+ * What the benchmark measures through: nothing (direct TCP), OpenSSH's `ssh -L`, and
+ * `tunnel open` under each runtime. Each forwarder listens on a local port and carries
+ * connections to the bench target through the harness's real sshd.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { freePort } from "../../test/harness/pg.ts";
+import type { Sshd } from "../../test/harness/sshd.ts";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+const CLI = path.join(ROOT, "apps/cli/src/main.ts");
+
+export type RuntimeName = "node" | "bun" | "deno";
+
+/** The command line that runs a TypeScript entry point under a runtime, or undefined if absent. */
+export function runtimeCommand(rt: RuntimeName, entry: string): string[] | undefined {
+  if (rt === "node") return [process.execPath, "--import", "tsx", entry];
+  // The binaries themselves, not the package-manager shims (deno's shim starts Node first).
+  const bin = path.join(ROOT, rt === "bun" ? "node_modules/bun/bin/bun.exe" : "node_modules/deno/deno");
+  if (!fs.existsSync(bin)) return undefined;
+  return rt === "bun" ? [bin, entry] : [bin, "run", "-A", entry];
+}
+
+export interface Forwarder {
+  label: string;
+  port: number;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+function waitListening(port: number, child: ChildProcess, what: string, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`${what} exited with ${child.exitCode}: ${stderr()}`));
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve();
+      });
+      s.once("error", () => {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`${what} did not listen on ${port} in 20 s: ${stderr()}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+}
+
+export interface SshTarget {
+  sshd: Sshd;
+  identity: string;
+  targetPort: number;
+}
+
+/** `ssh -N -L` with one cipher, OpenSSH's own client. */
+export async function startSshL(t: SshTarget, cipher: string): Promise<Forwarder> {
+  const port = await freePort();
+  const args = [
+    "-N",
+    "-F",
+    "/dev/null",
+    "-L",
+    `127.0.0.1:${port}:127.0.0.1:${t.targetPort}`,
+    "-p",
+    String(t.sshd.port),
+    "-i",
+    t.identity,
+    "-o",
+    `UserKnownHostsFile=${t.sshd.knownHostsFile}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ExitOnForwardFailure=yes",
+    "-o",
+    `Ciphers=${cipher}`,
+    `${t.sshd.user}@127.0.0.1`,
+  ];
+  const child = spawn("ssh", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr?.on("data", (d) => {
+    err += String(d);
+  });
+  await waitListening(port, child, "ssh -L", () => err);
+  return { label: "ssh -L", port, pid: child.pid, stop: stopper(child) };
+}
+
+/** `tunnel open` under a runtime, with one cipher (and `--crypto noble` for the pure mode). */
+export async function startTunnelOpen(
+  t: SshTarget,
+  rt: RuntimeName,
+  cipher: string,
+  extra: string[] = [],
+): Promise<Forwarder> {
+  const cmd = runtimeCommand(rt, CLI);
+  if (!cmd) throw new Error(`${rt} is not installed (node_modules/.bin/${rt})`);
+  const port = await freePort();
+  const args = [
+    ...cmd.slice(1),
+    "open",
+    `127.0.0.1:${t.targetPort}`,
+    "--via",
+    `${t.sshd.user}@127.0.0.1:${t.sshd.port}`,
+    "--port",
+    String(port),
+    "--identity",
+    t.identity,
+    "--known-hosts",
+    t.sshd.knownHostsFile,
+    "--host-key-check",
+    "yes",
+    "--ciphers",
+    cipher,
+    ...extra,
+  ];
+  const child = spawn(cmd[0] as string, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr?.on("data", (d) => {
+    err += String(d);
+  });
+  // Ready once it prints its local address (the SSH connection is up by then).
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tunnel open (${rt}) not ready in 20 s: ${err}`)), 20_000);
+    child.stdout?.once("data", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tunnel open (${rt}) exited with ${code}: ${err}`));
+    });
+  });
+  return { label: `tunnel (${rt})`, port, pid: child.pid, stop: stopper(child) };
+}
+
+/** Peak resident set of a process so far (Linux VmHWM), in bytes. */
+export function peakRss(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

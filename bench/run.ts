@@ -1,0 +1,328 @@
+/**
+ * `pnpm bench`: the forwarding path against OpenSSH, in one run on one machine.
+ *
+ *   pnpm bench                 full run, prints the tables and rewrites bench/RESULTS.md
+ *   pnpm bench --smoke         tiny sizes, no RESULTS.md (what the test suite runs)
+ *   pnpm bench --runtimes node,bun --ciphers aes128-gcm@openssh.com
+ *
+ * One sshd (the test harness's), one bench target, the load generator in this process.
+ * Through each forwarder — nothing (direct TCP, the limit), `ssh -L`, `tunnel open` under each
+ * runtime — it measures upload and download throughput per cipher and the 64-byte round trip.
+ * Then connect-to-authenticated time, 1,000 concurrent channels with every byte compared,
+ * crypto primitives per provider per runtime, and the pure-noble mode.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } from "@tunnel/core";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { makeKey } from "../test/harness/keys.ts";
+import { startSshd } from "../test/harness/sshd.ts";
+import {
+  type Forwarder,
+  peakRss,
+  ROOT,
+  type RuntimeName,
+  runtimeCommand,
+  type SshTarget,
+  startSshL,
+  startTunnelOpen,
+} from "./lib/forwarders.ts";
+import { markdownTable, mb, ratio } from "./lib/report.ts";
+
+const execFileP = promisify(execFile);
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+
+const SMOKE = flag("smoke");
+const BYTES = SMOKE ? 2 * 1024 * 1024 : Number(option("megabytes") ?? 256) * 1024 * 1024;
+const RTT_COUNT = SMOKE ? 50 : 2000;
+const CHANNELS = SMOKE ? 50 : 1000;
+const CHANNEL_BYTES = SMOKE ? 16 * 1024 : 64 * 1024;
+const REPEAT = SMOKE ? 1 : 3;
+const ALL_CIPHERS = ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"];
+const CIPHERS = option("ciphers")?.split(",") ?? (SMOKE ? ["aes128-gcm@openssh.com"] : ALL_CIPHERS);
+const RUNTIMES = (option("runtimes")?.split(",") ?? ["node", "bun", "deno"]).filter((r): r is RuntimeName => {
+  if (r !== "node" && r !== "bun" && r !== "deno") throw new TypeError(`--runtimes: unknown runtime "${r}"`);
+  if (runtimeCommand(r, "x")) return true;
+  console.error(`bench: ${r} is not installed (node_modules/.bin/${r}); skipping it`);
+  return false;
+});
+
+const log = (s: string) => console.error(s);
+
+/** Best of `REPEAT` runs (the least disturbed by the noisy neighbour). */
+async function best(f: () => Promise<{ rate: number }>): Promise<number> {
+  let top = 0;
+  for (let i = 0; i < REPEAT; i++) top = Math.max(top, (await f()).rate);
+  return top;
+}
+
+interface ThroughputRow {
+  cipher: string;
+  via: string;
+  up: number;
+  down: number;
+  rttMedian: number;
+  rttP99: number;
+}
+
+async function measureThrough(env: LoadEnv, cipher: string, via: string): Promise<ThroughputRow> {
+  const up = await best(() => upload(env, BYTES));
+  const down = await best(() => download(env, BYTES));
+  const rtt = await roundTrip(env, RTT_COUNT);
+  log(`  ${via.padEnd(16)} ${cipher.padEnd(30)} up ${mb(up)} down ${mb(down)} rtt ${rtt.median.toFixed(0)} µs`);
+  return { cipher, via, up, down, rttMedian: rtt.median, rttP99: rtt.p99 };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const sshd = await startSshd({ hostKeys: ["ed25519"], config: ["MaxStartups 2000", "MaxSessions 2000"] });
+  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-bench-"));
+  const key = await makeKey(keyDir, "id_ed25519", { type: "ed25519" });
+  await sshd.addAuthorizedKey(key.pubLine);
+  const target = await startTarget(nodeRuntime);
+  const t: SshTarget = { sshd, identity: key.path, targetPort: target.port };
+  const now = () => performance.now();
+  const envFor = (port: number): LoadEnv => ({ runtime: nodeRuntime, now, host: "127.0.0.1", port });
+  const rows: ThroughputRow[] = [];
+  const sections: string[] = [];
+  try {
+    log("throughput and round trip");
+    rows.push(await measureThrough(envFor(target.port), "-", "direct TCP"));
+    for (const cipher of CIPHERS) {
+      const forwarders: (() => Promise<Forwarder>)[] = [
+        () => startSshL(t, cipher),
+        ...RUNTIMES.map((rt) => () => startTunnelOpen(t, rt, cipher)),
+      ];
+      for (const start of forwarders) {
+        const f = await start();
+        try {
+          rows.push(await measureThrough(envFor(f.port), cipher, f.label));
+        } finally {
+          await f.stop();
+        }
+      }
+    }
+    sections.push(throughputSection(rows));
+
+    log("pure-noble mode");
+    sections.push(await pureNobleSection(t, envFor));
+
+    log("connect to authenticated");
+    sections.push(await connectSection(t));
+
+    log(`${CHANNELS} concurrent channels`);
+    sections.push(await manySection(t, envFor));
+
+    log("crypto primitives");
+    sections.push(await cryptoSection());
+    log("crypto primitives done");
+  } finally {
+    log("stopping the target and sshd");
+    await target.close();
+    await sshd.stop();
+    fs.rmSync(keyDir, { recursive: true, force: true });
+  }
+  const report = [header(started), ...sections].join("\n\n");
+  console.log(report);
+  if (!SMOKE && !flag("no-write")) {
+    fs.writeFileSync(path.join(ROOT, "bench/RESULTS.md"), `${report}\n`);
+    log("wrote bench/RESULTS.md");
+  }
+}
+
+function header(started: Date): string {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const versions = RUNTIMES.map((rt) => {
+    const cmd = runtimeCommand(rt, "") as string[];
+    const r = spawnSync(cmd[0] as string, ["--version"], { encoding: "utf8" });
+    return `${rt} ${r.stdout.trim().split("\n")[0]}`;
+  });
+  const ssh = spawnSync("ssh", ["-V"], { encoding: "utf8" }).stderr.trim();
+  return [
+    `# Benchmark results${SMOKE ? " (smoke run: sizes too small to mean anything)" : ""}`,
+    "",
+    `- date: ${started.toISOString()}`,
+    `- machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}`,
+    `- runtimes: ${versions.join("; ")}`,
+    `- OpenSSH: ${ssh} (client and sshd on loopback)`,
+    `- sizes: ${BYTES / 2 ** 20} MiB per transfer (best of ${REPEAT}), ${RTT_COUNT} round trips, ${CHANNELS} channels × ${CHANNEL_BYTES / 1024} KiB`,
+    "- command: `pnpm bench`",
+  ].join("\n");
+}
+
+function throughputSection(rows: ThroughputRow[]): string {
+  const direct = rows.find((r) => r.via === "direct TCP");
+  const table = rows.map((r) => {
+    const ref = rows.find((x) => x.cipher === r.cipher && x.via === "ssh -L");
+    return [
+      r.cipher,
+      r.via,
+      mb(r.up),
+      ref ? ratio(r.up, ref.up) : "",
+      mb(r.down),
+      ref ? ratio(r.down, ref.down) : "",
+      `${r.rttMedian.toFixed(0)} µs`,
+      ref ? ratio(ref.rttMedian, r.rttMedian, "inverse") : "",
+      `${r.rttP99.toFixed(0)} µs`,
+    ];
+  });
+  return [
+    "## Throughput and round trip",
+    "",
+    `Ratios are against \`ssh -L\` with the same cipher (higher is better; for the round trip, the time ratio tunnel/ssh, lower is better). Direct TCP: ${mb(direct?.up ?? 0)} up.`,
+    "",
+    markdownTable(
+      ["cipher", "through", "up", "× ssh -L", "down", "× ssh -L", "rtt median", "rtt × ssh -L", "rtt p99"],
+      table,
+    ),
+  ].join("\n");
+}
+
+async function pureNobleSection(t: SshTarget, envFor: (port: number) => LoadEnv): Promise<string> {
+  const cipher = "chacha20-poly1305@openssh.com";
+  const f = await startTunnelOpen(t, "node", cipher, ["--crypto", "noble"]);
+  let up: number;
+  let down: number;
+  try {
+    up = await best(() => upload(envFor(f.port), BYTES / 4));
+    down = await best(() => download(envFor(f.port), BYTES / 4));
+  } finally {
+    await f.stop();
+  }
+  const primitive = await cryptoRun("node");
+  const raw = primitive.rows.find((r) => r.provider === "noble raw" && r.name.startsWith("chacha20"))?.mbps ?? 0;
+  return [
+    "## Pure-noble mode (accelerators off, `--crypto noble`, Node)",
+    "",
+    markdownTable(
+      ["what", "MB/s", "× noble chacha20-poly1305 primitive"],
+      [
+        ["noble chacha20-poly1305 (RFC 8439), 32 KiB messages", raw.toFixed(0), "1.00"],
+        [`tunnel open ${cipher}, up`, (up / 1e6).toFixed(0), (up / 1e6 / raw).toFixed(2)],
+        [`tunnel open ${cipher}, down`, (down / 1e6).toFixed(0), (down / 1e6 / raw).toFixed(2)],
+      ],
+    ),
+  ].join("\n");
+}
+
+async function connectSection(t: SshTarget): Promise<string> {
+  const n = SMOKE ? 2 : 10;
+  const time = async (cmd: string, args: string[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await execFileP(cmd, args, { cwd: ROOT });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)] as number;
+  };
+  const dest = `${t.sshd.user}@127.0.0.1`;
+  const sshArgs = ["-F", "/dev/null", "-p", String(t.sshd.port), "-i", t.identity];
+  const ssh = await time("ssh", [
+    ...sshArgs,
+    "-o",
+    `UserKnownHostsFile=${t.sshd.knownHostsFile}`,
+    "-o",
+    "BatchMode=yes",
+    dest,
+    "true",
+  ]);
+  const rows: string[][] = [["ssh -o BatchMode=yes host true", `${ssh.toFixed(0)} ms`, "1.00"]];
+  for (const rt of RUNTIMES) {
+    const cmd = runtimeCommand(rt, path.join(ROOT, "apps/cli/src/main.ts")) as string[];
+    const ms = await time(cmd[0] as string, [
+      ...cmd.slice(1),
+      "check",
+      `${dest}:${t.sshd.port}`,
+      "--identity",
+      t.identity,
+      "--known-hosts",
+      t.sshd.knownHostsFile,
+    ]);
+    rows.push([`tunnel check (${rt}, from source)`, `${ms.toFixed(0)} ms`, ratio(ssh, ms, "inverse")]);
+  }
+  return [
+    "## Connect to authenticated",
+    "",
+    `Whole process, median of ${n}: start, connect, key exchange, host key check, publickey auth, exit. Ratio: time / ssh's (lower is better).`,
+    "",
+    markdownTable(["command", "median", "× ssh"], rows),
+  ].join("\n");
+}
+
+async function manySection(t: SshTarget, envFor: (port: number) => LoadEnv): Promise<string> {
+  const rows: string[][] = [];
+  const cipher = "aes128-gcm@openssh.com";
+  const forwarders = [() => startSshL(t, cipher), ...RUNTIMES.map((rt) => () => startTunnelOpen(t, rt, cipher))];
+  for (const start of forwarders) {
+    const f = await start();
+    try {
+      const r = await manyChannels(envFor(f.port), CHANNELS, CHANNEL_BYTES);
+      const rss = peakRss(f.pid);
+      log(`  ${f.label}: ${r.intact}/${r.channels} intact in ${r.seconds.toFixed(2)} s`);
+      rows.push([
+        f.label,
+        `${r.intact}/${r.channels}`,
+        `${r.seconds.toFixed(2)} s`,
+        rss ? `${(rss / 2 ** 20).toFixed(0)} MiB` : "n/a",
+      ]);
+    } finally {
+      await f.stop();
+    }
+  }
+  return [
+    `## ${CHANNELS} concurrent channels through one connection`,
+    "",
+    `Each connection echoes ${CHANNEL_BYTES / 1024} KiB of its own pattern, compared byte for byte. Peak RSS is the forwarding process's VmHWM.`,
+    "",
+    markdownTable(["through", "intact", "time", "peak RSS"], rows),
+  ].join("\n");
+}
+
+interface CryptoRow {
+  name: string;
+  provider: string;
+  impl: string;
+  op: string;
+  mbps: number;
+}
+
+async function cryptoRun(rt: RuntimeName): Promise<{ runtime: string; accelerated: string[]; rows: CryptoRow[] }> {
+  const cmd = runtimeCommand(rt, path.join(ROOT, "bench/crypto.ts")) as string[];
+  const { stdout } = await execFileP(cmd[0] as string, [...cmd.slice(1), ...(SMOKE ? ["--smoke"] : [])], {
+    cwd: path.join(ROOT, "bench"),
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout);
+}
+
+async function cryptoSection(): Promise<string> {
+  const out: string[] = ["## Crypto primitives (32 KiB packets, checked against noble before timing)"];
+  for (const rt of RUNTIMES) {
+    const r = await cryptoRun(rt);
+    out.push(
+      "",
+      `### ${r.runtime} (accelerated: ${r.accelerated.join(", ") || "nothing"})`,
+      "",
+      markdownTable(
+        ["algorithm", "provider", "implementation", "op", "MB/s"],
+        r.rows.map((x) => [x.name, x.provider, x.impl, x.op, x.mbps.toFixed(0)]),
+      ),
+    );
+  }
+  return out.join("\n");
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,176 @@
+/**
+ * The load generator: drives a bench target (see `target.ts`) through whatever forwards
+ * `host:port` — the target itself, `ssh -L`, or `tunnel open` — and measures.
+ * Clock and sockets are injected so the same code runs under Node, Bun and Deno.
+ */
+import type { Conn, Runtime } from "@tunnel/ssh";
+import { encodeHeader, patternBlock, pump } from "./target.ts";
+
+export interface LoadEnv {
+  runtime: Runtime;
+  /** Milliseconds, high resolution (performance.now). */
+  now(): number;
+  host: string;
+  port: number;
+}
+
+export interface Throughput {
+  bytes: number;
+  seconds: number;
+  /** Bytes per second. */
+  rate: number;
+}
+
+/** A connection with promise helpers for the load generator. */
+interface Session {
+  conn: Conn;
+  onData(f: (chunk: Uint8Array) => void): void;
+  onDrain(f: () => void): void;
+  ended: Promise<void>;
+}
+
+async function open(env: LoadEnv): Promise<Session> {
+  const conn = await env.runtime.connect(env.host, env.port);
+  let dataHandler: (chunk: Uint8Array) => void = () => {};
+  let drainWaiter: (() => void) | undefined;
+  let resolveEnd: () => void = () => {};
+  let rejectEnd: (e: Error) => void = () => {};
+  const ended = new Promise<void>((res, rej) => {
+    resolveEnd = res;
+    rejectEnd = rej;
+  });
+  conn.setHandlers({
+    data: (c) => dataHandler(c),
+    drain() {
+      const f = drainWaiter;
+      drainWaiter = undefined;
+      f?.();
+    },
+    end: () => resolveEnd(),
+    close: (err) => (err ? rejectEnd(err) : resolveEnd()),
+  });
+  return {
+    conn,
+    onData(f) {
+      dataHandler = f;
+    },
+    onDrain(f) {
+      drainWaiter = f;
+    },
+    ended,
+  };
+}
+
+/** Client → target: `bytes` sent, timed until the target acknowledges the last byte. */
+export async function upload(env: LoadEnv, bytes: number): Promise<Throughput> {
+  const s = await open(env);
+  const block = patternBlock();
+  const t0 = env.now();
+  const acked = new Promise<void>((resolve, reject) => {
+    s.onData((c) => (c[0] === 0x4b ? resolve() : reject(new Error("bench target sent an unexpected reply"))));
+    s.ended.then(() => reject(new Error(`upload ended before the target acknowledged ${bytes} bytes`)), reject);
+  });
+  s.conn.write(encodeHeader("U", bytes));
+  pump(s.conn, block, bytes, () => {}, s.onDrain);
+  await acked;
+  const seconds = (env.now() - t0) / 1000;
+  s.conn.destroy();
+  return { bytes, seconds, rate: bytes / seconds };
+}
+
+/** Target → client: `bytes` received, timed from the request to the last byte. */
+export async function download(env: LoadEnv, bytes: number): Promise<Throughput> {
+  const s = await open(env);
+  let got = 0;
+  const t0 = env.now();
+  const done = new Promise<void>((resolve, reject) => {
+    s.onData((c) => {
+      got += c.length;
+      if (got === bytes) resolve();
+    });
+    s.ended.then(
+      () => (got === bytes ? resolve() : reject(new Error(`download ended after ${got} of ${bytes} bytes`))),
+      reject,
+    );
+  });
+  s.conn.write(encodeHeader("D", bytes));
+  await done;
+  const seconds = (env.now() - t0) / 1000;
+  s.conn.destroy();
+  return { bytes, seconds, rate: bytes / seconds };
+}
+
+export interface RoundTrip {
+  count: number;
+  /** Microseconds. */
+  median: number;
+  p99: number;
+}
+
+/** `count` round trips of a `size`-byte message on one echo connection (after 20 warm-up trips). */
+export async function roundTrip(env: LoadEnv, count: number, size = 64): Promise<RoundTrip> {
+  const s = await open(env);
+  s.conn.write(encodeHeader("E", 0));
+  const msg = patternBlock(size, 7);
+  let got = 0;
+  let wake: () => void = () => {};
+  s.onData((c) => {
+    got += c.length;
+    if (got >= size) {
+      got -= size;
+      wake();
+    }
+  });
+  const once = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      s.conn.write(msg);
+    });
+  for (let i = 0; i < 20; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = env.now();
+    await once();
+    times.push((env.now() - t0) * 1000);
+  }
+  s.conn.destroy();
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] as number;
+  return { count, median: at(0.5), p99: at(0.99) };
+}
+
+export interface ManyResult {
+  channels: number;
+  bytesEach: number;
+  intact: number;
+  seconds: number;
+}
+
+/**
+ * `channels` echo connections at once, each sending `bytesEach` bytes of its own pattern and
+ * comparing what comes back byte for byte.
+ */
+export async function manyChannels(env: LoadEnv, channels: number, bytesEach: number): Promise<ManyResult> {
+  const t0 = env.now();
+  const one = async (i: number): Promise<boolean> => {
+    const s = await open(env);
+    const sent = patternBlock(bytesEach, i + 11);
+    const back = new Uint8Array(bytesEach);
+    let got = 0;
+    let overflow = false;
+    s.onData((c) => {
+      if (got + c.length > bytesEach) overflow = true;
+      else back.set(c, got);
+      got += c.length;
+    });
+    s.conn.write(encodeHeader("E", 0));
+    pump(s.conn, sent, bytesEach, () => s.conn.end(), s.onDrain);
+    await s.ended;
+    s.conn.destroy();
+    if (overflow || got !== bytesEach) return false;
+    for (let k = 0; k < bytesEach; k++) if (back[k] !== sent[k]) return false;
+    return true;
+  };
+  const results = await Promise.all(Array.from({ length: channels }, (_, i) => one(i).catch(() => false)));
+  return { channels, bytesEach, intact: results.filter(Boolean).length, seconds: (env.now() - t0) / 1000 };
+}
