@@ -17,7 +17,9 @@ export type RuntimeName = "node" | "bun" | "deno";
 
 /** The command line that runs a TypeScript entry point under a runtime, or undefined if absent. */
 export function runtimeCommand(rt: RuntimeName, entry: string): string[] | undefined {
-  if (rt === "node") return [process.execPath, "--import", "tsx", entry];
+  // BENCH_NODE_ARGS: extra Node flags for profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  if (rt === "node") return [process.execPath, ...extra, "--import", "tsx", entry];
   // The binaries themselves, not the package-manager shims (deno's shim starts Node first).
   const bin = path.join(ROOT, rt === "bun" ? "node_modules/bun/bin/bun.exe" : "node_modules/deno/deno");
   if (!fs.existsSync(bin)) return undefined;
@@ -158,6 +160,19 @@ export function peakRss(pid: number | undefined): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc/PID/stat), or undefined. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime is the 14th field overall.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(rest[11]) + Number(rest[12])) / 100; // USER_HZ is 100 on Linux
   } catch {
     return undefined;
   }

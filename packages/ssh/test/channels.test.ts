@@ -9,7 +9,11 @@ import { Writer } from "../src/wire/writer.ts";
 
 function fake() {
   const sent: Uint8Array[] = [];
-  const t = { congested: false, send: (p: Uint8Array) => sent.push(p) };
+  // The mux may hand a message over in two parts (header, then data): record it joined.
+  const t = {
+    congested: false,
+    send: (p: Uint8Array, body?: Uint8Array) => sent.push(body ? Uint8Array.from([...p, ...body]) : p),
+  };
   return { mux: new Mux(t), sent, t };
 }
 const confirm = (id: number, remote: number, window: number, max: number) =>

@@ -9,9 +9,10 @@ const rnd = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
 describe("runtime accelerators behind the provider seam", () => {
   it("takes over AES-GCM, AES-CTR, HMAC and hashes on Node after the known-answer checks", () => {
     const { provider, accelerated } = createNativeProvider();
-    expect(accelerated.sort()).toEqual(["aes-ctr", "aes-gcm", "hash", "hmac"]);
+    expect(accelerated.sort()).toEqual(["aes-ctr", "aes-gcm", "chacha20", "hash", "hmac"]);
     expect(provider.implementation("aes-gcm")).toBe("node:crypto");
-    expect(provider.implementation("chacha20-poly1305")).toBe("noble");
+    expect(provider.implementation("chacha20")).toBe("node:crypto");
+    expect(provider.implementation("poly1305")).toBe("noble");
   });
 
   it("gives the same bytes as noble on random inputs", () => {
@@ -52,8 +53,44 @@ describe("runtime accelerators behind the provider seam", () => {
     expect(accelerated).toContain("aes-ctr");
   });
 
-  it("puts AES-GCM first when only it is accelerated, OpenSSH's order otherwise", () => {
-    expect(preferredCiphers(createNativeProvider().provider)[0]).toBe("aes128-gcm@openssh.com");
+  it("orders the defaults by the AEAD speeds the provider measured, OpenSSH's order without them", () => {
+    const gcmFaster = { ...nobleProvider, speeds: { "aes-gcm": 2e9, "chacha20-poly1305": 2e8 } };
+    const chachaFaster = { ...nobleProvider, speeds: { "aes-gcm": 1.7e8, "chacha20-poly1305": 2e8 } };
+    expect(preferredCiphers(gcmFaster).slice(0, 3)).toEqual([
+      "aes128-gcm@openssh.com",
+      "aes256-gcm@openssh.com",
+      "chacha20-poly1305@openssh.com",
+    ]);
+    expect(preferredCiphers(chachaFaster)[0]).toBe("chacha20-poly1305@openssh.com");
     expect(preferredCiphers(nobleProvider)[0]).toBe("chacha20-poly1305@openssh.com");
+    // The accelerated provider measured both, with positive figures.
+    const speeds = createNativeProvider().provider.speeds;
+    expect(speeds?.["aes-gcm"]).toBeGreaterThan(0);
+    expect(speeds?.["chacha20-poly1305"]).toBeGreaterThan(0);
+  });
+
+  it("ChaCha20 from node:crypto equals noble for both nonce forms, any counter and length", () => {
+    const { provider } = createNativeProvider();
+    for (let i = 0; i < 30; i++) {
+      const key = rnd(32);
+      const nonce = rnd(i % 2 ? 8 : 12);
+      const data = rnd((i * 97) % 3000);
+      const counter = i % 5;
+      expect(provider.chacha20(key, nonce, data, counter)).toEqual(nobleProvider.chacha20(key, nonce, data, counter));
+    }
+  });
+
+  it("ChaCha20 never wraps OpenSSL's 32-bit block counter silently: it defers to noble, which refuses", () => {
+    const { provider } = createNativeProvider();
+    const key = rnd(32);
+    const nonce = rnd(8);
+    const data = rnd(200); // 4 blocks from 2^32 - 2: crosses into the counter's high word
+    const counter = 2 ** 32 - 2;
+    expect(() => nobleProvider.chacha20(key, nonce, data, counter)).toThrow(/counter overflow/);
+    expect(() => provider.chacha20(key, nonce, data, counter)).toThrow(/counter overflow/);
+    // Just below the edge both agree.
+    expect(provider.chacha20(key, nonce, data.subarray(0, 64), counter)).toEqual(
+      nobleProvider.chacha20(key, nonce, data.subarray(0, 64), counter),
+    );
   });
 });

@@ -40,12 +40,10 @@ class GcmSealer implements PacketSealer {
     this.impl = provider.implementation("aes-gcm");
   }
   seal(_seq: number, packet: Uint8Array): Uint8Array {
+    // RFC 5647 §7.3: the clear length field is the AAD, and goes out in front of the ciphertext.
     const aad = packet.subarray(0, 4);
-    const sealed = this.provider.aesGcmEncrypt(this.key, this.nonce.iv, packet.subarray(4), aad);
+    const out = this.provider.aesGcmEncrypt(this.key, this.nonce.iv, packet.subarray(4), aad, aad);
     this.nonce.next();
-    const out = new Uint8Array(4 + sealed.length);
-    out.set(aad);
-    out.set(sealed, 4);
     return out;
   }
   dispose(): void {

@@ -47,7 +47,7 @@ class ChachaSealer implements PacketSealer {
     private readonly provider: CryptoProvider,
   ) {
     this.keys = new Keys(keys.key);
-    this.impl = provider.implementation("chacha20-poly1305");
+    this.impl = `${provider.implementation("chacha20")}+${provider.implementation("poly1305")}`;
   }
   seal(seq: number, packet: Uint8Array): Uint8Array {
     const p = this.provider;
@@ -77,7 +77,7 @@ class ChachaOpener implements PacketOpener {
     private readonly provider: CryptoProvider,
   ) {
     this.keys = new Keys(keys.key);
-    this.impl = provider.implementation("chacha20-poly1305");
+    this.impl = `${provider.implementation("chacha20")}+${provider.implementation("poly1305")}`;
   }
   peekLength(seq: number, header: Uint8Array): number {
     const len = this.provider.chacha20(this.keys.header, nonceOf(seq), header.subarray(0, 4), 0);

@@ -23,7 +23,8 @@ export const DEFAULT_MAX_PACKET = 32 * 1024;
 export const MAX_WINDOW = 0xffffffff;
 
 export interface ChannelHost {
-  send(payload: Uint8Array): void;
+  /** Sends one message: `payload`, followed by `body` when given (channel data without a join). */
+  send(payload: Uint8Array, body?: Uint8Array): void;
   /** True while the transport cannot take more right now. */
   readonly congested: boolean;
   /** The channel is fully closed: free its id. */
@@ -164,8 +165,19 @@ export class Channel {
       const head = this.queue[0] as Uint8Array;
       const n = Math.min(head.length, this.remoteWindow, this.remoteMaxPacket);
       const chunk = head.subarray(0, n);
-      const w = new Writer(n + 16).byte(MSG.CHANNEL_DATA).uint32(this.remoteId).string(chunk);
-      this.host.send(w.bytes());
+      // RFC 4254 §5.2: byte SSH_MSG_CHANNEL_DATA, uint32 recipient channel, string data.
+      const h = new Uint8Array(9);
+      h[0] = MSG.CHANNEL_DATA;
+      const rid = this.remoteId;
+      h[1] = rid >>> 24;
+      h[2] = (rid >>> 16) & 0xff;
+      h[3] = (rid >>> 8) & 0xff;
+      h[4] = rid & 0xff;
+      h[5] = n >>> 24;
+      h[6] = (n >>> 16) & 0xff;
+      h[7] = (n >>> 8) & 0xff;
+      h[8] = n & 0xff;
+      this.host.send(h, chunk);
       this.remoteWindow -= n;
       this.queued -= n;
       if (n === head.length) this.queue.shift();

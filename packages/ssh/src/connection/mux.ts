@@ -50,7 +50,7 @@ export type GlobalReply = Uint8Array | undefined | Promise<Uint8Array | undefine
 export const MAX_PENDING_GLOBAL_REPLIES = 64;
 
 export interface MuxTransport {
-  send(payload: Uint8Array): void;
+  send(payload: Uint8Array, body?: Uint8Array): void;
   readonly congested: boolean;
 }
 
@@ -92,8 +92,8 @@ export class Mux implements ChannelHost {
 
   // ---- ChannelHost -------------------------------------------------------------------------
 
-  send(payload: Uint8Array): void {
-    this.transport.send(payload);
+  send(payload: Uint8Array, body?: Uint8Array): void {
+    this.transport.send(payload, body);
   }
   get congested(): boolean {
     return this.transport.congested;

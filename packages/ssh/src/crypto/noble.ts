@@ -49,8 +49,13 @@ export const nobleProvider: CryptoProvider = {
       },
     };
   },
-  aesGcmEncrypt(key, iv, plaintext, aad) {
-    return gcm(key, iv, aad).encrypt(plaintext);
+  aesGcmEncrypt(key, iv, plaintext, aad, prefix) {
+    if (!prefix) return gcm(key, iv, aad).encrypt(plaintext);
+    const sealed = gcm(key, iv, aad).encrypt(plaintext);
+    const out = new Uint8Array(prefix.length + sealed.length);
+    out.set(prefix);
+    out.set(sealed, prefix.length);
+    return out;
   },
   aesGcmDecrypt(key, iv, ciphertextAndTag, aad) {
     return gcm(key, iv, aad).decrypt(ciphertextAndTag);

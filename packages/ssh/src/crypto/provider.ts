@@ -29,18 +29,35 @@ export interface HmacStream {
 }
 
 /** Primitive families an accelerator may take over. */
-export type Primitive = "aes-gcm" | "aes-ctr" | "chacha20-poly1305" | "hmac" | "hash";
+export type Primitive = "aes-gcm" | "aes-ctr" | "chacha20" | "poly1305" | "hmac" | "hash";
+
+/** Sealing speed (bytes per second) of the AEAD constructions, measured at load by accelerated providers. */
+export interface AeadSpeeds {
+  "aes-gcm": number;
+  "chacha20-poly1305": number;
+}
 
 export interface CryptoProvider {
   readonly name: string;
   /** Which implementation carries `primitive` ("noble", "node:crypto", …), for reports. */
   implementation(primitive: Primitive): string;
+  /** What the default cipher order is chosen by; absent for noble (OpenSSH's order then). */
+  readonly speeds?: AeadSpeeds;
   hash(name: HashName, data: Uint8Array): Uint8Array;
   hashStream(name: HashName): HashStream;
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
   hmacStream(name: HashName, key: Uint8Array): HmacStream;
-  /** Returns ciphertext ‖ 16-byte tag. */
-  aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /**
+   * Returns ciphertext ‖ 16-byte tag, or `prefix` ‖ ciphertext ‖ tag when a prefix is given
+   * (an SSH packet's clear length field goes in front without a second copy).
+   */
+  aesGcmEncrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+    prefix?: Uint8Array,
+  ): Uint8Array;
   /** Throws on tag mismatch. */
   aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertextAndTag: Uint8Array, aad: Uint8Array): Uint8Array;
   /** AES-CTR with a 16-byte big-endian counter block `iv`. */

@@ -8,6 +8,13 @@ export { createNativeProvider, nativeProvider } from "../crypto/native.ts";
 
 const noop = () => {};
 
+/**
+ * Bytes a connection may hold in its write buffer before `write` says "wait". Node's own
+ * default (16 KiB) is smaller than one SSH packet, which would stall the pipe after every
+ * packet; a few hundred KiB keeps it full while still bounding memory per connection.
+ */
+export const WRITE_HIGH_WATER = 512 * 1024;
+
 class NodeConn implements Conn {
   private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
   private closed = false;
@@ -27,9 +34,27 @@ class NodeConn implements Conn {
     this.handlers.close(err);
   }
 
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  /**
+   * Writes made in one turn of the event loop (all the packets decoded from one read, say)
+   * leave in one writev: the socket is corked at the first and uncorked once the turn's
+   * synchronous work is done.
+   */
   write(data: Uint8Array): boolean {
-    if (this.socket.destroyed) return false;
-    return this.socket.write(data);
+    const socket = this.socket;
+    if (socket.destroyed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      queueMicrotask(this.uncork);
+    }
+    socket.write(data);
+    return socket.writableLength < WRITE_HIGH_WATER;
   }
   end(): void {
     this.socket.end();

@@ -24,33 +24,65 @@ function badPacket(message: string): SshError {
   return new SshError("BAD_PACKET", message, { reason: DisconnectReason.PROTOCOL_ERROR });
 }
 
-/** Frames, pads and seals outgoing payloads. */
+/** Random bytes drawn at once for padding, so a packet costs no call into the RNG. */
+const RANDOM_POOL = 4096;
+
+/**
+ * Frames, pads and seals outgoing payloads. The plaintext packet is assembled in one scratch
+ * buffer reused for every packet (the sealer's output is the only allocation per packet), and
+ * padding comes from a pool of random bytes refilled from the injected source.
+ */
 export class PacketWriter {
   seq = 0;
   bytes = 0;
   packets = 0;
+  private scratch: Uint8Array = new Uint8Array(MAX_PAYLOAD_SEND + 64);
+  private pool: Uint8Array = new Uint8Array(0);
+  private poolAt = 0;
 
   constructor(
     public sealer: PacketSealer,
     private readonly random: RandomSource,
   ) {}
 
-  /** Returns the wire bytes for one payload and advances the sequence number. */
-  frame(payload: Uint8Array): Uint8Array {
-    const align = Math.max(8, this.sealer.blockSize);
+  private padding(n: number): Uint8Array {
+    if (this.poolAt + n > this.pool.length) {
+      this.pool = this.random(RANDOM_POOL);
+      this.poolAt = 0;
+    }
+    const out = this.pool.subarray(this.poolAt, this.poolAt + n);
+    this.poolAt += n;
+    return out;
+  }
+
+  /**
+   * Returns the wire bytes for one payload and advances the sequence number. The payload is
+   * `payload ‖ body` (a channel message's header and its data, without joining them first).
+   */
+  frame(payload: Uint8Array, body?: Uint8Array): Uint8Array {
+    const sealer = this.sealer;
+    const align = sealer.blockSize > 8 ? sealer.blockSize : 8;
+    const payloadLength = payload.length + (body ? body.length : 0);
     // The aligned part: padlen byte + payload + padding (+ the length field unless it travels apart).
-    const head = this.sealer.lengthApart ? 1 : 5;
-    let padding = align - ((head + payload.length) % align);
+    const head = sealer.lengthApart ? 1 : 5;
+    let padding = align - ((head + payloadLength) % align);
     if (padding < MIN_PADDING) padding += align;
-    const packetLength = 1 + payload.length + padding;
-    const packet = new Uint8Array(4 + packetLength);
-    const view = new DataView(packet.buffer);
-    view.setUint32(0, packetLength);
-    packet[4] = padding;
-    packet.set(payload, 5);
+    const packetLength = 1 + payloadLength + padding;
+    if (this.scratch.length < 4 + packetLength) this.scratch = new Uint8Array(4 + packetLength);
+    const scratch = this.scratch;
+    const packet = scratch.subarray(0, 4 + packetLength);
+    scratch[0] = packetLength >>> 24;
+    scratch[1] = (packetLength >>> 16) & 0xff;
+    scratch[2] = (packetLength >>> 8) & 0xff;
+    scratch[3] = packetLength & 0xff;
+    scratch[4] = padding;
+    scratch.set(payload, 5);
+    if (body) scratch.set(body, 5 + payload.length);
     // RFC 4253 §6: random padding.
-    packet.set(this.random(padding), 5 + payload.length);
-    const wire = this.sealer.seal(this.seq, packet);
+    scratch.set(this.padding(padding), 5 + payloadLength);
+    let wire = sealer.seal(this.seq, packet);
+    // A sealer that works in place (none) hands back the scratch buffer: copy it out.
+    if (wire.buffer === scratch.buffer) wire = wire.slice();
     this.seq = (this.seq + 1) >>> 0;
     this.bytes += wire.length;
     this.packets++;
@@ -67,6 +99,8 @@ export class PacketReader {
   bytes = 0;
   packets = 0;
   private buf: Uint8Array = new Uint8Array(0);
+  /** Bytes received after those in `buf`, not yet needed. */
+  private tail: Uint8Array | undefined;
   private start = 0;
   private end = 0;
   /** packet_length of the packet whose header was already peeked, or -1. */
@@ -76,38 +110,92 @@ export class PacketReader {
 
   /** Bytes waiting in the buffer. */
   get buffered(): number {
-    return this.end - this.start;
+    return this.end - this.start + (this.tail ? this.tail.length : 0);
   }
 
+  /**
+   * Takes a chunk as it is when nothing is buffered. Otherwise only the bytes that complete
+   * the packet in progress are joined (one packet's worth, never the whole chunk); the rest
+   * waits in `tail` and is taken without a copy once that packet is out.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    if (this.tail) {
+      // Still finishing the previous chunk: keep order by joining behind it.
+      const t = this.tail;
+      const joined = new Uint8Array(t.length + chunk.length);
+      joined.set(t);
+      joined.set(chunk, t.length);
+      this.tail = joined;
+      return;
+    }
     if (this.start === this.end) {
-      // Fast path: nothing buffered — take the chunk as it is.
       this.buf = chunk;
       this.start = 0;
       this.end = chunk.length;
       return;
     }
+    this.tail = chunk;
+    this.fill();
+  }
+
+  /** Moves bytes from `tail` into the buffer, as far as the packet in progress needs them. */
+  private fill(): void {
+    const tail = this.tail;
+    if (!tail) return;
     const have = this.end - this.start;
-    const next = new Uint8Array(have + chunk.length);
-    next.set(this.buf.subarray(this.start, this.end));
-    next.set(chunk, have);
-    this.buf = next;
+    if (have === 0) {
+      this.tail = undefined;
+      this.buf = tail;
+      this.start = 0;
+      this.end = tail.length;
+      return;
+    }
+    const opener = this.opener;
+    // Until the header is known, take just enough for it; then up to the packet's end.
+    let want: number;
+    if (this.pendingLength < 0 && have < opener.headerSize) want = opener.headerSize - have;
+    else {
+      if (this.pendingLength < 0) this.peek();
+      want = 4 + this.pendingLength + opener.overhead - have;
+    }
+    if (want <= 0) return; // the packet in progress is complete already
+    const take = Math.min(want, tail.length);
+    const joined = new Uint8Array(have + take);
+    joined.set(this.buf.subarray(this.start, this.end));
+    joined.set(tail.subarray(0, take), have);
+    this.buf = joined;
     this.start = 0;
-    this.end = next.length;
+    this.end = joined.length;
+    this.tail = take === tail.length ? undefined : tail.subarray(take);
+  }
+
+  private peek(): void {
+    const opener = this.opener;
+    const len = opener.peekLength(this.seq, this.buf.subarray(this.start, this.start + opener.headerSize));
+    checkLength(len, opener);
+    this.pendingLength = len;
   }
 
   /** The next payload, or undefined if more bytes are needed. */
   next(): Uint8Array | undefined {
     const opener = this.opener;
-    const have = this.end - this.start;
+    if (this.tail) this.fill();
+    let have = this.end - this.start;
     if (this.pendingLength < 0) {
-      if (have < opener.headerSize) return undefined;
-      const len = opener.peekLength(this.seq, this.buf.subarray(this.start, this.start + opener.headerSize));
-      checkLength(len, opener);
-      this.pendingLength = len;
+      if (have < opener.headerSize) {
+        if (!this.tail) return undefined;
+        this.fill();
+        have = this.end - this.start;
+        if (have < opener.headerSize) return undefined;
+      }
+      if (this.pendingLength < 0) this.peek();
     }
     const total = 4 + this.pendingLength + opener.overhead;
+    if (have < total && this.tail) {
+      this.fill();
+      have = this.end - this.start;
+    }
     if (have < total) return undefined;
     const wire = this.buf.subarray(this.start, this.start + total);
     this.start += total;

@@ -276,17 +276,25 @@ export class Transport implements KexEngineHost {
    * Sends an upper-layer message; during a key exchange it waits in the bounded queue.
    * Throws `SshError` `QUEUE_FULL` if the queue would exceed its cap.
    */
-  send(payload: Uint8Array): void {
+  send(payload: Uint8Array, body?: Uint8Array): void {
     if (this.phase === "closed") throw this.closeError ?? new SshError("CONNECTION_LOST", "the connection is closed");
     if (this.kex.outgoingBlocked) {
-      if (this.queueBytes + payload.length > this.maxQueueBytes) {
+      const length = payload.length + (body ? body.length : 0);
+      if (this.queueBytes + length > this.maxQueueBytes) {
         throw new SshError("QUEUE_FULL", `outgoing queue full during key exchange (${this.maxQueueBytes} bytes)`);
       }
-      this.queue.push(payload);
-      this.queueBytes += payload.length;
+      // Queued messages are joined (and so copied): the caller may reuse `body` afterwards.
+      let joined = payload;
+      if (body) {
+        joined = new Uint8Array(length);
+        joined.set(payload);
+        joined.set(body, payload.length);
+      }
+      this.queue.push(joined);
+      this.queueBytes += length;
       return;
     }
-    this.writePacket(payload);
+    this.writePacket(payload, body);
   }
 
   /** Transport and KEX messages, never queued. */
@@ -295,10 +303,10 @@ export class Transport implements KexEngineHost {
     this.writePacket(payload);
   }
 
-  private writePacket(payload: Uint8Array): void {
-    const wire = this.writer.frame(payload);
+  private writePacket(payload: Uint8Array, body?: Uint8Array): void {
+    const wire = this.writer.frame(payload, body);
     if (!this.conn.write(wire)) this.blocked = true;
-    this.kex.countOut(payload.length);
+    this.kex.countOut(payload.length + (body ? body.length : 0));
   }
 
   /** Called by the KEX engine once both NEWKEYS have passed. */

@@ -1,0 +1,43 @@
+/**
+ * Profiling aid: one `tunnel open` (Node) through the harness sshd, a download and an upload
+ * of `--megabytes` each, then a clean stop. Run it with
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node --import tsx bench/profile.ts
+ * and open the .cpuprofile, or summarise it with `node bench/lib/hot.ts FILE`.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { download, startTarget, upload } from "@tunnel/core";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { makeKey } from "../test/harness/keys.ts";
+import { startSshd } from "../test/harness/sshd.ts";
+import { cpuSeconds, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
+
+const i = process.argv.indexOf("--megabytes");
+const bytes = Number(i >= 0 ? process.argv[i + 1] : 512) * 2 ** 20;
+const ci = process.argv.indexOf("--cipher");
+const cipher = ci >= 0 ? (process.argv[ci + 1] as string) : "aes128-gcm@openssh.com";
+const sshd = await startSshd({ hostKeys: ["ed25519"] });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-prof-"));
+const key = await makeKey(dir, "id", { type: "ed25519" });
+await sshd.addAuthorizedKey(key.pubLine);
+const target = await startTarget(nodeRuntime);
+const t = { sshd, identity: key.path, targetPort: target.port };
+const f = process.argv.includes("--ssh") ? await startSshL(t, cipher) : await startTunnelOpen(t, "node", cipher);
+const env = { runtime: nodeRuntime, now: () => performance.now(), host: "127.0.0.1", port: f.port };
+try {
+  const c0 = cpuSeconds(f.pid) ?? 0;
+  const d = await download(env, bytes);
+  const c1 = cpuSeconds(f.pid) ?? 0;
+  const u = await upload(env, bytes);
+  const c2 = cpuSeconds(f.pid) ?? 0;
+  const perGB = (c: number, b: number) => ((c / b) * 1e9).toFixed(2);
+  console.log(
+    `${f.label} ${cipher}: down ${(d.rate / 1e6).toFixed(0)} MB/s (${perGB(c1 - c0, bytes)} CPU s/GB), up ${(u.rate / 1e6).toFixed(0)} MB/s (${perGB(c2 - c1, bytes)} CPU s/GB)`,
+  );
+} finally {
+  await f.stop();
+  await target.close();
+  await sshd.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
