@@ -13,6 +13,7 @@ const main = defineCommand({
     check: () => import("./commands/check.ts").then((m) => m.default),
     open: () => import("./commands/open.ts").then((m) => m.default),
     demo: () => import("./commands/demo.ts").then((m) => m.default),
+    bench: () => import("./commands/bench.ts").then((m) => m.default),
     serve: () => import("./commands/serve.ts").then((m) => m.default),
   },
 });

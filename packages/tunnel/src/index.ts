@@ -2,6 +2,7 @@
 export * from "./algorithms.ts";
 export * from "./authorized-keys.ts";
 export * from "./bench/load.ts";
+export * from "./bench/run.ts";
 export * from "./bench/target.ts";
 export * from "./check.ts";
 export * from "./demo.ts";

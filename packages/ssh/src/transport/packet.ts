@@ -61,7 +61,7 @@ export class PacketWriter {
    */
   frame(payload: Uint8Array, body?: Uint8Array): Uint8Array {
     const sealer = this.sealer;
-    const align = sealer.blockSize > 8 ? sealer.blockSize : 8;
+    const align = Math.max(sealer.blockSize, 8);
     const payloadLength = payload.length + (body ? body.length : 0);
     // The aligned part: padlen byte + payload + padding (+ the length field unless it travels apart).
     const head = sealer.lengthApart ? 1 : 5;

@@ -1,0 +1,101 @@
+/** `tunnel bench`: throughput and round trip on this machine, over loopback or via a bastion. */
+import {
+  type BenchRow,
+  benchLoopback,
+  benchVia,
+  type CryptoMode,
+  HOST_KEY_POLICIES,
+  type HostKeyPolicy,
+  nodeRuntimeListenTarget,
+  preferredCipherList,
+} from "@tunnel/core";
+import { defineCommand } from "citty";
+import { algorithmArgs } from "../shared-args.ts";
+
+export default defineCommand({
+  meta: {
+    name: "bench",
+    description: "Measure throughput and round trip: over loopback through our own server, or --via your bastion",
+  },
+  args: {
+    via: { type: "string", description: "measure through this bastion [user@]host[:port] (needs --target)" },
+    target: {
+      type: "string",
+      description: "host:port of a bench target behind the bastion (run `tunnel bench --serve-target PORT` there)",
+    },
+    "serve-target": { type: "string", description: "run a bench target on [address:]port until Ctrl+C" },
+    megabytes: { type: "string", description: "data each way per measurement (default 64)" },
+    identity: { type: "string", alias: "i", description: "private key file (with --via)" },
+    "known-hosts": { type: "string", description: "known_hosts file (with --via)" },
+    "host-key-check": { type: "string", description: "yes | accept-new | no (with --via; default accept-new)" },
+    ...algorithmArgs,
+    json: { type: "boolean", description: "one JSON object per measurement" },
+  },
+  async run({ args }) {
+    const err = (l: string) => process.stderr.write(`${l}\n`);
+    if (args["serve-target"] !== undefined) {
+      // [address:]port; port 0 picks a free one (printed on stdout).
+      const m = /^(?:(.+):)?(\d{1,5})$/.exec(args["serve-target"]);
+      const port = m ? Number(m[2]) : -1;
+      if (!m || port > 65535)
+        throw new TypeError(`--serve-target: "${args["serve-target"]}" is not [address:]port; expected e.g. 9000`);
+      const l = await nodeRuntimeListenTarget(m[1] ?? "127.0.0.1", port);
+      err(`bench target listening on ${l.address}:${l.port} (Ctrl+C to stop)`);
+      process.stdout.write(`${l.address}:${l.port}\n`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await l.close();
+      return;
+    }
+    const mb = args.megabytes === undefined ? 64 : Number(args.megabytes);
+    if (!Number.isFinite(mb) || mb <= 0)
+      throw new TypeError(`--megabytes: "${args.megabytes}" is not a positive number`);
+    const policy = (args["host-key-check"] ?? "accept-new") as HostKeyPolicy;
+    if (!HOST_KEY_POLICIES.includes(policy))
+      throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
+    const common = {
+      bytes: Math.round(mb * 2 ** 20),
+      rounds: 500,
+      kexAlgorithms: args["kex-algorithms"],
+      hostKeyAlgorithms: args["host-key-algorithms"],
+      macs: args.macs,
+      crypto: args.crypto as CryptoMode | undefined,
+      log: err,
+    };
+    let rows: BenchRow[];
+    if (args.via !== undefined) {
+      if (!args.target)
+        throw new TypeError(
+          "--via needs --target host:port: a bench target behind the bastion (`tunnel bench --serve-target PORT` there)",
+        );
+      err(`measuring through ${args.via} to ${args.target}`);
+      rows = await benchVia({
+        ...common,
+        via: args.via,
+        target: args.target,
+        ciphers: args.ciphers,
+        identity: args.identity,
+        knownHosts: args["known-hosts"],
+        hostKeyCheck: policy,
+      });
+    } else {
+      if (args.target) throw new TypeError("--target needs --via: without it the bench runs over loopback");
+      const cipherList = preferredCipherList(args.ciphers, args.crypto as CryptoMode | undefined);
+      err(`measuring over loopback: server, target and tunnel in this process (both SSH ends share one thread)`);
+      rows = await benchLoopback({ ...common, cipherList });
+    }
+    if (args.json) {
+      for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    const direct = rows.find((r) => r.through === "direct TCP");
+    const lines = rows.map((r) => {
+      const vs = direct && r !== direct ? ` (${((100 * r.up) / direct.up).toFixed(0)}% of direct up)` : "";
+      const conn = r.connectMs === undefined ? "" : `, connected in ${r.connectMs.toFixed(0)} ms`;
+      return `${r.through.padEnd(18)} ${r.cipher.padEnd(30)} up ${(r.up / 1e6).toFixed(0).padStart(5)} MB/s  down ${(r.down / 1e6).toFixed(0).padStart(5)} MB/s  rtt ${r.rtt.toFixed(0).padStart(5)} µs${vs}${conn}`;
+    });
+    process.stdout.write(`${lines.join("\n")}\n`);
+  },
+});

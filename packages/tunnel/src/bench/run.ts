@@ -1,0 +1,130 @@
+/**
+ * `tunnel bench`: the benchmark for users, on their machine.
+ *
+ * - Loopback (default): a forwarding-only server with a fresh host key, a bench target and a
+ *   tunnel to it in this one process — both SSH ends share one thread, so the figures are a
+ *   floor for what one end alone carries — measured per cipher against direct TCP.
+ * - `--via`: through the user's own bastion to a bench target they run on the far side
+ *   (`tunnel bench --serve-target PORT` there), with their keys and known_hosts.
+ */
+import { generateEd25519, nobleProvider, publicKeyEquals } from "@tunnel/ssh";
+import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { type AlgorithmOptions, type CryptoMode, providerFor, resolveAlgorithms } from "../algorithms.ts";
+import type { HostKeyPolicy } from "../known-hosts-file.ts";
+import { TunnelSession } from "../open.ts";
+import { startForwardingServer } from "../serve.ts";
+import { resolveTarget } from "../target.ts";
+import { download, type LoadEnv, roundTrip, upload } from "./load.ts";
+import { startTarget } from "./target.ts";
+
+export interface BenchRow {
+  through: string;
+  cipher: string;
+  /** Bytes per second. */
+  up: number;
+  down: number;
+  /** Microseconds, median of the round trips. */
+  rtt: number;
+  /** Milliseconds from start to an authenticated connection with its listener (tunnels only). */
+  connectMs?: number;
+}
+
+export interface BenchOptions extends AlgorithmOptions {
+  bytes: number;
+  rounds: number;
+  /** Ciphers to measure one by one (loopback); with `via`, the `ciphers` option applies. */
+  cipherList?: readonly string[];
+  via?: string;
+  target?: string;
+  identity?: string | undefined;
+  knownHosts?: string | undefined;
+  hostKeyCheck?: HostKeyPolicy;
+  log?(line: string): void;
+}
+
+const now = () => performance.now();
+const envFor = (port: number): LoadEnv => ({ runtime: nodeRuntime, now, host: "127.0.0.1", port });
+
+async function measure(port: number, o: BenchOptions): Promise<{ up: number; down: number; rtt: number }> {
+  const env = envFor(port);
+  const up = await upload(env, o.bytes);
+  const down = await download(env, o.bytes);
+  const rtt = await roundTrip(env, o.rounds);
+  return { up: up.rate, down: down.rate, rtt: rtt.median };
+}
+
+async function throughSession(session: TunnelSession, label: string, o: BenchOptions): Promise<BenchRow> {
+  const t0 = now();
+  try {
+    const [opened] = await session.start();
+    if (!opened) throw new Error("internal error: no listener");
+    const connectMs = now() - t0;
+    const m = await measure(opened.localPort, o);
+    const cipher = session.clientInfo?.negotiated?.cipherC2S ?? "?";
+    o.log?.(`  ${label} ${cipher}: up ${(m.up / 1e6).toFixed(0)} MB/s, down ${(m.down / 1e6).toFixed(0)} MB/s`);
+    return { through: label, cipher, ...m, connectMs };
+  } finally {
+    await session.stop(0, true);
+  }
+}
+
+/** Loopback: our server, a bench target and a tunnel in this process. */
+export async function benchLoopback(o: BenchOptions): Promise<BenchRow[]> {
+  const hostKey = generateEd25519(nobleProvider, "tunnel bench host key");
+  const userKey = generateEd25519(nobleProvider, "tunnel bench user key");
+  const target = await startTarget(nodeRuntime);
+  const server = await startForwardingServer("127.0.0.1", 0, {
+    hostKeys: [hostKey],
+    auth: { publicKey: (_user, key) => (publicKeyEquals(key, userKey.publicKey) ? {} : false) },
+    allow: (host, port) => host === "127.0.0.1" && port === target.port,
+    crypto: o.crypto,
+  });
+  const rows: BenchRow[] = [];
+  try {
+    const direct = await measure(target.port, o);
+    rows.push({ through: "direct TCP", cipher: "-", ...direct });
+    for (const cipher of o.cipherList ?? []) {
+      const session = new TunnelSession({
+        ...o,
+        targets: [resolveTarget(`127.0.0.1:${target.port}`, {})],
+        via: `bench@127.0.0.1:${server.listener.port}`,
+        port: 0,
+        ciphers: cipher,
+        keys: [userKey],
+        verifier: (info) => publicKeyEquals(info.key, hostKey.publicKey),
+      });
+      rows.push(await throughSession(session, "tunnel (loopback)", o));
+    }
+  } finally {
+    await server.close();
+    await target.close();
+    hostKey.dispose();
+    userKey.dispose();
+  }
+  return rows;
+}
+
+/** Through the user's bastion to a bench target on the far side. */
+export async function benchVia(o: BenchOptions & { via: string; target: string }): Promise<BenchRow[]> {
+  const session = new TunnelSession({
+    ...o,
+    targets: [resolveTarget(o.target, {})],
+    via: o.via,
+    port: 0,
+  });
+  return [await throughSession(session, `tunnel via ${o.via}`, o)];
+}
+
+/** The bench target on `host:port` through Node's sockets (for `tunnel bench --serve-target`). */
+export function nodeRuntimeListenTarget(host: string, port: number) {
+  return startTarget(nodeRuntime, host, port);
+}
+
+/**
+ * The ciphers the loopback bench measures: the user's list (OpenSSH syntax) resolved against
+ * the defaults, or the AEADs in this runtime's preferred order.
+ */
+export function preferredCipherList(ciphers: string | undefined, crypto: CryptoMode | undefined): string[] {
+  const list = [...resolveAlgorithms({ ciphers, crypto }, providerFor(crypto)).cipher];
+  return ciphers === undefined ? list.filter((c) => c.includes("gcm") || c.includes("chacha")).slice(0, 3) : list;
+}
