@@ -1,9 +1,16 @@
 import { defineConfig } from "vitest/config";
 
+// The suite runs under Node, Bun and Deno (scripts/test.sh); modules resolve with the running
+// runtime's export condition, as they do when the product runs there.
+const runtimeCondition = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+
 export default defineConfig({
+  resolve: { conditions: [runtimeCondition, "import", "default"] },
+  ssr: { resolve: { conditions: [runtimeCondition, "import", "default"] } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"],
@@ -11,6 +18,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: "interop",
           include: ["test/**/*.test.ts"],

@@ -17,7 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } from "@tunnel/core";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";
 import {
@@ -29,6 +29,7 @@ import {
   type SshTarget,
   startSshL,
   startTunnelOpen,
+  tunnelCommand,
 } from "./lib/forwarders.ts";
 import { markdownTable, mb, ratio } from "./lib/report.ts";
 
@@ -87,10 +88,10 @@ async function main(): Promise<void> {
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-bench-"));
   const key = await makeKey(keyDir, "id_ed25519", { type: "ed25519" });
   await sshd.addAuthorizedKey(key.pubLine);
-  const target = await startTarget(nodeRuntime);
+  const target = await startTarget(runtime);
   const t: SshTarget = { sshd, identity: key.path, targetPort: target.port };
   const now = () => performance.now();
-  const envFor = (port: number): LoadEnv => ({ runtime: nodeRuntime, now, host: "127.0.0.1", port });
+  const envFor = (port: number): LoadEnv => ({ runtime: runtime, now, host: "127.0.0.1", port });
   const rows: ThroughputRow[] = [];
   const sections: string[] = [];
   try {
@@ -238,7 +239,7 @@ async function connectSection(t: SshTarget): Promise<string> {
   ]);
   const rows: string[][] = [["ssh -o BatchMode=yes host true", `${ssh.toFixed(0)} ms`, "1.00"]];
   for (const rt of RUNTIMES) {
-    const cmd = runtimeCommand(rt, path.join(ROOT, "apps/cli/src/main.ts")) as string[];
+    const cmd = tunnelCommand(rt) as string[];
     const ms = await time(cmd[0] as string, [
       ...cmd.slice(1),
       "check",

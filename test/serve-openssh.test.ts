@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliCommand } from "./harness/cli.ts";
 import { freePort } from "./harness/pg.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,21 +36,19 @@ function keygen(name: string, args: string[]): string {
 
 async function startServe(extra: string[], state = path.join(dir, "state")): Promise<Serve> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "apps/cli/src/main.ts",
-      "serve",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--authorized-keys",
-      path.join(dir, "authorized_keys"),
-      ...extra,
-    ],
-    { cwd: ROOT, env: { ...process.env, XDG_STATE_HOME: state }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const [command, argv] = cliCommand([
+    "serve",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--authorized-keys",
+    path.join(dir, "authorized_keys"),
+    ...extra,
+  ]);
+  const child = spawn(command, argv, {
+    cwd: ROOT,
+    env: { ...process.env, XDG_STATE_HOME: state },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let err = "";
   child.stderr?.on("data", (d) => {

@@ -11,19 +11,38 @@ import { freePort } from "../../test/harness/pg.ts";
 import type { Sshd } from "../../test/harness/sshd.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
-const CLI = path.join(ROOT, "apps/cli/src/main.ts");
 
 export type RuntimeName = "node" | "bun" | "deno";
 
-/** The command line that runs a TypeScript entry point under a runtime, or undefined if absent. */
-export function runtimeCommand(rt: RuntimeName, entry: string): string[] | undefined {
-  // BENCH_NODE_ARGS: extra Node flags for profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  if (rt === "node") return [process.execPath, ...extra, "--import", "tsx", entry];
+/**
+ * The command line that runs a module under a runtime, or undefined if that runtime is absent.
+ * `typescript`: Node needs tsx's loader for a .ts entry (Bun and Deno run TypeScript as is).
+ */
+function commandFor(rt: RuntimeName, entry: string, typescript: boolean): string[] | undefined {
+  if (rt === "node") {
+    // BENCH_NODE_ARGS: extra Node flags for profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+    return [process.execPath, ...extra, ...(typescript ? ["--import", "tsx"] : []), entry];
+  }
   // The binaries themselves, not the package-manager shims (deno's shim starts Node first).
   const bin = path.join(ROOT, rt === "bun" ? "node_modules/bun/bin/bun.exe" : "node_modules/deno/deno");
   if (!fs.existsSync(bin)) return undefined;
   return rt === "bun" ? [bin, entry] : [bin, "run", "-A", entry];
+}
+
+/** The command line that runs a TypeScript entry point under a runtime, or undefined if absent. */
+export function runtimeCommand(rt: RuntimeName, entry: string): string[] | undefined {
+  return commandFor(rt, entry, true);
+}
+
+/**
+ * The command line that runs the bundled CLI (what ships; `node scripts/build.mjs` makes it)
+ * under a runtime, or undefined if that runtime is absent.
+ */
+export function tunnelCommand(rt: RuntimeName): string[] | undefined {
+  const bundle = path.join(ROOT, "apps/cli/dist", rt, "tunnel.mjs");
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node scripts/build.mjs\` first`);
+  return commandFor(rt, bundle, false);
 }
 
 export interface Forwarder {
@@ -113,7 +132,7 @@ export async function startTunnelOpen(
   cipher: string,
   extra: string[] = [],
 ): Promise<Forwarder> {
-  const cmd = runtimeCommand(rt, CLI);
+  const cmd = tunnelCommand(rt);
   if (!cmd) throw new Error(`${rt} is not installed (node_modules/.bin/${rt})`);
   const port = await freePort();
   const args = [

@@ -1,9 +1,29 @@
-/** Runs the `tunnel` CLI from source (`node --import tsx apps/cli/src/main.ts …`) at the repo root. */
+/**
+ * Runs the `tunnel` CLI as it ships — the bundle `node scripts/build.mjs` makes for the runtime
+ * running the tests (Node, Bun or Deno: scripts/test.sh runs the suite under each) — at the
+ * repo root.
+ */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root: two levels above this file. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The runtime the tests run under. */
+export const RUNTIME: "node" | "bun" | "deno" = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+
+/**
+ * The command line that starts the bundled CLI under this runtime, followed by `args`.
+ * `process.execPath` is this runtime's own binary (node 20, node 24, bun or deno).
+ */
+export function cliCommand(args: string[]): [string, string[]] {
+  const bundle = path.join(REPO_ROOT, "apps/cli/dist", RUNTIME, "tunnel.mjs");
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node scripts/build.mjs\` first`);
+  const runtimeArgs = RUNTIME === "deno" ? ["run", "-A", bundle] : [bundle];
+  return [process.execPath, [...runtimeArgs, ...args]];
+}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -24,7 +44,8 @@ export interface CliResult {
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", ...args], {
+    const [command, argv] = cliCommand(args);
+    const child = spawn(command, argv, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],

@@ -5,10 +5,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliCommand } from "./cli.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** Absolute so that a test may run the CLI from another working directory (.env lookup). */
-const CLI = [`--import=${import.meta.resolve("tsx")}`, path.join(ROOT, "apps/cli/src/main.ts")];
 
 export interface TunnelProcess {
   child: ChildProcess;
@@ -24,7 +23,8 @@ export async function startTunnel(
   env: Record<string, string> = {},
   expectLines = 1,
 ): Promise<TunnelProcess> {
-  const child = spawn(process.execPath, [...CLI, "open", ...args], {
+  const [command, argv] = cliCommand(["open", ...args]);
+  const child = spawn(command, argv, {
     cwd: env.TUNNEL_TEST_CWD ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -78,7 +78,8 @@ export function runTunnelExpectingFailure(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, "open", ...args], {
+    const [command, argv] = cliCommand(["open", ...args]);
+    const child = spawn(command, argv, {
       cwd: env.TUNNEL_TEST_CWD ?? ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

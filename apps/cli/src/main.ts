@@ -1,42 +1,51 @@
 #!/usr/bin/env node
 /**
  * `tunnel` CLI entry: argument parsing is citty's; every verb lives in `commands/<verb>.ts`
- * and is loaded lazily. Errors become one line on stderr (`tunnel: …`) and a non-zero exit,
+ * and is loaded only when it runs (`verbs.ts`), so `tunnel --help` and `tunnel --version`
+ * load nothing else. Errors become one line on stderr (`tunnel: …`) and a non-zero exit,
  * never a stack trace (set TUNNEL_DEBUG=1 to see one).
  */
-import { defineCommand, runCommand, showUsage } from "citty";
 import { formatError } from "./errors.ts";
+import { isVerb, VERB_DESCRIPTIONS, VERB_LOADERS } from "./verbs.ts";
 
-const main = defineCommand({
-  meta: { name: "tunnel", version: "0.1.0", description: "SSH tunnels to private services, in pure TypeScript" },
-  subCommands: {
-    check: () => import("./commands/check.ts").then((m) => m.default),
-    open: () => import("./commands/open.ts").then((m) => m.default),
-    demo: () => import("./commands/demo.ts").then((m) => m.default),
-    bench: () => import("./commands/bench.ts").then((m) => m.default),
-    serve: () => import("./commands/serve.ts").then((m) => m.default),
-  },
-});
+const VERSION = "0.1.0";
+
+function usage(): string {
+  const names = Object.keys(VERB_DESCRIPTIONS);
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = Object.entries(VERB_DESCRIPTIONS).map(([name, text]) => `  ${name.padEnd(width)}  ${text}`);
+  return [
+    `SSH tunnels to private services, in pure TypeScript (tunnel v${VERSION})`,
+    "",
+    `Usage: tunnel ${names.join("|")} [options]`,
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Use `tunnel <command> --help` for the options of a command.",
+    "",
+  ].join("\n");
+}
 
 async function run(argv: string[]): Promise<void> {
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
-    await showUsage(main);
+  const first = argv[0];
+  if (first === undefined || first === "--help" || first === "-h") {
+    process.stdout.write(usage());
     return;
   }
-  if (argv[0] === "--version" || argv[0] === "-v") {
-    console.log("0.1.0");
+  if (first === "--version" || first === "-v") {
+    console.log(VERSION);
     return;
   }
-  const subs = main.subCommands as Record<string, () => Promise<Parameters<typeof showUsage>[0]>>;
-  const sub = subs[argv[0] as string];
-  if (!sub) {
-    throw new TypeError(`unknown command "${argv[0]}"; expected one of: ${Object.keys(subs).join(", ")}`);
+  if (!isVerb(first)) {
+    throw new TypeError(`unknown command "${first}"; expected one of: ${Object.keys(VERB_DESCRIPTIONS).join(", ")}`);
   }
+  const [{ runCommand, showUsage }, command] = await Promise.all([import("citty"), VERB_LOADERS[first]()]);
   if (argv.includes("--help") || argv.includes("-h")) {
-    await showUsage(await sub(), main);
+    await showUsage(command, { meta: { name: "tunnel", version: VERSION } });
     return;
   }
-  await runCommand(main, { rawArgs: argv });
+  await runCommand(command, { rawArgs: argv.slice(1) });
 }
 
 run(process.argv.slice(2)).then(

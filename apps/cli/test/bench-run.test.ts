@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, runCli } from "../../../test/harness/cli.ts";
+import { cliCommand, REPO_ROOT, runCli } from "../../../test/harness/cli.ts";
 
 describe("tunnel bench", () => {
   it("over loopback: direct TCP and each cipher through our own server, one JSON object per measurement", async () => {
@@ -46,7 +46,8 @@ describe("tunnel bench", () => {
   });
 
   it("--serve-target runs a bench target until SIGTERM", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "bench", "--serve-target", "0"], {
+    const [command, argv] = cliCommand(["bench", "--serve-target", "0"]);
+    const child = spawn(command, argv, {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

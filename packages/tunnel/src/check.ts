@@ -6,7 +6,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { connectClient, fingerprintSha256, nobleProvider, type SshClient } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { parseDestination } from "./destination.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
@@ -50,7 +50,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const algorithms = resolveAlgorithms(o, provider);
   const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
   const ids = resolveIdentities(o.identity);
-  const conn = await nodeRuntime.connect(dest.host, dest.port);
+  const conn = await runtime.connect(dest.host, dest.port);
   const client = await connectClient(conn, {
     host: dest.host,
     port: dest.port,

@@ -13,7 +13,7 @@ import {
   SshError,
   type TransportInfo,
 } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { defaultKnownHosts } from "./check.ts";
 import { parseDestination } from "./destination.ts";
@@ -98,7 +98,7 @@ export class TunnelSession {
     // Bind first: a busy explicit port fails before we touch the network.
     await this.bindAll(bind);
     try {
-      const conn = await nodeRuntime.connect(dest.host, dest.port);
+      const conn = await runtime.connect(dest.host, dest.port);
       this.client = await connectClient(conn, {
         host: dest.host,
         port: dest.port,
@@ -150,7 +150,7 @@ export class TunnelSession {
     const limit = explicit || port === 0 ? port : Math.min(65535, port + PORT_SEARCH_RANGE);
     for (let p = port; p <= limit; p++) {
       try {
-        const l = await nodeRuntime.listen(bind, p, (conn) => this.onLocal(conn, target));
+        const l = await runtime.listen(bind, p, (conn) => this.onLocal(conn, target));
         if (p !== port) this.options.events?.info?.(`Port ${port} is busy; using ${p} instead`);
         return l;
       } catch (err) {

@@ -16,7 +16,7 @@ import {
   type SshServerConnection,
   serveConnection,
 } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { runtime } from "@tunnel/ssh/runtime";
 import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { pipeChannel } from "./forward.ts";
 
@@ -45,7 +45,7 @@ export async function startForwardingServer(
   const connections = new Set<SshServerConnection>();
   const provider = providerFor(o.crypto);
   let seq = 0;
-  const listener = await nodeRuntime.listen(bind, port, (conn) => {
+  const listener = await runtime.listen(bind, port, (conn) => {
     const id = ++seq;
     const from = `${conn.remoteAddress}:${conn.remotePort}`;
     o.log?.(`[${id}] connection from ${from}`);
@@ -81,7 +81,7 @@ export async function startForwardingServer(
           open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `forwarding to ${host}:${p} is not allowed`);
           return;
         }
-        nodeRuntime.connect(host, p, { timeoutMs: 10_000 }).then(
+        runtime.connect(host, p, { timeoutMs: 10_000 }).then(
           (target) => {
             const ch = open.accept();
             o.log?.(`[${id}] channel ${ch.localId} → ${host}:${p}`);
@@ -110,7 +110,7 @@ export async function startForwardingServer(
       }
       let listener: Listener;
       try {
-        listener = await nodeRuntime.listen(bindHost, port, (local) => {
+        listener = await runtime.listen(bindHost, port, (local) => {
           local.pause();
           const extra = new Writer(64)
             .string(address)

@@ -11,11 +11,12 @@ import {
 } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
   meta: {
     name: "bench",
-    description: "Measure throughput and round trip: over loopback through our own server, or --via your bastion",
+    description: VERB_DESCRIPTIONS.bench,
   },
   args: {
     via: { type: "string", description: "measure through this bastion [user@]host[:port] (needs --target)" },

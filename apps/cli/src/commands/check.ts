@@ -2,11 +2,12 @@
 import { type CheckReport, type CryptoMode, HOST_KEY_POLICIES, type HostKeyPolicy, runCheck } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
   meta: {
     name: "check",
-    description: "Connect to an SSH server, verify and authenticate, and report what was negotiated",
+    description: VERB_DESCRIPTIONS.check,
   },
   args: {
     destination: { type: "positional", required: true, description: "[user@]host[:port]" },

@@ -1,11 +1,12 @@
 /** `tunnel demo`: server, target and tunnel in one process; data checked, speed measured. */
 import { runDemo } from "@tunnel/core";
 import { defineCommand } from "citty";
+import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
   meta: {
     name: "demo",
-    description: "Run an SSH server, an echo target and a tunnel in this process, and measure them",
+    description: VERB_DESCRIPTIONS.demo,
   },
   args: {
     megabytes: { type: "string", description: "data to push through the tunnel each way (default 64)" },

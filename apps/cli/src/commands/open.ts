@@ -10,9 +10,10 @@ import {
 } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
-  meta: { name: "open", description: "Open local ports that reach services behind an SSH bastion" },
+  meta: { name: "open", description: VERB_DESCRIPTIONS.open },
   args: {
     target: {
       type: "positional",

@@ -14,9 +14,10 @@ import {
 import { fingerprintSha256, nobleProvider, type PrivateKey } from "@tunnel/ssh";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
-  meta: { name: "serve", description: "Run a forwarding-only SSH server (no shells, only TCP forwarding)" },
+  meta: { name: "serve", description: VERB_DESCRIPTIONS.serve },
   args: {
     listen: { type: "string", description: "address:port to listen on (default 127.0.0.1:2222)" },
     "host-key": {

@@ -8,7 +8,7 @@
  *   (`tunnel bench --serve-target PORT` there), with their keys and known_hosts.
  */
 import { generateEd25519, nobleProvider, publicKeyEquals } from "@tunnel/ssh";
-import { nodeRuntime } from "@tunnel/ssh/runtime";
+import { runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, type CryptoMode, providerFor, resolveAlgorithms } from "../algorithms.ts";
 import type { HostKeyPolicy } from "../known-hosts-file.ts";
 import { TunnelSession } from "../open.ts";
@@ -43,7 +43,7 @@ export interface BenchOptions extends AlgorithmOptions {
 }
 
 const now = () => performance.now();
-const envFor = (port: number): LoadEnv => ({ runtime: nodeRuntime, now, host: "127.0.0.1", port });
+const envFor = (port: number): LoadEnv => ({ runtime: runtime, now, host: "127.0.0.1", port });
 
 async function measure(port: number, o: BenchOptions): Promise<{ up: number; down: number; rtt: number }> {
   const env = envFor(port);
@@ -72,7 +72,7 @@ async function throughSession(session: TunnelSession, label: string, o: BenchOpt
 export async function benchLoopback(o: BenchOptions): Promise<BenchRow[]> {
   const hostKey = generateEd25519(nobleProvider, "tunnel bench host key");
   const userKey = generateEd25519(nobleProvider, "tunnel bench user key");
-  const target = await startTarget(nodeRuntime);
+  const target = await startTarget(runtime);
   const server = await startForwardingServer("127.0.0.1", 0, {
     hostKeys: [hostKey],
     auth: { publicKey: (_user, key) => (publicKeyEquals(key, userKey.publicKey) ? {} : false) },
@@ -117,7 +117,7 @@ export async function benchVia(o: BenchOptions & { via: string; target: string }
 
 /** The bench target on `host:port` through Node's sockets (for `tunnel bench --serve-target`). */
 export function nodeRuntimeListenTarget(host: string, port: number) {
-  return startTarget(nodeRuntime, host, port);
+  return startTarget(runtime, host, port);
 }
 
 /**

@@ -1,0 +1,31 @@
+/**
+ * The verbs of `tunnel`, each with its one-line description and a loader for its code.
+ * `tunnel --help` prints this table without loading any verb (start-up stays short); each
+ * command's own `meta.description` comes from here too.
+ */
+import type { CommandDef } from "citty";
+
+type Loader = () => Promise<CommandDef>;
+
+export const VERB_DESCRIPTIONS = {
+  check: "Connect to an SSH server, verify and authenticate, and report what was negotiated",
+  open: "Open local ports that reach services behind an SSH bastion",
+  demo: "Run an SSH server, an echo target and a tunnel in this process, and measure them",
+  bench: "Measure throughput and round trip: over loopback through our own server, or --via your bastion",
+  serve: "Run a forwarding-only SSH server (no shells, only TCP forwarding)",
+} as const;
+
+export type Verb = keyof typeof VERB_DESCRIPTIONS;
+
+// Each loader is a literal dynamic import so that the bundler makes each verb its own chunk.
+export const VERB_LOADERS: Record<Verb, Loader> = {
+  check: () => import("./commands/check.ts").then((m) => m.default as CommandDef),
+  open: () => import("./commands/open.ts").then((m) => m.default as CommandDef),
+  demo: () => import("./commands/demo.ts").then((m) => m.default as CommandDef),
+  bench: () => import("./commands/bench.ts").then((m) => m.default as CommandDef),
+  serve: () => import("./commands/serve.ts").then((m) => m.default as CommandDef),
+};
+
+export function isVerb(name: string): name is Verb {
+  return Object.hasOwn(VERB_DESCRIPTIONS, name);
+}

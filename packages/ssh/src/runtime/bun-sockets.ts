@@ -1,0 +1,248 @@
+/**
+ * Bun's own TCP sockets (`Bun.connect` / `Bun.listen`) behind the `Conn` / `Listener` seam.
+ *
+ * Bun's socket writes straight to the kernel and returns how many bytes it took; what it did
+ * not take waits here (`OutQueue`) until its `drain` callback. Writes of one turn leave joined
+ * in one call. Each `data` callback hands over a fresh buffer, so chunks are passed on as they
+ * are. The `Bun` global is read only when a connection is made: nothing outside this folder
+ * touches it.
+ */
+import { OutQueue } from "./out-queue.ts";
+import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
+
+interface BunSocket {
+  write(data: Uint8Array): number;
+  /** Without an argument: send FIN and keep reading (`shutdown(true)` does something else). */
+  shutdown(): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+  setNoDelay(noDelay?: boolean): boolean;
+  data: BunConn | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+interface BunSocketHandler {
+  open?(socket: BunSocket): void;
+  data?(socket: BunSocket, data: Uint8Array): void;
+  drain?(socket: BunSocket): void;
+  end?(socket: BunSocket): void;
+  close?(socket: BunSocket, error?: Error): void;
+  error?(socket: BunSocket, error: Error): void;
+  connectError?(socket: BunSocket, error: Error): void;
+}
+
+interface BunApi {
+  connect(options: {
+    hostname: string;
+    port: number;
+    allowHalfOpen?: boolean;
+    socket: BunSocketHandler;
+  }): Promise<BunSocket>;
+  listen(options: { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }): {
+    readonly hostname: string;
+    readonly port: number;
+    stop(closeActiveConnections?: boolean): void;
+  };
+}
+
+function bunApi(): BunApi {
+  const api = (globalThis as { Bun?: BunApi }).Bun;
+  if (!api) throw new Error("the bun socket adapter needs the Bun runtime");
+  return api;
+}
+
+/** Same bound as the Node adapter: a few packets in flight, memory still bounded per socket. */
+const WRITE_HIGH_WATER = 512 * 1024;
+/** Largest single write handed to the kernel. */
+const MAX_WRITE = 1024 * 1024;
+
+const noop = () => {};
+
+class BunConn implements Conn {
+  private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
+  private readonly out = new OutQueue();
+  private flushScheduled = false;
+  /** `write` returned false: tell the owner once the queue is low again. */
+  private owesDrain = false;
+  private endRequested = false;
+  private shutDown = false;
+  private peerEnded = false;
+  private closed = false;
+
+  /** No handlers yet: reading waits (paused) and a close is held until they arrive. */
+  private attached = false;
+  private heldClose: { error?: Error } | undefined;
+
+  constructor(private readonly socket: BunSocket) {
+    socket.data = this;
+    socket.setNoDelay(true);
+    socket.pause();
+  }
+
+  // --- called by the handler table below
+
+  onData(chunk: Uint8Array): void {
+    if (!this.closed) this.handlers.data(chunk);
+  }
+  onDrain(): void {
+    this.flush();
+  }
+  onEnd(): void {
+    if (this.peerEnded || this.closed) return;
+    this.peerEnded = true;
+    this.handlers.end();
+  }
+  onClose(error?: Error): void {
+    if (this.closed) return;
+    if (!this.attached) {
+      this.heldClose ??= { error };
+      return;
+    }
+    // Bun reports a FIN that arrives after our own shutdown as a close alone; the owner
+    // still hears the end first, as on Node.
+    if (!error && !this.peerEnded) this.onEnd();
+    this.closed = true;
+    this.out.clear();
+    this.handlers.close(error);
+  }
+
+  private readonly flushSoon = () => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    while (!this.out.empty && !this.closed) {
+      const chunk = this.out.take(MAX_WRITE);
+      const n = this.socket.write(chunk);
+      if (n < chunk.length) {
+        this.out.unshift(chunk.subarray(Math.max(n, 0)));
+        return; // the kernel is full: Bun calls `drain` when it can take more
+      }
+    }
+    if (this.closed) return;
+    if (this.endRequested && !this.shutDown) {
+      this.shutDown = true;
+      this.socket.shutdown();
+    }
+    if (this.owesDrain && this.out.bytes < WRITE_HIGH_WATER) {
+      this.owesDrain = false;
+      this.handlers.drain();
+    }
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.closed || this.endRequested) return false;
+    this.out.push(data);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushSoon);
+    }
+    if (this.out.bytes < WRITE_HIGH_WATER) return true;
+    this.owesDrain = true;
+    return false;
+  }
+  end(): void {
+    if (this.endRequested || this.closed) return;
+    this.endRequested = true;
+    this.flush();
+  }
+  destroy(): void {
+    if (this.closed) return;
+    this.attached = true;
+    this.socket.terminate();
+    this.onClose();
+  }
+  private ownerPaused = false;
+  pause(): void {
+    this.ownerPaused = true;
+    if (!this.closed) this.socket.pause();
+  }
+  resume(): void {
+    this.ownerPaused = false;
+    if (!this.closed && this.attached) this.socket.resume();
+  }
+  setHandlers(handlers: ConnHandlers): void {
+    this.handlers = handlers;
+    if (this.attached) return;
+    this.attached = true;
+    if (this.heldClose) this.onClose(this.heldClose.error);
+    else if (!this.ownerPaused) this.socket.resume();
+  }
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+  get localAddress(): string {
+    return this.socket.localAddress ?? "";
+  }
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+}
+
+function handlerTable(onOpen?: (conn: BunConn) => void): BunSocketHandler {
+  return {
+    open(socket) {
+      const conn = new BunConn(socket);
+      onOpen?.(conn);
+    },
+    data: (socket, data) => socket.data?.onData(data),
+    drain: (socket) => socket.data?.onDrain(),
+    end: (socket) => socket.data?.onEnd(),
+    close: (socket, error) => socket.data?.onClose(error),
+    error: (socket, error) => socket.data?.onClose(error),
+  };
+}
+
+export const bunRuntime: Runtime = {
+  name: "bun",
+  async connect(host, port, options) {
+    const timeoutMs = options?.timeoutMs ?? 15_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`connection to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    const connecting = bunApi()
+      .connect({ hostname: host, port, allowHalfOpen: true, socket: handlerTable() })
+      .then(
+        (socket) => {
+          if (timedOut) socket.terminate();
+          return socket.data as BunConn;
+        },
+        (err: Error & { code?: string }) => {
+          const why =
+            err.code === "ECONNREFUSED"
+              ? "connection refused"
+              : err.code === "ENOTFOUND" || err.code === "DNSException"
+                ? "host not found"
+                : err.message;
+          throw new Error(`cannot connect to ${host}:${port}: ${why}`);
+        },
+      );
+    try {
+      return await Promise.race([connecting, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+  async listen(host, port, onConn) {
+    const server = bunApi().listen({ hostname: host, port, allowHalfOpen: true, socket: handlerTable(onConn) });
+    const listener: Listener = {
+      address: server.hostname,
+      port: server.port,
+      close: async () => server.stop(false),
+    };
+    return listener;
+  },
+};

@@ -1,0 +1,266 @@
+/**
+ * Deno's own TCP sockets (`Deno.connect` / `Deno.listen`) behind the `Conn` / `Listener` seam.
+ *
+ * A read loop pulls into one reused buffer and hands each chunk on as its own copy (the
+ * receiver may keep it); it stops pulling while the owner has paused, which is what pushes
+ * back on the peer. Writes of one turn are joined and written by one pump, which reports
+ * `drain` once the queue is low again. Reading starts only once the owner has set its
+ * handlers, so nothing that arrives early is lost. The `Deno` global is read only when a
+ * connection is made.
+ */
+import { OutQueue } from "./out-queue.ts";
+import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
+
+interface DenoAddr {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+interface DenoTcpConn {
+  read(into: Uint8Array): Promise<number | null>;
+  write(data: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay(noDelay?: boolean): void;
+  readonly remoteAddr: DenoAddr;
+  readonly localAddr: DenoAddr;
+}
+
+interface DenoTcpListener {
+  accept(): Promise<DenoTcpConn>;
+  close(): void;
+  readonly addr: DenoAddr;
+}
+
+interface DenoApi {
+  connect(options: { hostname: string; port: number; transport: "tcp" }): Promise<DenoTcpConn>;
+  listen(options: { hostname: string; port: number; transport: "tcp" }): DenoTcpListener;
+}
+
+function denoApi(): DenoApi {
+  const api = (globalThis as { Deno?: DenoApi }).Deno;
+  if (!api) throw new Error("the deno socket adapter needs the Deno runtime");
+  return api;
+}
+
+const WRITE_HIGH_WATER = 512 * 1024;
+const MAX_WRITE = 1024 * 1024;
+const READ_BUFFER = 128 * 1024;
+
+const noop = () => {};
+
+class DenoConn implements Conn {
+  private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
+  private readonly out = new OutQueue();
+  private inFlight = 0;
+  private pumping = false;
+  private pumpScheduled = false;
+  private owesDrain = false;
+  private endRequested = false;
+  private writeClosed = false;
+  private peerEnded = false;
+  private closed = false;
+  private reading = false;
+  private paused = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly conn: DenoTcpConn) {
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // not a TCP socket: nothing to set
+    }
+  }
+
+  private finish(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.clear();
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the runtime
+    }
+    this.wake?.();
+    this.handlers.close(error);
+  }
+
+  private async readLoop(): Promise<void> {
+    const buffer = new Uint8Array(READ_BUFFER);
+    try {
+      while (!this.closed) {
+        if (this.paused) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+          });
+          this.wake = undefined;
+          continue;
+        }
+        const n = await this.conn.read(buffer);
+        if (this.closed) return;
+        if (n === null) {
+          this.peerEnded = true;
+          this.handlers.end();
+          if (this.writeClosed) this.finish();
+          return;
+        }
+        this.handlers.data(buffer.slice(0, n));
+      }
+    } catch (err) {
+      this.finish(err as Error);
+    }
+  }
+
+  private readonly pumpSoon = () => {
+    this.pumpScheduled = false;
+    void this.pump();
+  };
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.out.empty && !this.closed) {
+        const chunk = this.out.take(MAX_WRITE);
+        this.inFlight = chunk.length;
+        let off = 0;
+        while (off < chunk.length) off += await this.conn.write(chunk.subarray(off));
+        this.inFlight = 0;
+        if (this.owesDrain && this.out.bytes < WRITE_HIGH_WATER && !this.closed) {
+          this.owesDrain = false;
+          this.handlers.drain();
+        }
+      }
+      if (this.endRequested && !this.writeClosed && !this.closed) {
+        this.writeClosed = true;
+        await this.conn.closeWrite();
+        if (this.peerEnded) this.finish();
+      }
+    } catch (err) {
+      this.finish(err as Error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.closed || this.endRequested) return false;
+    this.out.push(data);
+    if (!this.pumpScheduled && !this.pumping) {
+      this.pumpScheduled = true;
+      queueMicrotask(this.pumpSoon);
+    }
+    if (this.out.bytes + this.inFlight < WRITE_HIGH_WATER) return true;
+    this.owesDrain = true;
+    return false;
+  }
+  end(): void {
+    if (this.endRequested || this.closed) return;
+    this.endRequested = true;
+    void this.pump();
+  }
+  destroy(): void {
+    this.finish();
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  setHandlers(handlers: ConnHandlers): void {
+    this.handlers = handlers;
+    if (this.reading) return;
+    this.reading = true;
+    void this.readLoop();
+  }
+  get remoteAddress(): string {
+    return this.conn.remoteAddr.hostname;
+  }
+  get remotePort(): number {
+    return this.conn.remoteAddr.port;
+  }
+  get localAddress(): string {
+    return this.conn.localAddr.hostname;
+  }
+  get localPort(): number {
+    return this.conn.localAddr.port;
+  }
+}
+
+function connectError(host: string, port: number, err: Error): Error {
+  const why =
+    err.name === "ConnectionRefused" || /connection refused/i.test(err.message)
+      ? "connection refused"
+      : err.name === "NotFound" || /lookup|resolve|name or service/i.test(err.message)
+        ? "host not found"
+        : err.message;
+  return new Error(`cannot connect to ${host}:${port}: ${why}`);
+}
+
+export const denoRuntime: Runtime = {
+  name: "deno",
+  async connect(host, port, options) {
+    const timeoutMs = options?.timeoutMs ?? 15_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`connection to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    const connecting = denoApi()
+      .connect({ hostname: host, port, transport: "tcp" })
+      .then(
+        (conn) => {
+          if (timedOut) conn.close();
+          return new DenoConn(conn);
+        },
+        (err: Error) => {
+          throw connectError(host, port, err);
+        },
+      );
+    try {
+      return await Promise.race([connecting, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+  async listen(host, port, onConn) {
+    let listener: DenoTcpListener;
+    try {
+      listener = denoApi().listen({ hostname: host, port, transport: "tcp" });
+    } catch (err) {
+      // The same codes as node:net, which is what callers of `listen` look at.
+      const e = err as Error & { code?: string };
+      const code = e.name === "AddrInUse" ? "EADDRINUSE" : e.name === "PermissionDenied" ? "EACCES" : e.code;
+      throw Object.assign(new Error(e.message), { code });
+    }
+    let open = true;
+    const accepting = (async () => {
+      while (open) {
+        let conn: DenoTcpConn;
+        try {
+          conn = await listener.accept();
+        } catch {
+          return; // the listener was closed
+        }
+        onConn(new DenoConn(conn));
+      }
+    })();
+    const result: Listener = {
+      address: listener.addr.hostname,
+      port: listener.addr.port,
+      close: async () => {
+        if (!open) return;
+        open = false;
+        listener.close();
+        // The port is free only once the pending accept has been cancelled.
+        await accepting;
+      },
+    };
+    return result;
+  },
+};
