@@ -10,6 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { localUserName } from "@tunnel/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliCommand } from "./harness/cli.ts";
 import { freePort } from "./harness/pg.ts";
@@ -91,7 +92,7 @@ function ssh(serve: Serve, key: string, args: string[], command: string[] = []):
       "-p",
       String(serve.port),
       ...args,
-      `${os.userInfo().username}@127.0.0.1`,
+      `${localUserName()}@127.0.0.1`,
       ...command,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },

@@ -13,6 +13,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { localUserName } from "@tunnel/core";
 
 const execFileP = promisify(execFile);
 
@@ -123,7 +124,7 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
     return {
       host: "127.0.0.1",
       port,
-      user: os.userInfo().username,
+      user: localUserName(),
       dir,
       banner,
       hostKeys,

@@ -11,6 +11,7 @@ import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorit
 import { parseDestination } from "./destination.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
 import { type HostKeyPolicy, knownHostsVerifier, type VerifierEvents } from "./known-hosts-file.ts";
+import { localUserName } from "./local-user.ts";
 
 export interface CheckOptions extends AlgorithmOptions {
   destination: string;
@@ -45,12 +46,12 @@ export function defaultKnownHosts(): string {
 
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = parseDestination(o.destination);
-  const user = dest.user ?? os.userInfo().username;
+  const user = dest.user ?? localUserName();
   const provider = providerFor(o.crypto);
   const algorithms = resolveAlgorithms(o, provider);
   const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
   const ids = resolveIdentities(o.identity);
-  const conn = await runtime.connect(dest.host, dest.port);
+  const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port);
   const client = await connectClient(conn, {
     host: dest.host,
     port: dest.port,

@@ -12,6 +12,8 @@ export * from "./forward.ts";
 export * from "./host-keys.ts";
 export * from "./identity.ts";
 export * from "./known-hosts-file.ts";
+export * from "./local-user.ts";
 export * from "./open.ts";
 export * from "./serve.ts";
+export * from "./sockets.ts";
 export * from "./target.ts";

@@ -2,7 +2,6 @@
  * `tunnel open`: one SSH connection to the bastion, one local listener per target, each
  * local connection carried as a `direct-tcpip` channel of that one connection.
  */
-import * as os from "node:os";
 import {
   type Conn,
   connectClient,
@@ -20,6 +19,7 @@ import { parseDestination } from "./destination.ts";
 import { pipeChannel } from "./forward.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
 import { type HostKeyPolicy, knownHostsVerifier, type VerifierEvents } from "./known-hosts-file.ts";
+import { localUserName } from "./local-user.ts";
 import { rewriteUrl, type Target } from "./target.ts";
 
 export const DEFAULT_LOCAL_PORT = 10000;
@@ -98,11 +98,11 @@ export class TunnelSession {
     // Bind first: a busy explicit port fails before we touch the network.
     await this.bindAll(bind);
     try {
-      const conn = await runtime.connect(dest.host, dest.port);
+      const conn = await (this.options.sockets ?? runtime).connect(dest.host, dest.port);
       this.client = await connectClient(conn, {
         host: dest.host,
         port: dest.port,
-        username: dest.user ?? os.userInfo().username,
+        username: dest.user ?? localUserName(),
         identities: keys,
         ...(o.password !== undefined ? { password: o.password } : {}),
         algorithms,
@@ -150,7 +150,7 @@ export class TunnelSession {
     const limit = explicit || port === 0 ? port : Math.min(65535, port + PORT_SEARCH_RANGE);
     for (let p = port; p <= limit; p++) {
       try {
-        const l = await runtime.listen(bind, p, (conn) => this.onLocal(conn, target));
+        const l = await (this.options.sockets ?? runtime).listen(bind, p, (conn) => this.onLocal(conn, target));
         if (p !== port) this.options.events?.info?.(`Port ${port} is busy; using ${p} instead`);
         return l;
       } catch (err) {
