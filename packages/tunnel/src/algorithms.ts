@@ -17,7 +17,7 @@ import {
   SIGNATURE_ALGORITHMS,
   selectAlgorithms,
 } from "@tunnel/ssh";
-import { nativeProvider } from "@tunnel/ssh/runtime";
+import { nativeProvider, type Runtime } from "@tunnel/ssh/runtime";
 
 export interface AlgorithmOptions {
   kexAlgorithms?: string | undefined;
@@ -26,6 +26,11 @@ export interface AlgorithmOptions {
   macs?: string | undefined;
   /** `auto`: the runtime's verified accelerators where faster; `noble`: pure noble (accelerators off). */
   crypto?: CryptoMode | undefined;
+  /**
+   * The socket adapter to connect and listen with; default: this runtime's own
+   * (`@tunnel/ssh/runtime`). Benchmarks pass the others; embedders may pass their own.
+   */
+  sockets?: Runtime | undefined;
 }
 
 export const CRYPTO_MODES = ["auto", "noble"] as const;

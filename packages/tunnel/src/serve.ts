@@ -16,7 +16,7 @@ import {
   type SshServerConnection,
   serveConnection,
 } from "@tunnel/ssh";
-import { runtime } from "@tunnel/ssh/runtime";
+import { type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { pipeChannel } from "./forward.ts";
 
@@ -29,6 +29,8 @@ export interface ForwardingServerOptions {
   allowRemoteForwarding?: boolean;
   log?(line: string): void;
   crypto?: CryptoMode | undefined;
+  /** The socket adapter; default: this runtime's own. */
+  sockets?: Runtime | undefined;
 }
 
 export interface ForwardingServer {
@@ -44,8 +46,9 @@ export async function startForwardingServer(
 ): Promise<ForwardingServer> {
   const connections = new Set<SshServerConnection>();
   const provider = providerFor(o.crypto);
+  const sockets = o.sockets ?? runtime;
   let seq = 0;
-  const listener = await runtime.listen(bind, port, (conn) => {
+  const listener = await sockets.listen(bind, port, (conn) => {
     const id = ++seq;
     const from = `${conn.remoteAddress}:${conn.remotePort}`;
     o.log?.(`[${id}] connection from ${from}`);
@@ -81,7 +84,7 @@ export async function startForwardingServer(
           open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `forwarding to ${host}:${p} is not allowed`);
           return;
         }
-        runtime.connect(host, p, { timeoutMs: 10_000 }).then(
+        sockets.connect(host, p, { timeoutMs: 10_000 }).then(
           (target) => {
             const ch = open.accept();
             o.log?.(`[${id}] channel ${ch.localId} → ${host}:${p}`);
@@ -110,7 +113,7 @@ export async function startForwardingServer(
       }
       let listener: Listener;
       try {
-        listener = await runtime.listen(bindHost, port, (local) => {
+        listener = await sockets.listen(bindHost, port, (local) => {
           local.pause();
           const extra = new Writer(64)
             .string(address)

@@ -6,8 +6,9 @@ import {
   type CryptoMode,
   HOST_KEY_POLICIES,
   type HostKeyPolicy,
-  nodeRuntimeListenTarget,
+  listenBenchTarget,
   preferredCipherList,
+  socketAdapter,
 } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
@@ -30,17 +31,22 @@ export default defineCommand({
     "known-hosts": { type: "string", description: "known_hosts file (with --via)" },
     "host-key-check": { type: "string", description: "yes | accept-new | no (with --via; default accept-new)" },
     ...algorithmArgs,
+    sockets: {
+      type: "string",
+      description: "socket adapter: this runtime's own (default), or node for the Node compatibility layer of Bun/Deno",
+    },
     json: { type: "boolean", description: "one JSON object per measurement" },
   },
   async run({ args }) {
     const err = (l: string) => process.stderr.write(`${l}\n`);
+    const sockets = socketAdapter(args.sockets);
     if (args["serve-target"] !== undefined) {
       // [address:]port; port 0 picks a free one (printed on stdout).
       const m = /^(?:(.+):)?(\d{1,5})$/.exec(args["serve-target"]);
       const port = m ? Number(m[2]) : -1;
       if (!m || port > 65535)
         throw new TypeError(`--serve-target: "${args["serve-target"]}" is not [address:]port; expected e.g. 9000`);
-      const l = await nodeRuntimeListenTarget(m[1] ?? "127.0.0.1", port);
+      const l = await listenBenchTarget(m[1] ?? "127.0.0.1", port, sockets);
       err(`bench target listening on ${l.address}:${l.port} (Ctrl+C to stop)`);
       process.stdout.write(`${l.address}:${l.port}\n`);
       await new Promise<void>((resolve) => {
@@ -63,6 +69,7 @@ export default defineCommand({
       hostKeyAlgorithms: args["host-key-algorithms"],
       macs: args.macs,
       crypto: args.crypto as CryptoMode | undefined,
+      sockets,
       log: err,
     };
     let rows: BenchRow[];
@@ -84,7 +91,9 @@ export default defineCommand({
     } else {
       if (args.target) throw new TypeError("--target needs --via: without it the bench runs over loopback");
       const cipherList = preferredCipherList(args.ciphers, args.crypto as CryptoMode | undefined);
-      err(`measuring over loopback: server, target and tunnel in this process (both SSH ends share one thread)`);
+      err(
+        `measuring over loopback with ${sockets.name} sockets: server, target and tunnel in this process (both SSH ends share one thread)`,
+      );
       rows = await benchLoopback({ ...common, cipherList });
     }
     if (args.json) {

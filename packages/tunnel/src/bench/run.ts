@@ -8,7 +8,7 @@
  *   (`tunnel bench --serve-target PORT` there), with their keys and known_hosts.
  */
 import { generateEd25519, nobleProvider, publicKeyEquals } from "@tunnel/ssh";
-import { runtime } from "@tunnel/ssh/runtime";
+import { type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, type CryptoMode, providerFor, resolveAlgorithms } from "../algorithms.ts";
 import type { HostKeyPolicy } from "../known-hosts-file.ts";
 import { TunnelSession } from "../open.ts";
@@ -43,10 +43,10 @@ export interface BenchOptions extends AlgorithmOptions {
 }
 
 const now = () => performance.now();
-const envFor = (port: number): LoadEnv => ({ runtime: runtime, now, host: "127.0.0.1", port });
+const envFor = (port: number, sockets: Runtime): LoadEnv => ({ runtime: sockets, now, host: "127.0.0.1", port });
 
 async function measure(port: number, o: BenchOptions): Promise<{ up: number; down: number; rtt: number }> {
-  const env = envFor(port);
+  const env = envFor(port, o.sockets ?? runtime);
   const up = await upload(env, o.bytes);
   const down = await download(env, o.bytes);
   const rtt = await roundTrip(env, o.rounds);
@@ -72,8 +72,9 @@ async function throughSession(session: TunnelSession, label: string, o: BenchOpt
 export async function benchLoopback(o: BenchOptions): Promise<BenchRow[]> {
   const hostKey = generateEd25519(nobleProvider, "tunnel bench host key");
   const userKey = generateEd25519(nobleProvider, "tunnel bench user key");
-  const target = await startTarget(runtime);
+  const target = await startTarget(o.sockets ?? runtime);
   const server = await startForwardingServer("127.0.0.1", 0, {
+    sockets: o.sockets,
     hostKeys: [hostKey],
     auth: { publicKey: (_user, key) => (publicKeyEquals(key, userKey.publicKey) ? {} : false) },
     allow: (host, port) => host === "127.0.0.1" && port === target.port,
@@ -115,9 +116,9 @@ export async function benchVia(o: BenchOptions & { via: string; target: string }
   return [await throughSession(session, `tunnel via ${o.via}`, o)];
 }
 
-/** The bench target on `host:port` through Node's sockets (for `tunnel bench --serve-target`). */
-export function nodeRuntimeListenTarget(host: string, port: number) {
-  return startTarget(runtime, host, port);
+/** The bench target on `host:port` (for `tunnel bench --serve-target`). */
+export function listenBenchTarget(host: string, port: number, sockets: Runtime = runtime) {
+  return startTarget(sockets, host, port);
 }
 
 /**
