@@ -8,6 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { sendSignal } from "./harness/cli.ts";
 import { makeUserKeys, type UserKey, type UserKeyName } from "./harness/keys.ts";
 import { freePort, type Postgres, psql, startPostgres } from "./harness/pg.ts";
 import { type Sshd, startSshd } from "./harness/sshd.ts";
@@ -298,7 +299,7 @@ describe("tunnel open through OpenSSH sshd", () => {
       s.on("error", () => resolve(b));
     });
     await new Promise((r) => setTimeout(r, 300));
-    t.child.kill("SIGINT");
+    sendSignal(t.child, "SIGINT");
     expect(await reply).toBe("late reply");
     expect(await t.exited).toBe(0);
     expect(t.stderr()).toMatch(/Closing: waiting for 1 open connection/);

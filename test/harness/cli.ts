@@ -41,6 +41,17 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Sends a signal to a child whose exit status the test then checks. Not `child.kill(sig)`:
+ * under Deno, a ChildProcess killed that way reports the signal as its exit reason even when
+ * the child caught it and exited 0 itself (seen with Deno 2.9); `process.kill` leaves the
+ * exit status as the child made it, on every runtime.
+ */
+export function sendSignal(child: { pid?: number | undefined }, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) throw new Error("the child has no pid (it never started)");
+  process.kill(child.pid, sig);
+}
+
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {

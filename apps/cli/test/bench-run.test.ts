@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { cliCommand, REPO_ROOT, runCli } from "../../../test/harness/cli.ts";
+import { cliCommand, REPO_ROOT, runCli, sendSignal } from "../../../test/harness/cli.ts";
 
 describe("tunnel bench", () => {
   it("over loopback: direct TCP and each cipher through our own server, one JSON object per measurement", async () => {
@@ -58,7 +58,7 @@ describe("tunnel bench", () => {
     expect(addr).toMatch(/^127\.0\.0\.1:\d+$/);
     const code = await new Promise<number | null>((resolve) => {
       child.once("exit", (c) => resolve(c));
-      child.kill("SIGTERM");
+      sendSignal(child, "SIGTERM");
     });
     expect(code).toBe(0);
   });

@@ -137,8 +137,12 @@ describe("packet ciphers and MACs", () => {
   });
 
   it("replayed or reordered packets fail (the nonce/counter state moves on)", () => {
+    // CTR with the plain (encrypt-and-MAC) hmac: the MAC covers the plaintext, which comes out
+    // garbled when the counter is elsewhere. With an -etm MAC over the ciphertext and the right
+    // sequence number, only the garbled padding byte would tell, and about one time in six it
+    // looks valid (this test used etm and failed that way once, under Deno by chance).
     for (const name of ["aes128-gcm@openssh.com", "aes128-ctr"]) {
-      const { writer, reader } = pair(name, name.includes("ctr") ? "hmac-sha2-256-etm@openssh.com" : undefined);
+      const { writer, reader } = pair(name, name.includes("ctr") ? "hmac-sha2-256" : undefined);
       const one = writer.frame(rnd(40));
       const two = writer.frame(rnd(40));
       reader.seq = 1;
