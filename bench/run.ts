@@ -32,6 +32,7 @@ import {
   tunnelCommand,
 } from "./lib/forwarders.ts";
 import { markdownTable, mb, ratio } from "./lib/report.ts";
+import { socketsSection } from "./lib/sockets.ts";
 
 const execFileP = promisify(execFile);
 const argv = process.argv.slice(2);
@@ -121,6 +122,9 @@ async function main(): Promise<void> {
 
     log(`${CHANNELS} concurrent channels`);
     sections.push(await manySection(t, envFor));
+
+    log("socket adapters");
+    sections.push(await socketsSection(RUNTIMES, SMOKE ? 2 : 64, REPEAT, log));
 
     log("crypto primitives");
     sections.push(await cryptoSection());

@@ -34,6 +34,7 @@ describe("pnpm bench --smoke", () => {
       "## Pure-noble mode",
       "## Connect to authenticated",
       "## 50 concurrent channels through one connection",
+      "## Socket adapters",
       "## Crypto primitives",
     ])
       expect(stdout).toContain(section);
@@ -45,6 +46,10 @@ describe("pnpm bench --smoke", () => {
         ),
       );
     }
+    // Each socket adapter of this runtime measured (its own, and Bun's or Deno's node:net layer).
+    expect(stdout).toMatch(new RegExp(`\\| ${RUNTIME} \\| ${RUNTIME}'s own \\| \\d+ MB/s \\| \\d+ MB/s \\|`));
+    if (RUNTIME !== "node")
+      expect(stdout).toMatch(new RegExp(`\\| ${RUNTIME} \\| node:net compatibility \\| \\d+ MB/s`));
     // Every channel of the tunnel intact.
     expect(stdout).toMatch(new RegExp(`\\| tunnel \\(${RUNTIME}\\) \\| 50/50 \\|`));
     // Crypto primitives measured under this runtime.

@@ -47,12 +47,14 @@ export default defineCommand({
       if (!m || port > 65535)
         throw new TypeError(`--serve-target: "${args["serve-target"]}" is not [address:]port; expected e.g. 9000`);
       const l = await listenBenchTarget(m[1] ?? "127.0.0.1", port, sockets);
-      err(`bench target listening on ${l.address}:${l.port} (Ctrl+C to stop)`);
-      process.stdout.write(`${l.address}:${l.port}\n`);
-      await new Promise<void>((resolve) => {
+      // Signals are caught before the address is printed: whoever reads it may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
+      err(`bench target listening on ${l.address}:${l.port} (Ctrl+C to stop)`);
+      process.stdout.write(`${l.address}:${l.port}\n`);
+      await stopped;
       await l.close();
       return;
     }

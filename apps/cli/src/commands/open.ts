@@ -69,6 +69,17 @@ export default defineCommand({
       },
     });
     const opened = await session.start();
+    // Signals are caught before the addresses are printed: whoever reads them may stop us at once.
+    let interrupts = 0;
+    const onSignal = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        err(`Closing: waiting for ${session.activeConnections} open connection(s) (Ctrl+C again to close at once)`);
+        void session.stop(3000);
+      } else session.forceStop();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     for (const o of opened) {
       const addr = o.localHost.includes(":") ? `[${o.localHost}]:${o.localPort}` : `${o.localHost}:${o.localPort}`;
       err(`You can access your ${o.target.url ? "service" : "target"} on ${addr}`);
@@ -80,16 +91,6 @@ export default defineCommand({
       } else process.stdout.write(`${addr}\n`);
     }
     err("Press Ctrl+C to close the tunnel");
-    let interrupts = 0;
-    const onSignal = () => {
-      interrupts++;
-      if (interrupts === 1) {
-        err(`Closing: waiting for ${session.activeConnections} open connection(s) (Ctrl+C again to close at once)`);
-        void session.stop(3000);
-      } else session.forceStop();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
     const failure = await session.ended;
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

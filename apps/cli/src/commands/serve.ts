@@ -61,15 +61,17 @@ export default defineCommand({
       log: err,
       crypto: args.crypto as CryptoMode | undefined,
     });
-    err(`Listening on ${server.listener.address}:${server.listener.port}`);
-    process.stdout.write(`${server.listener.address}:${server.listener.port}\n`);
-    await new Promise<void>((resolve) => {
+    // Signals are caught before the address is printed: whoever reads it may stop us at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         void server.close().then(resolve);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+    err(`Listening on ${server.listener.address}:${server.listener.port}`);
+    process.stdout.write(`${server.listener.address}:${server.listener.port}\n`);
+    await stopped;
   },
 });
 
