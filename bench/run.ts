@@ -253,7 +253,7 @@ async function connectSection(t: SshTarget): Promise<string> {
       "--known-hosts",
       t.sshd.knownHostsFile,
     ]);
-    rows.push([`tunnel check (${rt}, from source)`, `${ms.toFixed(0)} ms`, ratio(ssh, ms, "inverse")]);
+    rows.push([`tunnel check (${rt}, bundled CLI)`, `${ms.toFixed(0)} ms`, ratio(ssh, ms, "inverse")]);
   }
   return [
     "## Connect to authenticated",

@@ -21,7 +21,7 @@ run_suite() {
   if ! "$@" "$VITEST" run; then failed+=("$label"); fi
 }
 run_suite "Node 20" node
-run_suite "Node 24" node_modules/node24/bin/node
+run_suite "Node 24" tools/node24/node_modules/node24/bin/node
 run_suite "Bun" node_modules/bun/bin/bun.exe --bun
 run_suite "Deno" node_modules/deno/deno run -A
 
