@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { cliCommand, REPO_ROOT, runCli, sendSignal } from "../../../test/harness/cli.ts";
+import { cliCommand, REPO_ROOT, RUNTIME, runCli, sendSignal } from "../../../test/harness/cli.ts";
 
 describe("tunnel bench", () => {
   it("over loopback: direct TCP and each cipher through our own server, one JSON object per measurement", async () => {
@@ -43,6 +43,17 @@ describe("tunnel bench", () => {
     const b = await runCli(["bench", "--target", "127.0.0.1:9"]);
     expect(b.code).toBe(1);
     expect(b.stderr.trim()).toBe("tunnel: --target needs --via: without it the bench runs over loopback");
+  });
+
+  it("--sockets names an adapter this runtime has; another is refused in one line listing what there is", async () => {
+    const here = RUNTIME;
+    const available = here === "node" ? "node" : `${here}, node`;
+    const other = here === "bun" ? "deno" : "bun";
+    const r = await runCli(["bench", "--sockets", other]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `tunnel: --sockets: "${other}" is not a socket adapter on ${here}; expected one of: ${available}`,
+    );
   });
 
   it("--serve-target runs a bench target until SIGTERM", async () => {
