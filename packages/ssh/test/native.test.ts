@@ -10,13 +10,15 @@ describe("runtime accelerators behind the provider seam", () => {
   // Node and Deno have every one of these in node:crypto; Bun has no ChaCha20 there, so
   // ChaCha20 stays with noble on Bun (its known-answer check fails and nothing is lost).
   const hasChacha = !("Bun" in globalThis);
-  it(`takes over AES-GCM, AES-CTR, HMAC, hashes${hasChacha ? " and ChaCha20" : " (not ChaCha20: Bun has none)"} after the known-answer checks`, () => {
+  it(`takes over AES-GCM, AES-CTR, HMAC, hashes${hasChacha ? ", ChaCha20" : " (not ChaCha20: Bun has none)"} and Poly1305 (ours) after the known-answer checks`, () => {
     const { provider, accelerated } = createNativeProvider();
-    const want = ["aes-ctr", "aes-gcm", "chacha20", "hash", "hmac"].filter((p) => hasChacha || p !== "chacha20");
+    const want = ["aes-ctr", "aes-gcm", "chacha20", "hash", "hmac", "poly1305"].filter(
+      (p) => hasChacha || p !== "chacha20",
+    );
     expect(accelerated.sort()).toEqual(want);
     expect(provider.implementation("aes-gcm")).toBe("node:crypto");
     expect(provider.implementation("chacha20")).toBe(hasChacha ? "node:crypto" : "noble");
-    expect(provider.implementation("poly1305")).toBe("noble");
+    expect(provider.implementation("poly1305")).toBe("tunnel-js");
   });
 
   it("gives the same bytes as noble on random inputs", () => {

@@ -1,0 +1,196 @@
+/**
+ * Poly1305 (RFC 8439 §2.5) in plain JavaScript numbers, written for speed where noble's is slow.
+ *
+ * The accumulator h and the clamped key r are held as six 22-bit limbs in doubles (bits 0, 22,
+ * 44, 66, 88, 110; 132 bits in all). One block is h = (h + m) · r mod 2^130 − 5:
+ * 36 products, each below 2^49.5 — a limb of h stays below 2^23.1 and a limb of r, times 20
+ * for the terms that wrap (2^132 ≡ 4 · 5 = 20 mod p), below 2^26.4 — so the six-term sums
+ * stay below 2^52.1 and every step is exact in a double. noble's Poly1305 uses ten 13-bit
+ * limbs (100 products a block) and copies its input first; on Bun that copy alone took half
+ * the time of chacha20-poly1305 (JSC runs `Uint8Array.from` through the iterator protocol).
+ *
+ * It is an accelerator like the runtime's own crypto: `createNativeProvider` uses it only
+ * after it matches noble on known answers at load, and `--crypto noble` leaves it out.
+ */
+
+const LIMB = 4194304; // 2^22
+const INV_LIMB = 1 / LIMB;
+const MASK = 0x3fffff;
+
+function word(d: Uint8Array, i: number): number {
+  return (
+    ((d[i] as number) | ((d[i + 1] as number) << 8) | ((d[i + 2] as number) << 16) | ((d[i + 3] as number) << 24)) >>> 0
+  );
+}
+
+/** Poly1305 of `data` under the 32-byte one-time key `key` (r ‖ s): the 16-byte tag. */
+export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (key.length !== 32) throw new TypeError(`poly1305 needs a 32-byte key, got ${key.length}`);
+  // r, clamped (RFC 8439 §2.5: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff), in 22-bit limbs.
+  const k0 = word(key, 0) & 0x0fffffff;
+  const k1 = word(key, 4) & 0x0ffffffc;
+  const k2 = word(key, 8) & 0x0ffffffc;
+  const k3 = word(key, 12) & 0x0ffffffc;
+  const r0 = k0 & MASK;
+  const r1 = (k0 >>> 22) | ((k1 & 0xfff) << 10);
+  const r2 = (k1 >>> 12) | ((k2 & 0x3) << 20);
+  const r3 = (k2 >>> 2) & MASK;
+  const r4 = (k2 >>> 24) | ((k3 & 0x3fff) << 8);
+  const r5 = k3 >>> 14;
+  // Terms at 2^132 and above wrap to the bottom multiplied by 20.
+  const s1 = r1 * 20;
+  const s2 = r2 * 20;
+  const s3 = r3 * 20;
+  const s4 = r4 * 20;
+  const s5 = r5 * 20;
+
+  let h0 = 0;
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  let h4 = 0;
+  let h5 = 0;
+
+  const len = data.length;
+  const full = len - (len % 16);
+  let last: Uint8Array | undefined;
+  for (let i = 0; i < len; i += 16) {
+    let d = data;
+    let at = i;
+    let hibit = 1 << 18; // the 2^128 bit, in the top limb (bit 110 + 18)
+    if (i >= full) {
+      // A last partial block: its bytes, then 0x01, then zeros; no 2^128 bit.
+      last = new Uint8Array(16);
+      last.set(data.subarray(i));
+      last[len - i] = 1;
+      d = last;
+      at = 0;
+      hibit = 0;
+    }
+    const w0 = word(d, at);
+    const w1 = word(d, at + 4);
+    const w2 = word(d, at + 8);
+    const w3 = word(d, at + 12);
+    h0 += w0 & MASK;
+    h1 += (w0 >>> 22) | ((w1 & 0xfff) << 10);
+    h2 += (w1 >>> 12) | ((w2 & 0x3) << 20);
+    h3 += (w2 >>> 2) & MASK;
+    h4 += (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+    h5 += (w3 >>> 14) | hibit;
+
+    let d0 = h0 * r0 + h1 * s5 + h2 * s4 + h3 * s3 + h4 * s2 + h5 * s1;
+    let d1 = h0 * r1 + h1 * r0 + h2 * s5 + h3 * s4 + h4 * s3 + h5 * s2;
+    let d2 = h0 * r2 + h1 * r1 + h2 * r0 + h3 * s5 + h4 * s4 + h5 * s3;
+    let d3 = h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s5 + h5 * s4;
+    let d4 = h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * s5;
+    let d5 = h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
+
+    // Partial reduction: carry each limb into the next, the top one around (× 20).
+    let c = Math.floor(d0 * INV_LIMB);
+    d0 -= c * LIMB;
+    d1 += c;
+    c = Math.floor(d1 * INV_LIMB);
+    d1 -= c * LIMB;
+    d2 += c;
+    c = Math.floor(d2 * INV_LIMB);
+    d2 -= c * LIMB;
+    d3 += c;
+    c = Math.floor(d3 * INV_LIMB);
+    d3 -= c * LIMB;
+    d4 += c;
+    c = Math.floor(d4 * INV_LIMB);
+    d4 -= c * LIMB;
+    d5 += c;
+    c = Math.floor(d5 * INV_LIMB);
+    d5 -= c * LIMB;
+    d0 += c * 20;
+    c = Math.floor(d0 * INV_LIMB);
+    d0 -= c * LIMB;
+    d1 += c;
+    h0 = d0;
+    h1 = d1;
+    h2 = d2;
+    h3 = d3;
+    h4 = d4;
+    h5 = d5;
+  }
+  last?.fill(0);
+
+  // Full carry, then reduce mod p = 2^130 − 5.
+  let c = Math.floor(h1 * INV_LIMB);
+  h1 -= c * LIMB;
+  h2 += c;
+  c = Math.floor(h2 * INV_LIMB);
+  h2 -= c * LIMB;
+  h3 += c;
+  c = Math.floor(h3 * INV_LIMB);
+  h3 -= c * LIMB;
+  h4 += c;
+  c = Math.floor(h4 * INV_LIMB);
+  h4 -= c * LIMB;
+  h5 += c;
+  // Bits 130 and up (the top limb holds bits 110..131 and a carry): fold them in as × 5.
+  c = Math.floor(h5 / 1048576); // 2^20: bit 130 sits at bit 20 of the top limb
+  h5 -= c * 1048576;
+  h0 += c * 5;
+  c = Math.floor(h0 * INV_LIMB);
+  h0 -= c * LIMB;
+  h1 += c;
+  c = Math.floor(h1 * INV_LIMB);
+  h1 -= c * LIMB;
+  h2 += c;
+  c = Math.floor(h2 * INV_LIMB);
+  h2 -= c * LIMB;
+  h3 += c;
+  c = Math.floor(h3 * INV_LIMB);
+  h3 -= c * LIMB;
+  h4 += c;
+  c = Math.floor(h4 * INV_LIMB);
+  h4 -= c * LIMB;
+  h5 += c;
+  // Now h < 2^130 + small. If h + 5 reaches 2^130, h ≥ p: take h + 5 − 2^130 instead.
+  let g0 = h0 + 5;
+  c = Math.floor(g0 * INV_LIMB);
+  g0 -= c * LIMB;
+  let g1 = h1 + c;
+  c = Math.floor(g1 * INV_LIMB);
+  g1 -= c * LIMB;
+  let g2 = h2 + c;
+  c = Math.floor(g2 * INV_LIMB);
+  g2 -= c * LIMB;
+  let g3 = h3 + c;
+  c = Math.floor(g3 * INV_LIMB);
+  g3 -= c * LIMB;
+  let g4 = h4 + c;
+  c = Math.floor(g4 * INV_LIMB);
+  g4 -= c * LIMB;
+  const g5 = h5 + c;
+  if (g5 >= 1048576) {
+    h0 = g0;
+    h1 = g1;
+    h2 = g2;
+    h3 = g3;
+    h4 = g4;
+    h5 = g5 - 1048576;
+  }
+
+  // h (130 bits, 22-bit limbs) to four 32-bit words, mod 2^128.
+  const t0 = (h0 | (h1 << 22)) >>> 0;
+  const t1 = ((h1 >>> 10) | (h2 << 12)) >>> 0;
+  const t2 = ((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0;
+  const t3 = ((h4 >>> 8) | (h5 << 14)) >>> 0;
+  // tag = (h + s) mod 2^128
+  const tag = new Uint8Array(16);
+  let carry = 0;
+  const words = [t0, t1, t2, t3];
+  for (let i = 0; i < 4; i++) {
+    const sum = (words[i] as number) + word(key, 16 + 4 * i) + carry;
+    const w = sum >>> 0;
+    carry = sum > 0xffffffff ? 1 : 0;
+    tag[4 * i] = w & 0xff;
+    tag[4 * i + 1] = (w >>> 8) & 0xff;
+    tag[4 * i + 2] = (w >>> 16) & 0xff;
+    tag[4 * i + 3] = w >>> 24;
+  }
+  return tag;
+}
