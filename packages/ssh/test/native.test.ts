@@ -18,7 +18,7 @@ describe("runtime accelerators behind the provider seam", () => {
     expect(accelerated.sort()).toEqual(want);
     expect(provider.implementation("aes-gcm")).toBe("node:crypto");
     expect(provider.implementation("chacha20")).toBe(hasChacha ? "node:crypto" : "noble");
-    expect(provider.implementation("poly1305")).toBe("tunnel-js");
+    expect(provider.implementation("poly1305")).toBe("tunnel-wasm");
   });
 
   it("gives the same bytes as noble on random inputs", () => {

@@ -1,14 +1,28 @@
 import { randomBytes } from "node:crypto";
 import { poly1305 as noblePoly1305 } from "@noble/ciphers/_poly1305.js";
 import { describe, expect, it } from "vitest";
-import { poly1305 } from "../src/crypto/poly1305.ts";
+// @ts-expect-error: a plain .mjs build script, no declarations
+import { assemblePoly1305 } from "../../../scripts/build-wasm.mjs";
+import { poly1305 as jsPoly1305 } from "../src/crypto/poly1305.ts";
+import { createWasmPoly1305 } from "../src/crypto/poly1305-wasm.ts";
+import { POLY1305_WASM_BASE64 } from "../src/crypto/poly1305-wasm-bytes.ts";
 import polyVector from "./vectors/poly1305-rfc8439.json" with { type: "json" };
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));
 const rnd = (n: number) => Uint8Array.from(randomBytes(n));
 const ff = (n: number) => new Uint8Array(n).fill(0xff);
 
-describe("Poly1305 (crypto/poly1305.ts, 22-bit limbs in doubles)", () => {
+const wasmPoly1305 = createWasmPoly1305();
+
+it("the WebAssembly module loads on this runtime, and its committed bytes are what poly1305.wat assembles to", async () => {
+  expect(wasmPoly1305).toBeTypeOf("function");
+  expect(await assemblePoly1305()).toBe(POLY1305_WASM_BASE64);
+});
+
+describe.each([
+  ["crypto/poly1305.ts, 22-bit limbs in doubles", jsPoly1305],
+  ["crypto/poly1305.wat, 26-bit limbs in i64", wasmPoly1305 as typeof jsPoly1305],
+])("Poly1305 (%s)", (_name, poly1305) => {
   it("gives RFC 8439 §2.5.2's tag", () => {
     expect(poly1305(hex(polyVector.keyHex), hex(polyVector.messageHex))).toEqual(hex(polyVector.tagHex));
   });

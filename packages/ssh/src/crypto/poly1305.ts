@@ -53,6 +53,7 @@ export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
 
   const len = data.length;
   const full = len - (len % 16);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let last: Uint8Array | undefined;
   for (let i = 0; i < len; i += 16) {
     let d = data;
@@ -67,10 +68,21 @@ export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
       at = 0;
       hibit = 0;
     }
-    const w0 = word(d, at);
-    const w1 = word(d, at + 4);
-    const w2 = word(d, at + 8);
-    const w3 = word(d, at + 12);
+    let w0: number;
+    let w1: number;
+    let w2: number;
+    let w3: number;
+    if (d === data) {
+      w0 = view.getUint32(at, true);
+      w1 = view.getUint32(at + 4, true);
+      w2 = view.getUint32(at + 8, true);
+      w3 = view.getUint32(at + 12, true);
+    } else {
+      w0 = word(d, at);
+      w1 = word(d, at + 4);
+      w2 = word(d, at + 8);
+      w3 = word(d, at + 12);
+    }
     h0 += w0 & MASK;
     h1 += (w0 >>> 22) | ((w1 & 0xfff) << 10);
     h2 += (w1 >>> 12) | ((w2 & 0x3) << 20);
