@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { poly1305 as noblePoly1305 } from "@noble/ciphers/_poly1305.js";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build script, no declarations
-import { assemblePoly1305 } from "../../../scripts/build-wasm.mjs";
+import { assemble } from "../../../scripts/build-wasm.mjs";
 import { poly1305 as jsPoly1305 } from "../src/crypto/poly1305.ts";
 import { createWasmPoly1305 } from "../src/crypto/poly1305-wasm.ts";
 import { POLY1305_WASM_BASE64 } from "../src/crypto/poly1305-wasm-bytes.ts";
@@ -16,7 +16,7 @@ const wasmPoly1305 = createWasmPoly1305();
 
 it("the WebAssembly module loads on this runtime, and its committed bytes are what poly1305.wat assembles to", async () => {
   expect(wasmPoly1305).toBeTypeOf("function");
-  expect(await assemblePoly1305()).toBe(POLY1305_WASM_BASE64);
+  expect(await assemble("poly1305")).toBe(POLY1305_WASM_BASE64);
 });
 
 describe.each([
