@@ -27,6 +27,7 @@ interface CheckJson {
   hostKeyFingerprint: string;
   cipher: Directions;
   mac: Directions;
+  implementation: Directions;
   strictKex: boolean;
   authMethod: "publickey" | "password" | "none";
   userKey: { type: string; fingerprint: string } | null;
@@ -182,6 +183,21 @@ describe("tunnel check against OpenSSH sshd", () => {
         const r = report(sshd(), await check(sshd(), ["--ciphers", cipher]));
         expect(r.cipher).toEqual({ clientToServer: cipher, serverToClient: cipher });
         expect(r.mac).toEqual({ clientToServer: "implicit", serverToClient: "implicit" });
+      });
+    }
+    // Which implementation carries each direction, on the runtime running this suite: the
+    // runtime's node:crypto where it has the primitive, our WebAssembly loops for Poly1305 (and
+    // for ChaCha20 on Bun, whose node:crypto has none), noble alone with --crypto noble.
+    const chacha = "Bun" in globalThis ? "tunnel-wasm+tunnel-wasm" : "node:crypto+tunnel-wasm";
+    for (const [cipher, crypto, impl] of [
+      ["aes128-gcm@openssh.com", "auto", "node:crypto"],
+      ["chacha20-poly1305@openssh.com", "auto", chacha],
+      ["chacha20-poly1305@openssh.com", "noble", "noble+noble"],
+      ["aes128-gcm@openssh.com", "noble", "noble"],
+    ] as const) {
+      it(`reports ${impl} carrying ${cipher} each way with --crypto ${crypto}`, async () => {
+        const r = report(sshd(), await check(sshd(), ["--ciphers", cipher, "--crypto", crypto]));
+        expect(r.implementation).toEqual({ clientToServer: impl, serverToClient: impl });
       });
     }
     for (const cipher of CTR_CIPHERS) {
