@@ -8,17 +8,12 @@
  *
  * Like every accelerator it is used only after it matches noble at load (crypto/native.ts).
  */
-import { decodeBase64 } from "../wire/base64.ts";
 import { CHACHA20_WASM_BASE64 } from "./chacha20-wasm-bytes.ts";
+import { instantiateWasm } from "./wasm-module.ts";
 
 interface ChachaExports {
   memory: { buffer: ArrayBuffer };
   xor(at: number, blocks: number): void;
-}
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
 export type ChaCha20 = (key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number) => Uint8Array;
@@ -31,14 +26,8 @@ const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
 
 /** The WebAssembly ChaCha20, or undefined where WebAssembly is missing or refuses the module. */
 export function createWasmChaCha20(fallback: ChaCha20): ChaCha20 | undefined {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!api) return undefined;
-  let exports: ChachaExports;
-  try {
-    exports = new api.Instance(new api.Module(decodeBase64(CHACHA20_WASM_BASE64)), {}).exports as ChachaExports;
-  } catch {
-    return undefined;
-  }
+  const exports = instantiateWasm<ChachaExports>(CHACHA20_WASM_BASE64);
+  if (!exports) return undefined;
   // The memory never grows, so these views stay valid.
   const mem = new Uint8Array(exports.memory.buffer);
   const state = new DataView(exports.memory.buffer, 0, 64);

@@ -13,24 +13,20 @@
  * after it matches noble on known answers at load, and `--crypto noble` leaves it out.
  */
 
+import { finishPoly1305, le32 } from "./poly1305-finish.ts";
+
 const LIMB = 4194304; // 2^22
 const INV_LIMB = 1 / LIMB;
 const MASK = 0x3fffff;
-
-function word(d: Uint8Array, i: number): number {
-  return (
-    ((d[i] as number) | ((d[i + 1] as number) << 8) | ((d[i + 2] as number) << 16) | ((d[i + 3] as number) << 24)) >>> 0
-  );
-}
 
 /** Poly1305 of `data` under the 32-byte one-time key `key` (r ‖ s): the 16-byte tag. */
 export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
   if (key.length !== 32) throw new TypeError(`poly1305 needs a 32-byte key, got ${key.length}`);
   // r, clamped (RFC 8439 §2.5: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff), in 22-bit limbs.
-  const k0 = word(key, 0) & 0x0fffffff;
-  const k1 = word(key, 4) & 0x0ffffffc;
-  const k2 = word(key, 8) & 0x0ffffffc;
-  const k3 = word(key, 12) & 0x0ffffffc;
+  const k0 = le32(key, 0) & 0x0fffffff;
+  const k1 = le32(key, 4) & 0x0ffffffc;
+  const k2 = le32(key, 8) & 0x0ffffffc;
+  const k3 = le32(key, 12) & 0x0ffffffc;
   const r0 = k0 & MASK;
   const r1 = (k0 >>> 22) | ((k1 & 0xfff) << 10);
   const r2 = (k1 >>> 12) | ((k2 & 0x3) << 20);
@@ -78,10 +74,10 @@ export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
       w2 = view.getUint32(at + 8, true);
       w3 = view.getUint32(at + 12, true);
     } else {
-      w0 = word(d, at);
-      w1 = word(d, at + 4);
-      w2 = word(d, at + 8);
-      w3 = word(d, at + 12);
+      w0 = le32(d, at);
+      w1 = le32(d, at + 4);
+      w2 = le32(d, at + 8);
+      w3 = le32(d, at + 12);
     }
     h0 += w0 & MASK;
     h1 += (w0 >>> 22) | ((w1 & 0xfff) << 10);
@@ -128,81 +124,5 @@ export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
   }
   last?.fill(0);
 
-  // Full carry, then reduce mod p = 2^130 − 5.
-  let c = Math.floor(h1 * INV_LIMB);
-  h1 -= c * LIMB;
-  h2 += c;
-  c = Math.floor(h2 * INV_LIMB);
-  h2 -= c * LIMB;
-  h3 += c;
-  c = Math.floor(h3 * INV_LIMB);
-  h3 -= c * LIMB;
-  h4 += c;
-  c = Math.floor(h4 * INV_LIMB);
-  h4 -= c * LIMB;
-  h5 += c;
-  // Bits 130 and up (the top limb holds bits 110..131 and a carry): fold them in as × 5.
-  c = Math.floor(h5 / 1048576); // 2^20: bit 130 sits at bit 20 of the top limb
-  h5 -= c * 1048576;
-  h0 += c * 5;
-  c = Math.floor(h0 * INV_LIMB);
-  h0 -= c * LIMB;
-  h1 += c;
-  c = Math.floor(h1 * INV_LIMB);
-  h1 -= c * LIMB;
-  h2 += c;
-  c = Math.floor(h2 * INV_LIMB);
-  h2 -= c * LIMB;
-  h3 += c;
-  c = Math.floor(h3 * INV_LIMB);
-  h3 -= c * LIMB;
-  h4 += c;
-  c = Math.floor(h4 * INV_LIMB);
-  h4 -= c * LIMB;
-  h5 += c;
-  // Now h < 2^130 + small. If h + 5 reaches 2^130, h ≥ p: take h + 5 − 2^130 instead.
-  let g0 = h0 + 5;
-  c = Math.floor(g0 * INV_LIMB);
-  g0 -= c * LIMB;
-  let g1 = h1 + c;
-  c = Math.floor(g1 * INV_LIMB);
-  g1 -= c * LIMB;
-  let g2 = h2 + c;
-  c = Math.floor(g2 * INV_LIMB);
-  g2 -= c * LIMB;
-  let g3 = h3 + c;
-  c = Math.floor(g3 * INV_LIMB);
-  g3 -= c * LIMB;
-  let g4 = h4 + c;
-  c = Math.floor(g4 * INV_LIMB);
-  g4 -= c * LIMB;
-  const g5 = h5 + c;
-  if (g5 >= 1048576) {
-    h0 = g0;
-    h1 = g1;
-    h2 = g2;
-    h3 = g3;
-    h4 = g4;
-    h5 = g5 - 1048576;
-  }
-
-  // h (130 bits, 22-bit limbs) to four 32-bit words, mod 2^128.
-  const t0 = (h0 | (h1 << 22)) >>> 0;
-  const t1 = ((h1 >>> 10) | (h2 << 12)) >>> 0;
-  const t2 = ((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0;
-  const t3 = ((h4 >>> 8) | (h5 << 14)) >>> 0;
-  // tag = (h + s) mod 2^128
-  const tag = new Uint8Array(16);
-  let carry = 0;
-  const words = [t0, t1, t2, t3];
-  for (let i = 0; i < 4; i++) {
-    const sum = (words[i] as number) + word(key, 16 + 4 * i) + carry;
-    const w = sum >>> 0;
-    carry = sum > 0xffffffff ? 1 : 0;
-    tag[4 * i] = w & 0xff;
-    tag[4 * i + 1] = (w >>> 8) & 0xff;
-    tag[4 * i + 2] = (w >>> 16) & 0xff;
-    tag[4 * i + 3] = w >>> 24;
-  }
-  return tag;
+  return finishPoly1305([h0, h1, h2, h3, h4, h5], 22, key);
 }
