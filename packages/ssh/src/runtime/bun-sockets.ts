@@ -7,6 +7,8 @@
  * are. The `Bun` global is read only when a connection is made: nothing outside this folder
  * touches it.
  */
+import { AttachGate } from "./attach-gate.ts";
+import { CONNECT_TIMEOUT_MS, connectWithin } from "./connecting.ts";
 import { OutQueue } from "./out-queue.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
@@ -72,15 +74,20 @@ class BunConn implements Conn {
   private shutDown = false;
   private peerEnded = false;
   private closed = false;
-
-  /** No handlers yet: reading waits (paused) and a close is held until they arrive. */
-  private attached = false;
-  private heldClose: { error?: Error } | undefined;
+  private readonly gate: AttachGate;
 
   constructor(private readonly socket: BunSocket) {
     socket.data = this;
     socket.setNoDelay(true);
-    socket.pause();
+    // A closed Bun socket is left alone.
+    this.gate = new AttachGate({
+      pause: () => {
+        if (!this.closed) socket.pause();
+      },
+      resume: () => {
+        if (!this.closed) socket.resume();
+      },
+    });
   }
 
   // --- called by the handler table below
@@ -97,11 +104,7 @@ class BunConn implements Conn {
     this.handlers.end();
   }
   onClose(error?: Error): void {
-    if (this.closed) return;
-    if (!this.attached) {
-      this.heldClose ??= { error };
-      return;
-    }
+    if (this.closed || !this.gate.closing(error)) return;
     // Bun reports a FIN that arrives after our own shutdown as a close alone; the owner
     // still hears the end first, as on Node.
     if (!error && !this.peerEnded) this.onEnd();
@@ -153,25 +156,19 @@ class BunConn implements Conn {
   }
   destroy(): void {
     if (this.closed) return;
-    this.attached = true;
+    this.gate.release();
     this.socket.terminate();
     this.onClose();
   }
-  private ownerPaused = false;
   pause(): void {
-    this.ownerPaused = true;
-    if (!this.closed) this.socket.pause();
+    this.gate.pause();
   }
   resume(): void {
-    this.ownerPaused = false;
-    if (!this.closed && this.attached) this.socket.resume();
+    this.gate.resume();
   }
   setHandlers(handlers: ConnHandlers): void {
     this.handlers = handlers;
-    if (this.attached) return;
-    this.attached = true;
-    if (this.heldClose) this.onClose(this.heldClose.error);
-    else if (!this.ownerPaused) this.socket.resume();
+    this.gate.attach((error) => this.onClose(error));
   }
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? "";
@@ -204,37 +201,11 @@ function handlerTable(onOpen?: (conn: BunConn) => void): BunSocketHandler {
 export const bunRuntime: Runtime = {
   name: "bun",
   async connect(host, port, options) {
-    const timeoutMs = options?.timeoutMs ?? 15_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new Error(`connection to ${host}:${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    const connecting = bunApi()
-      .connect({ hostname: host, port, allowHalfOpen: true, socket: handlerTable() })
-      .then(
-        (socket) => {
-          if (timedOut) socket.terminate();
-          return socket.data as BunConn;
-        },
-        (err: Error & { code?: string }) => {
-          const why =
-            err.code === "ECONNREFUSED"
-              ? "connection refused"
-              : err.code === "ENOTFOUND" || err.code === "DNSException"
-                ? "host not found"
-                : err.message;
-          throw new Error(`cannot connect to ${host}:${port}: ${why}`);
-        },
-      );
-    try {
-      return await Promise.race([connecting, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const connecting = bunApi().connect({ hostname: host, port, allowHalfOpen: true, socket: handlerTable() });
+    const socket = await connectWithin(host, port, options?.timeoutMs ?? CONNECT_TIMEOUT_MS, connecting, (late) =>
+      late.terminate(),
+    );
+    return socket.data as BunConn;
   },
   async listen(host, port, onConn) {
     const server = bunApi().listen({ hostname: host, port, allowHalfOpen: true, socket: handlerTable(onConn) });

@@ -8,6 +8,7 @@
  * handlers, so nothing that arrives early is lost. The `Deno` global is read only when a
  * connection is made.
  */
+import { CONNECT_TIMEOUT_MS, connectWithin } from "./connecting.ts";
 import { OutQueue } from "./out-queue.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
@@ -189,44 +190,14 @@ class DenoConn implements Conn {
   }
 }
 
-function connectError(host: string, port: number, err: Error): Error {
-  const why =
-    err.name === "ConnectionRefused" || /connection refused/i.test(err.message)
-      ? "connection refused"
-      : err.name === "NotFound" || /lookup|resolve|name or service/i.test(err.message)
-        ? "host not found"
-        : err.message;
-  return new Error(`cannot connect to ${host}:${port}: ${why}`);
-}
-
 export const denoRuntime: Runtime = {
   name: "deno",
   async connect(host, port, options) {
-    const timeoutMs = options?.timeoutMs ?? 15_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new Error(`connection to ${host}:${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    const connecting = denoApi()
-      .connect({ hostname: host, port, transport: "tcp" })
-      .then(
-        (conn) => {
-          if (timedOut) conn.close();
-          return new DenoConn(conn);
-        },
-        (err: Error) => {
-          throw connectError(host, port, err);
-        },
-      );
-    try {
-      return await Promise.race([connecting, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const connecting = denoApi().connect({ hostname: host, port, transport: "tcp" });
+    const conn = await connectWithin(host, port, options?.timeoutMs ?? CONNECT_TIMEOUT_MS, connecting, (late) =>
+      late.close(),
+    );
+    return new DenoConn(conn);
   },
   async listen(host, port, onConn) {
     let listener: DenoTcpListener;

@@ -3,6 +3,8 @@
  * compatibility layer of Bun and Deno (which their entry points offer as the "node" adapter).
  */
 import * as net from "node:net";
+import { AttachGate } from "./attach-gate.ts";
+import { CONNECT_TIMEOUT_MS, connectError, timeoutError } from "./connecting.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
 const noop = () => {};
@@ -17,14 +19,11 @@ export const WRITE_HIGH_WATER = 512 * 1024;
 class NodeConn implements Conn {
   private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
   private closed = false;
-  /** No handlers yet: the socket stays paused and a close is held until they arrive. */
-  private attached = false;
-  private ownerPaused = false;
-  private heldClose: { error?: Error } | undefined;
+  private readonly gate: AttachGate;
 
   constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.pause();
+    this.gate = new AttachGate(socket);
     socket.on("data", (b: Buffer) => this.handlers.data(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
     socket.on("drain", () => this.handlers.drain());
     socket.on("end", () => this.handlers.end());
@@ -33,11 +32,7 @@ class NodeConn implements Conn {
   }
 
   private finish(err?: Error): void {
-    if (this.closed) return;
-    if (!this.attached) {
-      this.heldClose ??= { error: err };
-      return;
-    }
+    if (this.closed || !this.gate.closing(err)) return;
     this.closed = true;
     this.handlers.close(err);
   }
@@ -68,23 +63,18 @@ class NodeConn implements Conn {
     this.socket.end();
   }
   destroy(): void {
-    this.attached = true;
+    this.gate.release();
     this.socket.destroy();
   }
   pause(): void {
-    this.ownerPaused = true;
-    this.socket.pause();
+    this.gate.pause();
   }
   resume(): void {
-    this.ownerPaused = false;
-    if (this.attached) this.socket.resume();
+    this.gate.resume();
   }
   setHandlers(handlers: ConnHandlers): void {
     this.handlers = handlers;
-    if (this.attached) return;
-    this.attached = true;
-    if (this.heldClose) this.finish(this.heldClose.error);
-    else if (!this.ownerPaused) this.socket.resume();
+    this.gate.attach((error) => this.finish(error));
   }
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? "";
@@ -106,10 +96,10 @@ export const nodeRuntime: Runtime = {
     return new Promise((resolve, reject) => {
       // allowHalfOpen: a peer's FIN ends one direction only (RFC 4254 §5.3 half-close).
       const socket = net.connect({ host, port, allowHalfOpen: true });
-      const timeoutMs = options?.timeoutMs ?? 15_000;
+      const timeoutMs = options?.timeoutMs ?? CONNECT_TIMEOUT_MS;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`connection to ${host}:${port} timed out after ${timeoutMs} ms`));
+        reject(timeoutError(host, port, timeoutMs));
       }, timeoutMs);
       socket.once("connect", () => {
         clearTimeout(timer);
@@ -118,13 +108,7 @@ export const nodeRuntime: Runtime = {
       });
       socket.once("error", (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        const why =
-          err.code === "ECONNREFUSED"
-            ? "connection refused"
-            : err.code === "ENOTFOUND"
-              ? "host not found"
-              : err.message;
-        reject(new Error(`cannot connect to ${host}:${port}: ${why}`));
+        reject(connectError(host, port, err));
       });
     });
   },
