@@ -1,8 +1,8 @@
 /**
- * Profiling aid: one `tunnel open` (Node) through the harness sshd, a download and an upload
+ * Profiling aid: one `tunnel open` (Node, or `--runtime bun|deno`) through the harness sshd, a download and an upload
  * of `--megabytes` each, then a clean stop. Run it with
  *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node --import tsx bench/profile.ts
- * and open the .cpuprofile, or summarise it with `node bench/lib/hot.ts FILE`.
+ * (`--direction down|up` for one of the two), and open the .cpuprofile, or summarise it with `node bench/lib/hot.ts FILE`.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,25 +11,29 @@ import { download, startTarget, upload } from "@tunnel/core";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";
-import { cpuSeconds, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
+import { cpuSeconds, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
 const i = process.argv.indexOf("--megabytes");
 const bytes = Number(i >= 0 ? process.argv[i + 1] : 512) * 2 ** 20;
 const ci = process.argv.indexOf("--cipher");
 const cipher = ci >= 0 ? (process.argv[ci + 1] as string) : "aes128-gcm@openssh.com";
+const ri = process.argv.indexOf("--runtime");
+const rt = (ri >= 0 ? process.argv[ri + 1] : "node") as RuntimeName;
 const sshd = await startSshd({ hostKeys: ["ed25519"] });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-prof-"));
 const key = await makeKey(dir, "id", { type: "ed25519" });
 await sshd.addAuthorizedKey(key.pubLine);
 const target = await startTarget(runtime);
 const t = { sshd, identity: key.path, targetPort: target.port };
-const f = process.argv.includes("--ssh") ? await startSshL(t, cipher) : await startTunnelOpen(t, "node", cipher);
+const di = process.argv.indexOf("--direction");
+const direction = di >= 0 ? process.argv[di + 1] : "both";
+const f = process.argv.includes("--ssh") ? await startSshL(t, cipher) : await startTunnelOpen(t, rt, cipher);
 const env = { runtime: runtime, now: () => performance.now(), host: "127.0.0.1", port: f.port };
 try {
   const c0 = cpuSeconds(f.pid) ?? 0;
-  const d = await download(env, bytes);
+  const d = direction === "up" ? { rate: 0 } : await download(env, bytes);
   const c1 = cpuSeconds(f.pid) ?? 0;
-  const u = await upload(env, bytes);
+  const u = direction === "down" ? { rate: 0 } : await upload(env, bytes);
   const c2 = cpuSeconds(f.pid) ?? 0;
   const perGB = (c: number, b: number) => ((c / b) * 1e9).toFixed(2);
   console.log(

@@ -27,7 +27,9 @@ function commandFor(rt: RuntimeName, entry: string, typescript: boolean): string
   // The binaries themselves, not the package-manager shims (deno's shim starts Node first).
   const bin = path.join(ROOT, rt === "bun" ? "node_modules/bun/bin/bun.exe" : "node_modules/deno/deno");
   if (!fs.existsSync(bin)) return undefined;
-  return rt === "bun" ? [bin, entry] : [bin, "run", "-A", entry];
+  // BENCH_BUN_ARGS / BENCH_DENO_ARGS: the same for Bun ("--cpu-prof --cpu-prof-dir=/tmp/prof") and Deno.
+  const extra = process.env[`BENCH_${rt.toUpperCase()}_ARGS`]?.split(" ").filter(Boolean) ?? [];
+  return rt === "bun" ? [bin, ...extra, entry] : [bin, "run", "-A", ...extra, entry];
 }
 
 /** The command line that runs a TypeScript entry point under a runtime, or undefined if absent. */
