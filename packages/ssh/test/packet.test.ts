@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { AES_GCM_CIPHERS } from "../src/algorithms/cipher-aes-gcm.ts";
 import { plainOpener, plainSealer } from "../src/algorithms/cipher-none.ts";
-import type { PacketOpener } from "../src/algorithms/types.ts";
+import type { CipherAlgorithm, PacketOpener } from "../src/algorithms/types.ts";
+import { createNativeProvider } from "../src/crypto/native.ts";
+import { nobleProvider } from "../src/crypto/noble.ts";
 import type { SshError } from "../src/errors.ts";
 import { MAX_PACKET_LENGTH, PacketReader, PacketWriter } from "../src/transport/packet.ts";
 
 const fixedRandom = (n: number) => new Uint8Array(n).fill(0xaa);
+const rnd = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
 function frame(len: number, pad: number, body = new Uint8Array(Math.max(0, len - 1))): Uint8Array {
   const out = new Uint8Array(4 + Math.max(len, 0));
@@ -57,6 +61,31 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
       }
       expect(got).toEqual(payloads);
       expect(r.seq).toBe(3);
+    }
+  });
+
+  it("a streaming sealer (AES-GCM) seals header, data and padding as parts to the same bytes as joined", () => {
+    for (const provider of [createNativeProvider().provider, nobleProvider]) {
+      const gcm = AES_GCM_CIPHERS[0] as CipherAlgorithm;
+      const keys = { key: new Uint8Array(16).fill(3), iv: new Uint8Array(12).fill(5) };
+      const streaming = gcm.createSealer(keys, provider);
+      expect(streaming.sealParts).toBeTypeOf("function");
+      const joined = gcm.createSealer(keys, provider);
+      joined.sealParts = undefined;
+      const a = new PacketWriter(streaming, fixedRandom);
+      const b = new PacketWriter(joined, fixedRandom);
+      const opener = gcm.createOpener(keys, provider);
+      const r = new PacketReader(opener);
+      const header = Uint8Array.of(94, 0, 0, 0, 1, 0, 0, 0x80, 0);
+      for (const n of [0, 1023, 1024, 1025, 32768]) {
+        const body = rnd(n);
+        const wire = a.frame(header, body);
+        expect(wire).toEqual(b.frame(header, body));
+        r.push(wire);
+        const got = r.next();
+        expect(got?.subarray(0, 9)).toEqual(header);
+        expect(got?.subarray(9)).toEqual(body);
+      }
     }
   });
 

@@ -46,6 +46,12 @@ class GcmSealer implements PacketSealer {
     this.nonce.next();
     return out;
   }
+  sealParts(_seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array {
+    const aad = head.subarray(0, 4);
+    const out = this.provider.aesGcmEncrypt(this.key, this.nonce.iv, [head.subarray(4), body, padding], aad, aad);
+    this.nonce.next();
+    return out;
+  }
   dispose(): void {
     wipe(this.key, this.nonce.iv);
   }

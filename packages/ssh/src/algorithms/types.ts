@@ -25,6 +25,12 @@ export interface PacketSealer {
    * Returns the bytes to send (`packet.length + overhead`). May encrypt `packet` in place.
    */
   seal(seq: number, packet: Uint8Array): Uint8Array;
+  /**
+   * Optional, for sealers whose cipher streams: the same packet given in parts, `head`
+   * (`packet_length | padding_length |` the payload's first bytes), `body` (the rest of the
+   * payload) and `padding`, sealed without first copying them together.
+   */
+  sealParts?(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array;
   /** Wipe keys. */
   dispose(): void;
 }

@@ -34,19 +34,39 @@ function pattern(n: number, seed: number): Uint8Array {
 const gcmName = (key: Uint8Array) => `aes-${key.length * 8}-gcm` as nc.CipherGCMTypes;
 
 const nodeGcm = {
-  encrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, prefix?: Uint8Array): Uint8Array {
+  encrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    plaintext: Uint8Array | readonly Uint8Array[],
+    aad: Uint8Array,
+    prefix?: Uint8Array,
+  ): Uint8Array {
     const c = nc.createCipheriv(gcmName(key), key, iv);
     c.setAAD(aad);
-    const a = c.update(plaintext);
+    // GCM is a stream mode: parts go through one after another, each coming out as long as it went in.
+    const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+    const sealed: Uint8Array[] = [];
+    let n = prefix ? prefix.length : 0;
+    for (const part of parts) {
+      const o = c.update(part);
+      sealed.push(o);
+      n += o.length;
+    }
     const b = c.final();
     const tag = c.getAuthTag();
-    const p = prefix ? prefix.length : 0;
     // Every byte is written below: no need to zero it first.
-    const out = u8(Buffer.allocUnsafe(p + a.length + b.length + tag.length));
-    if (prefix) out.set(prefix);
-    out.set(a, p);
-    out.set(b, p + a.length);
-    out.set(tag, p + a.length + b.length);
+    const out = u8(Buffer.allocUnsafe(n + b.length + tag.length));
+    let off = 0;
+    if (prefix) {
+      out.set(prefix);
+      off = prefix.length;
+    }
+    for (const o of sealed) {
+      out.set(o, off);
+      off += o.length;
+    }
+    out.set(b, off);
+    out.set(tag, off + b.length);
     return out;
   },
   decrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array, aad: Uint8Array): Uint8Array {

@@ -13,7 +13,7 @@ import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
-import type { CryptoProvider, EcCurveName, HashName } from "./provider.ts";
+import { type CryptoProvider, type EcCurveName, type HashName, joinParts } from "./provider.ts";
 
 const hashes = { sha1, sha256, sha384, sha512 } as const;
 const curves = { p256, p384, p521 } as const;
@@ -49,7 +49,8 @@ export const nobleProvider: CryptoProvider = {
       },
     };
   },
-  aesGcmEncrypt(key, iv, plaintext, aad, prefix) {
+  aesGcmEncrypt(key, iv, parts, aad, prefix) {
+    const plaintext = joinParts(parts);
     if (!prefix) return gcm(key, iv, aad).encrypt(plaintext);
     const sealed = gcm(key, iv, aad).encrypt(plaintext);
     const out = new Uint8Array(prefix.length + sealed.length);

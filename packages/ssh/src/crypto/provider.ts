@@ -49,12 +49,14 @@ export interface CryptoProvider {
   hmacStream(name: HashName, key: Uint8Array): HmacStream;
   /**
    * Returns ciphertext ‖ 16-byte tag, or `prefix` ‖ ciphertext ‖ tag when a prefix is given
-   * (an SSH packet's clear length field goes in front without a second copy).
+   * (an SSH packet's clear length field goes in front without a second copy). The plaintext
+   * may come in parts, encrypted as if joined (a packet's header, its data, its padding,
+   * without first copying them together).
    */
   aesGcmEncrypt(
     key: Uint8Array,
     iv: Uint8Array,
-    plaintext: Uint8Array,
+    plaintext: Uint8Array | readonly Uint8Array[],
     aad: Uint8Array,
     prefix?: Uint8Array,
   ): Uint8Array;
@@ -104,6 +106,21 @@ export const systemRandom: RandomSource = (n) => {
 /** Overwrite secret material (DESIGN.md house style 4). */
 export function wipe(...bufs: (Uint8Array | undefined)[]): void {
   for (const b of bufs) b?.fill(0);
+}
+
+/** A plaintext given in parts, as one buffer (a single part is returned as it is). */
+export function joinParts(parts: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (parts instanceof Uint8Array) return parts;
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 /** Constant-time comparison for MACs and tags. */

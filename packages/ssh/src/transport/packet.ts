@@ -24,6 +24,12 @@ function badPacket(message: string): SshError {
   return new SshError("BAD_PACKET", message, { reason: DisconnectReason.PROTOCOL_ERROR });
 }
 
+/**
+ * Message data at least this long goes to a sealer that streams (`sealParts`) as it is,
+ * instead of being copied next to its header first.
+ */
+const STREAM_BODY = 1024;
+
 /** Random bytes drawn at once for padding, so a packet costs no call into the RNG. */
 const RANDOM_POOL = 4096;
 
@@ -70,19 +76,23 @@ export class PacketWriter {
     const packetLength = 1 + payloadLength + padding;
     if (this.scratch.length < 4 + packetLength) this.scratch = new Uint8Array(4 + packetLength);
     const scratch = this.scratch;
-    const packet = scratch.subarray(0, 4 + packetLength);
     scratch[0] = packetLength >>> 24;
     scratch[1] = (packetLength >>> 16) & 0xff;
     scratch[2] = (packetLength >>> 8) & 0xff;
     scratch[3] = packetLength & 0xff;
     scratch[4] = padding;
     scratch.set(payload, 5);
-    if (body) scratch.set(body, 5 + payload.length);
-    // RFC 4253 §6: random padding.
-    scratch.set(this.padding(padding), 5 + payloadLength);
-    let wire = sealer.seal(this.seq, packet);
-    // A sealer that works in place (none) hands back the scratch buffer: copy it out.
-    if (wire.buffer === scratch.buffer) wire = wire.slice();
+    let wire: Uint8Array;
+    if (body && body.length >= STREAM_BODY && sealer.sealParts) {
+      // RFC 4253 §6: random padding.
+      wire = sealer.sealParts(this.seq, scratch.subarray(0, 5 + payload.length), body, this.padding(padding));
+    } else {
+      if (body) scratch.set(body, 5 + payload.length);
+      scratch.set(this.padding(padding), 5 + payloadLength);
+      wire = sealer.seal(this.seq, scratch.subarray(0, 4 + packetLength));
+      // A sealer that works in place (none) hands back the scratch buffer: copy it out.
+      if (wire.buffer === scratch.buffer) wire = wire.slice();
+    }
     this.seq = (this.seq + 1) >>> 0;
     this.bytes += wire.length;
     this.packets++;
