@@ -6,13 +6,18 @@
  * ChaCha20 (64-bit nonce, 64-bit block counter). The length is encrypted with K_1 at block 0;
  * the Poly1305 key is the first 32 bytes of K_2's block 0; the payload is encrypted with K_2
  * from block 1; the tag covers the encrypted length and the ciphertext.
+ *
+ * K_2's keystream is drawn as one stream (`chacha20Stream`): block 0 for the Poly1305 key, then
+ * the payload, given in parts or whole, from block 1 on — one cipher set-up per packet for it.
  */
-import { type CryptoProvider, equalBytes, wipe } from "../crypto/provider.ts";
+import { type ChaCha20Stream, type CryptoProvider, equalBytes, wipe } from "../crypto/provider.ts";
 import { macError } from "./cipher-aes-ctr.ts";
 import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from "./types.ts";
 
 const TAG = 16;
-const ZERO32 = new Uint8Array(32);
+/** K_2's block 0: its first 32 bytes are the Poly1305 key; the payload starts at block 1. */
+const BLOCK0 = new Uint8Array(64);
+const NO_BYTES = new Uint8Array(0);
 
 function nonceOf(seq: number): Uint8Array {
   const n = new Uint8Array(8);
@@ -28,8 +33,14 @@ class Keys {
     this.main = key.slice(0, 32);
     this.header = key.slice(32, 64);
   }
-  polyKey(provider: CryptoProvider, nonce: Uint8Array): Uint8Array {
-    return provider.chacha20(this.main, nonce, ZERO32, 0);
+  /** K_2's keystream for this packet, and the Poly1305 key taken from its block 0. */
+  payloadStream(
+    provider: CryptoProvider,
+    nonce: Uint8Array,
+  ): { stream: ChaCha20Stream; block0: Uint8Array; polyKey: Uint8Array } {
+    const stream = provider.chacha20Stream(this.main, nonce, 0);
+    const block0 = stream(BLOCK0);
+    return { stream, block0, polyKey: block0.subarray(0, 32) };
   }
   dispose(): void {
     wipe(this.main, this.header);
@@ -50,14 +61,23 @@ class ChachaSealer implements PacketSealer {
     this.impl = `${provider.implementation("chacha20")}+${provider.implementation("poly1305")}`;
   }
   seal(seq: number, packet: Uint8Array): Uint8Array {
+    return this.sealParts(seq, packet, NO_BYTES, NO_BYTES);
+  }
+  sealParts(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array {
     const p = this.provider;
     const nonce = nonceOf(seq);
-    const out = new Uint8Array(packet.length + TAG);
-    out.set(p.chacha20(this.keys.header, nonce, packet.subarray(0, 4), 0));
-    out.set(p.chacha20(this.keys.main, nonce, packet.subarray(4), 1), 4);
-    const polyKey = this.keys.polyKey(p, nonce);
-    out.set(p.poly1305(polyKey, out.subarray(0, packet.length)), packet.length);
-    wipe(polyKey);
+    const length = head.length + body.length + padding.length;
+    const out = new Uint8Array(length + TAG);
+    out.set(p.chacha20(this.keys.header, nonce, head.subarray(0, 4), 0));
+    const { stream, block0, polyKey } = this.keys.payloadStream(p, nonce);
+    let off = 4;
+    for (const part of [head.subarray(4), body, padding]) {
+      if (part.length === 0) continue;
+      out.set(stream(part), off);
+      off += part.length;
+    }
+    out.set(p.poly1305(polyKey, out.subarray(0, length)), length);
+    wipe(block0);
     return out;
   }
   dispose(): void {
@@ -87,12 +107,12 @@ class ChachaOpener implements PacketOpener {
     const p = this.provider;
     const nonce = nonceOf(seq);
     const end = wire.length - TAG;
-    const polyKey = this.keys.polyKey(p, nonce);
+    const { stream, block0, polyKey } = this.keys.payloadStream(p, nonce);
     const want = p.poly1305(polyKey, wire.subarray(0, end));
-    wipe(polyKey);
+    wipe(block0);
     // Authenticate before decrypting (PROTOCOL.chacha20poly1305).
     if (!equalBytes(want, wire.subarray(end))) throw macError();
-    return p.chacha20(this.keys.main, nonce, wire.subarray(4, end), 1);
+    return stream(wire.subarray(4, end));
   }
   dispose(): void {
     this.keys.dispose();

@@ -7,11 +7,19 @@
  */
 import { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
+import { chacha20StreamOver } from "./chacha20-stream.ts";
 import { createWasmChaCha20 } from "./chacha20-wasm.ts";
 import { nobleProvider } from "./noble.ts";
 import { poly1305 as jsPoly1305 } from "./poly1305.ts";
 import { createWasmPoly1305 } from "./poly1305-wasm.ts";
-import { type AeadSpeeds, type CryptoProvider, equalBytes, type HashName, type Primitive } from "./provider.ts";
+import {
+  type AeadSpeeds,
+  type ChaCha20Stream,
+  type CryptoProvider,
+  equalBytes,
+  type HashName,
+  type Primitive,
+} from "./provider.ts";
 
 const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const NODE_HASH: Record<HashName, string> = { sha1: "sha1", sha256: "sha256", sha384: "sha384", sha512: "sha512" };
@@ -190,6 +198,7 @@ export function createNativeProvider(base: CryptoProvider = nobleProvider): {
       counter + Math.ceil(data.length / 64) < 2 ** 32
         ? nodeChacha20(key, nonce, data, counter)
         : base.chacha20(key, nonce, data, counter);
+    p.chacha20Stream = (key, nonce, counter) => nodeChacha20Stream(key, nonce, counter, base);
     accelerated.push("chacha20");
   }
   const implementations = new Map<Primitive, string>(accelerated.map((a) => [a, "node:crypto"]));
@@ -212,6 +221,7 @@ export function createNativeProvider(base: CryptoProvider = nobleProvider): {
     )
   ) {
     p.chacha20 = wasmChacha;
+    p.chacha20Stream = (key, nonce, counter) => chacha20StreamOver(wasmChacha, key, nonce, counter);
     accelerated.push("chacha20");
     implementations.set("chacha20", "tunnel-wasm");
   }
@@ -245,11 +255,35 @@ export function createNativeProvider(base: CryptoProvider = nobleProvider): {
   return { provider: p as CryptoProvider, accelerated };
 }
 
-function nodeChacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array {
+/** OpenSSL's 16-byte ChaCha20 IV: the 32-bit block counter (little-endian), then the nonce. */
+function chachaIv(nonce: Uint8Array, counter: number): Uint8Array {
   const iv = new Uint8Array(16);
   new DataView(iv.buffer).setUint32(0, counter, true);
   iv.set(nonce, 16 - nonce.length);
-  return u8(nc.createCipheriv("chacha20", key, iv).update(data));
+  return iv;
+}
+
+function nodeChacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array {
+  return u8(nc.createCipheriv("chacha20", key, chachaIv(nonce, counter)).update(data));
+}
+
+/**
+ * node:crypto's ChaCha20 object is itself a stream: one object for the whole message. OpenSSL
+ * counts blocks in 32 bits; a stream about to pass 2^32 blocks goes on in `base` (noble), from
+ * the same place in the keystream.
+ */
+function nodeChacha20Stream(key: Uint8Array, nonce: Uint8Array, counter: number, base: CryptoProvider): ChaCha20Stream {
+  let cipher: nc.Cipher | undefined = nc.createCipheriv("chacha20", key, chachaIv(nonce, counter));
+  let rest: ChaCha20Stream | undefined;
+  let pos = 0;
+  return (data) => {
+    if (cipher && counter + Math.ceil((pos + data.length) / 64) >= 2 ** 32) {
+      cipher = undefined;
+      rest = chacha20StreamOver((k, n, d, c) => base.chacha20(k, n, d, c), key, nonce, counter, pos);
+    }
+    pos += data.length;
+    return cipher ? u8(cipher.update(data)) : (rest as ChaCha20Stream)(data);
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
+import { chacha20StreamOver } from "./chacha20-stream.ts";
 import { type CryptoProvider, type EcCurveName, type HashName, joinParts } from "./provider.ts";
 
 const hashes = { sha1, sha256, sha384, sha512 } as const;
@@ -73,6 +74,9 @@ export const nobleProvider: CryptoProvider = {
     return nonce.length === 8
       ? chacha20orig(key, nonce, data, undefined, counter)
       : chacha20(key, nonce, data, undefined, counter);
+  },
+  chacha20Stream(key, nonce, counter) {
+    return chacha20StreamOver((k, n, d, c) => nobleProvider.chacha20(k, n, d, c), key, nonce, counter);
   },
   poly1305(key, data) {
     return poly1305(data, key);

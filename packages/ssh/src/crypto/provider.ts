@@ -37,6 +37,9 @@ export interface AeadSpeeds {
   "chacha20-poly1305": number;
 }
 
+/** Successive calls XOR successive bytes of one ChaCha20 keystream (see `chacha20Stream`). */
+export type ChaCha20Stream = (data: Uint8Array) => Uint8Array;
+
 export interface CryptoProvider {
   readonly name: string;
   /** Which implementation carries `primitive` ("noble", "node:crypto", …), for reports. */
@@ -67,6 +70,8 @@ export interface CryptoProvider {
   aesEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array;
   /** ChaCha20 keystream XOR: an 8-byte nonce selects DJB's original form (64-bit block counter), 12 bytes RFC 8439. */
   chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array;
+  /** The same keystream as a stream from block `counter`: each call XORs the next `data.length` bytes. */
+  chacha20Stream(key: Uint8Array, nonce: Uint8Array, counter: number): ChaCha20Stream;
   poly1305(key: Uint8Array, data: Uint8Array): Uint8Array;
   x25519: {
     generate(): KeyPair;
