@@ -2,7 +2,7 @@
  * Profiling aid: one `tunnel open` (Node, or `--runtime bun|deno`) through the harness sshd, a download and an upload
  * of `--megabytes` each, then a clean stop. Run it with
  *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node --import tsx bench/profile.ts
- * (`--direction down|up` for one of the two), and open the .cpuprofile, or summarise it with `node bench/lib/hot.ts FILE`.
+ * (`--direction down|up` for one of the two, `--noble` for the pure-noble mode), and open the .cpuprofile, or summarise it with `node bench/lib/hot.ts FILE`.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -27,7 +27,7 @@ const target = await startTarget(runtime);
 const t = { sshd, identity: key.path, targetPort: target.port };
 const di = process.argv.indexOf("--direction");
 const direction = di >= 0 ? process.argv[di + 1] : "both";
-const f = process.argv.includes("--ssh") ? await startSshL(t, cipher) : await startTunnelOpen(t, rt, cipher);
+const f = process.argv.includes("--ssh") ? await startSshL(t, cipher) : await startTunnelOpen(t, rt, cipher, process.argv.includes("--noble") ? ["--crypto", "noble"] : []);
 const env = { runtime: runtime, now: () => performance.now(), host: "127.0.0.1", port: f.port };
 try {
   const c0 = cpuSeconds(f.pid) ?? 0;
