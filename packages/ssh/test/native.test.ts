@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { preferredCiphers } from "../src/algorithms/cipher.ts";
 import { createNativeProvider } from "../src/crypto/native.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
-import type { CryptoProvider } from "../src/crypto/provider.ts";
+import { type CryptoProvider, joinParts } from "../src/crypto/provider.ts";
 
 const rnd = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
@@ -54,6 +54,10 @@ describe("runtime accelerators behind the provider seam", () => {
         const prefixed = p.aesGcmEncrypt(key, iv, parts, aad, aad);
         expect(prefixed.subarray(0, 4)).toEqual(aad);
         expect(prefixed.subarray(4)).toEqual(want);
+        // In pieces, left for the socket to gather: the same bytes once joined, the tag last.
+        const pieces = p.aesGcmSeal(key, iv, parts, aad);
+        expect(joinParts(pieces)).toEqual(want);
+        expect(pieces.every((x) => x.length > 0)).toBe(true);
       }
     }
   });

@@ -1,75 +1,115 @@
 import { describe, expect, it } from "vitest";
-import { JOIN_BELOW, OutQueue } from "../src/runtime/out-queue.ts";
+import { JOIN_BELOW, OutQueue, STAGE_SIZE } from "../src/runtime/out-queue.ts";
 
 const chunk = (n: number, v: number) => new Uint8Array(n).fill(v);
 
-/** Everything the queue hands out, in order, taking `max` at a time. */
-function drain(q: OutQueue, max: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  while (!q.empty) out.push(q.take(max));
+/**
+ * A socket that takes at most `accept` bytes per write (Infinity: everything): writes until
+ * the queue is empty and returns what was written, and the size of each write.
+ */
+function drain(q: OutQueue, accept = Number.POSITIVE_INFINITY): { bytes: Uint8Array; writes: number[] } {
+  const taken: Uint8Array[] = [];
+  const writes: number[] = [];
+  while (!q.empty) {
+    const c = q.peek();
+    const n = Math.min(c.length, accept);
+    taken.push(c.slice(0, n));
+    writes.push(n);
+    q.consumed(n);
+  }
+  return { bytes: joined(taken), writes };
+}
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
   return out;
 }
 
 describe("OutQueue (writes waiting for Bun's and Deno's sockets)", () => {
-  it("joins small chunks of one turn into one write, in order, up to the maximum", () => {
+  it("gathers small chunks of one turn into one write, in order", () => {
     const q = new OutQueue();
     for (let i = 0; i < 10; i++) q.push(chunk(100, i));
     expect(q.bytes).toBe(1000);
-    const taken = drain(q, 450);
-    expect(taken.map((t) => t.length)).toEqual([400, 400, 200]);
-    expect(taken.flatMap((t) => [...t])).toEqual([...Array(10).keys()].flatMap((i) => Array(100).fill(i)));
+    const { bytes, writes } = drain(q);
+    expect(writes).toEqual([1000]);
+    expect([...bytes]).toEqual([...Array(10).keys()].flatMap((i) => Array(100).fill(i)));
     expect(q.bytes).toBe(0);
   });
 
-  it("hands a large chunk out as it is, without copying it, and does not join past one", () => {
+  it("gathers a sealed packet's pieces (length, ciphertext, tag) with the packets around it", () => {
+    const q = new OutQueue();
+    const pieces = [chunk(4, 1), chunk(32768, 2), chunk(16, 3), chunk(4, 4), chunk(32768, 5), chunk(16, 6)];
+    for (const p of pieces) q.push(p);
+    const { bytes, writes } = drain(q);
+    expect(writes).toEqual([4 + 32768 + 16 + 4 + 32768 + 16]);
+    expect(bytes).toEqual(joined(pieces));
+  });
+
+  it("writes a large chunk with nothing staged ahead of it as it is, without a copy", () => {
     const q = new OutQueue();
     const big = chunk(JOIN_BELOW, 7);
+    q.push(big);
+    expect(q.peek()).toBe(big);
+    q.consumed(1000);
+    // The unwritten tail is a view of the same bytes, not a copy.
+    expect(q.peek().buffer).toBe(big.buffer);
+    expect(q.peek().length).toBe(JOIN_BELOW - 1000);
     q.push(chunk(10, 1));
-    q.push(chunk(10, 2));
-    q.push(big);
-    q.push(chunk(10, 3));
-    const taken = drain(q, 1 << 20);
-    expect(taken.map((t) => t.length)).toEqual([20, JOIN_BELOW, 10]);
-    expect(taken[1]).toBe(big);
+    const { writes } = drain(q);
+    expect(writes).toEqual([JOIN_BELOW - 1000, 10]);
   });
 
-  it("puts the unwritten tail of a write back first, and hands it out alone when it is large", () => {
+  it("keeps order when the stage is full: the rest waits by reference and is gathered after", () => {
     const q = new OutQueue();
-    const big = chunk(4 * JOIN_BELOW, 9);
-    q.push(big);
-    q.push(chunk(JOIN_BELOW * 2, 8));
-    const first = q.take(1 << 20);
-    expect(first).toBe(big);
-    // The kernel took 1000 bytes: the rest goes back in front, as a view of the same bytes.
-    q.unshift(first.subarray(1000));
-    expect(q.bytes).toBe(4 * JOIN_BELOW - 1000 + 2 * JOIN_BELOW);
-    const again = q.take(1 << 20);
-    expect(again.buffer).toBe(big.buffer);
-    expect(again.length).toBe(4 * JOIN_BELOW - 1000);
-    expect(q.take(1 << 20).length).toBe(2 * JOIN_BELOW);
-    expect(q.empty).toBe(true);
+    const sizes = [STAGE_SIZE - 100, 500, 200, 3 * STAGE_SIZE, 50];
+    const chunks = sizes.map((n, i) => chunk(n, i + 1));
+    for (const c of chunks) q.push(c);
+    const { bytes, writes } = drain(q);
+    expect(bytes).toEqual(joined(chunks));
+    // Stage (nearly full), then the two small ones gathered, then the big one as it is, then the last.
+    expect(writes).toEqual([STAGE_SIZE - 100, 700, 3 * STAGE_SIZE, 50]);
   });
 
-  it("joins a small unwritten tail with the small chunks behind it", () => {
+  it("a socket that takes a few bytes at a time gets every byte once, in order", () => {
     const q = new OutQueue();
-    q.push(chunk(300, 1));
-    q.push(chunk(300, 2));
-    const first = q.take(1 << 20);
-    expect(first.length).toBe(600);
-    q.unshift(first.subarray(500));
-    q.push(chunk(50, 3));
-    const next = q.take(1 << 20);
-    expect([...next]).toEqual([...Array(100).fill(2), ...Array(50).fill(3)]);
+    const chunks = [3, 70_000, 5, 16, 20_000, 1, STAGE_SIZE + 1].map((n, i) => chunk(n, i + 1));
+    for (const c of chunks) q.push(c);
+    const { bytes } = drain(q, 4093);
+    expect(bytes).toEqual(joined(chunks));
   });
 
-  it("ignores empty chunks and forgets everything on clear", () => {
+  it("never changes the bytes `peek` returned before `consumed` (Deno writes them asynchronously)", () => {
+    const q = new OutQueue();
+    q.push(chunk(1000, 1));
+    const inFlight = q.peek();
+    const copy = inFlight.slice();
+    // More writes arrive while the first is in flight.
+    for (let i = 0; i < 100; i++) q.push(chunk(900, 2 + (i % 200)));
+    expect(inFlight).toEqual(copy);
+    q.consumed(500);
+    const next = q.peek();
+    expect(next[0]).toBe(1);
+    const nextCopy = next.slice();
+    q.push(chunk(STAGE_SIZE, 9));
+    expect(next).toEqual(nextCopy);
+  });
+
+  it("ignores empty chunks and zero-byte writes, and forgets everything on clear", () => {
     const q = new OutQueue();
     q.push(new Uint8Array(0));
     expect(q.empty).toBe(true);
-    expect(q.take(10).length).toBe(0);
+    expect(q.peek().length).toBe(0);
     q.push(chunk(5, 1));
+    q.consumed(0);
+    expect(q.bytes).toBe(5);
     q.clear();
     expect(q.empty).toBe(true);
     expect(q.bytes).toBe(0);
+    expect(q.peek().length).toBe(0);
   });
 });

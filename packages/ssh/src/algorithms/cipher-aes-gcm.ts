@@ -46,11 +46,13 @@ class GcmSealer implements PacketSealer {
     this.nonce.next();
     return out;
   }
-  sealParts(_seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array {
-    const aad = head.subarray(0, 4);
-    const out = this.provider.aesGcmEncrypt(this.key, this.nonce.iv, [head.subarray(4), body, padding], aad, aad);
+  sealParts(_seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array[] {
+    // The clear length goes out first; `head` is the writer's scratch buffer, so it is copied.
+    const aad = head.slice(0, 4);
+    const pieces = this.provider.aesGcmSeal(this.key, this.nonce.iv, [head.subarray(4), body, padding], aad);
+    pieces.unshift(aad);
     this.nonce.next();
-    return out;
+    return pieces;
   }
   dispose(): void {
     wipe(this.key, this.nonce.iv);

@@ -28,9 +28,10 @@ export interface PacketSealer {
   /**
    * Optional, for sealers whose cipher streams: the same packet given in parts, `head`
    * (`packet_length | padding_length |` the payload's first bytes), `body` (the rest of the
-   * payload) and `padding`, sealed without first copying them together.
+   * payload) and `padding`, sealed without first copying them together. Returns the bytes to
+   * send, in one piece or several (to be sent in order; the socket gathers them).
    */
-  sealParts?(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array;
+  sealParts?(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array | Uint8Array[];
   /** Wipe keys. */
   dispose(): void;
 }

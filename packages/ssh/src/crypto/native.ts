@@ -5,7 +5,7 @@
  * implementation is missing or wrong (Bun's node:crypto has no ChaCha20, for instance) falls
  * back to noble for that primitive alone.
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import * as nc from "node:crypto";
 import { chacha20StreamOver } from "./chacha20-stream.ts";
 import { createWasmChaCha20 } from "./chacha20-wasm.ts";
@@ -18,6 +18,7 @@ import {
   type CryptoProvider,
   equalBytes,
   type HashName,
+  joinParts,
   type Primitive,
 } from "./provider.ts";
 
@@ -42,6 +43,17 @@ function pattern(n: number, seed: number): Uint8Array {
 const gcmName = (key: Uint8Array) => `aes-${key.length * 8}-gcm` as nc.CipherGCMTypes;
 
 const nodeGcm = {
+  /** GCM is a stream mode: parts go through one after another, each coming out as long as it went in. */
+  seal(key: Uint8Array, iv: Uint8Array, parts: readonly Uint8Array[], aad: Uint8Array): Uint8Array[] {
+    const c = nc.createCipheriv(gcmName(key), key, iv);
+    c.setAAD(aad);
+    const pieces: Uint8Array[] = [];
+    for (const part of parts) if (part.length > 0) pieces.push(u8(c.update(part)));
+    const last = c.final(); // empty: GCM holds nothing back
+    if (last.length > 0) pieces.push(u8(last));
+    pieces.push(u8(c.getAuthTag()));
+    return pieces;
+  },
   encrypt(
     key: Uint8Array,
     iv: Uint8Array,
@@ -49,33 +61,9 @@ const nodeGcm = {
     aad: Uint8Array,
     prefix?: Uint8Array,
   ): Uint8Array {
-    const c = nc.createCipheriv(gcmName(key), key, iv);
-    c.setAAD(aad);
-    // GCM is a stream mode: parts go through one after another, each coming out as long as it went in.
-    const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
-    const sealed: Uint8Array[] = [];
-    let n = prefix ? prefix.length : 0;
-    for (const part of parts) {
-      const o = c.update(part);
-      sealed.push(o);
-      n += o.length;
-    }
-    const b = c.final();
-    const tag = c.getAuthTag();
-    // Every byte is written below: no need to zero it first.
-    const out = u8(Buffer.allocUnsafe(n + b.length + tag.length));
-    let off = 0;
-    if (prefix) {
-      out.set(prefix);
-      off = prefix.length;
-    }
-    for (const o of sealed) {
-      out.set(o, off);
-      off += o.length;
-    }
-    out.set(b, off);
-    out.set(tag, off + b.length);
-    return out;
+    const pieces = nodeGcm.seal(key, iv, plaintext instanceof Uint8Array ? [plaintext] : plaintext, aad);
+    if (prefix) pieces.unshift(prefix);
+    return joinParts(pieces);
   },
   decrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array, aad: Uint8Array): Uint8Array {
     if (data.length < 16) throw new Error("ciphertext shorter than the tag");
@@ -126,6 +114,7 @@ export function createNativeProvider(base: CryptoProvider = nobleProvider): {
   );
   if (gcmOk) {
     p.aesGcmEncrypt = nodeGcm.encrypt;
+    p.aesGcmSeal = nodeGcm.seal;
     p.aesGcmDecrypt = nodeGcm.decrypt;
     accelerated.push("aes-gcm");
   }

@@ -59,6 +59,9 @@ export const nobleProvider: CryptoProvider = {
     out.set(sealed, prefix.length);
     return out;
   },
+  aesGcmSeal(key, iv, parts, aad) {
+    return [gcm(key, iv, aad).encrypt(joinParts(parts))];
+  },
   aesGcmDecrypt(key, iv, ciphertextAndTag, aad) {
     return gcm(key, iv, aad).decrypt(ciphertextAndTag);
   },

@@ -63,6 +63,12 @@ export interface CryptoProvider {
     aad: Uint8Array,
     prefix?: Uint8Array,
   ): Uint8Array;
+  /**
+   * The same encryption, handed back in pieces whose concatenation is ciphertext ‖ tag: what a
+   * streaming implementation produces part by part, left for the socket to gather rather than
+   * copied together here.
+   */
+  aesGcmSeal(key: Uint8Array, iv: Uint8Array, parts: readonly Uint8Array[], aad: Uint8Array): Uint8Array[];
   /** Throws on tag mismatch. */
   aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertextAndTag: Uint8Array, aad: Uint8Array): Uint8Array;
   /** AES-CTR with a 16-byte big-endian counter block `iv`. */

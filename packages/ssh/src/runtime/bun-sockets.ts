@@ -2,8 +2,8 @@
  * Bun's own TCP sockets (`Bun.connect` / `Bun.listen`) behind the `Conn` / `Listener` seam.
  *
  * Bun's socket writes straight to the kernel and returns how many bytes it took; what it did
- * not take waits here (`OutQueue`) until its `drain` callback. Writes of one turn leave joined
- * in one call. Each `data` callback hands over a fresh buffer, so chunks are passed on as they
+ * not take waits here (`OutQueue`) until its `drain` callback. Writes of one turn are gathered
+ * and leave in one call. Each `data` callback hands over a fresh buffer, so chunks are passed on as they
  * are. The `Bun` global is read only when a connection is made: nothing outside this folder
  * touches it.
  */
@@ -59,8 +59,6 @@ function bunApi(): BunApi {
 
 /** Same bound as the Node adapter: a few packets in flight, memory still bounded per socket. */
 const WRITE_HIGH_WATER = 512 * 1024;
-/** Largest single write handed to the kernel. */
-const MAX_WRITE = 1024 * 1024;
 
 const noop = () => {};
 
@@ -120,12 +118,10 @@ class BunConn implements Conn {
 
   private flush(): void {
     while (!this.out.empty && !this.closed) {
-      const chunk = this.out.take(MAX_WRITE);
+      const chunk = this.out.peek();
       const n = this.socket.write(chunk);
-      if (n < chunk.length) {
-        this.out.unshift(chunk.subarray(Math.max(n, 0)));
-        return; // the kernel is full: Bun calls `drain` when it can take more
-      }
+      this.out.consumed(n);
+      if (n < chunk.length) return; // the kernel is full: Bun calls `drain` when it can take more
     }
     if (this.closed) return;
     if (this.endRequested && !this.shutDown) {

@@ -3,7 +3,7 @@
  *
  * A read loop pulls into one reused buffer and hands each chunk on as its own copy (the
  * receiver may keep it); it stops pulling while the owner has paused, which is what pushes
- * back on the peer. Writes of one turn are joined and written by one pump, which reports
+ * back on the peer. Writes of one turn are gathered (`OutQueue`) and written by one pump, which reports
  * `drain` once the queue is low again. Reading starts only once the owner has set its
  * handlers, so nothing that arrives early is lost. The `Deno` global is read only when a
  * connection is made.
@@ -45,7 +45,6 @@ function denoApi(): DenoApi {
 }
 
 const WRITE_HIGH_WATER = 512 * 1024;
-const MAX_WRITE = 1024 * 1024;
 const READ_BUFFER = 128 * 1024;
 
 const noop = () => {};
@@ -53,7 +52,6 @@ const noop = () => {};
 class DenoConn implements Conn {
   private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
   private readonly out = new OutQueue();
-  private inFlight = 0;
   private pumping = false;
   private pumpScheduled = false;
   private owesDrain = false;
@@ -122,11 +120,11 @@ class DenoConn implements Conn {
     this.pumping = true;
     try {
       while (!this.out.empty && !this.closed) {
-        const chunk = this.out.take(MAX_WRITE);
-        this.inFlight = chunk.length;
-        let off = 0;
-        while (off < chunk.length) off += await this.conn.write(chunk.subarray(off));
-        this.inFlight = 0;
+        const chunk = this.out.peek();
+        // The queue counts these bytes until they are written.
+        const n = await this.conn.write(chunk);
+        if (this.closed) break;
+        this.out.consumed(n);
         if (this.owesDrain && this.out.bytes < WRITE_HIGH_WATER && !this.closed) {
           this.owesDrain = false;
           this.handlers.drain();
@@ -151,7 +149,7 @@ class DenoConn implements Conn {
       this.pumpScheduled = true;
       queueMicrotask(this.pumpSoon);
     }
-    if (this.out.bytes + this.inFlight < WRITE_HIGH_WATER) return true;
+    if (this.out.bytes < WRITE_HIGH_WATER) return true;
     this.owesDrain = true;
     return false;
   }

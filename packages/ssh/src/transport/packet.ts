@@ -10,7 +10,7 @@
  */
 
 import type { PacketOpener, PacketSealer } from "../algorithms/types.ts";
-import type { RandomSource } from "../crypto/provider.ts";
+import { joinParts, type RandomSource } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
 
 /** OpenSSH's PACKET_MAX_SIZE (256 KiB): the largest packet_length we accept. */
@@ -61,11 +61,17 @@ export class PacketWriter {
     return out;
   }
 
-  /**
-   * Returns the wire bytes for one payload and advances the sequence number. The payload is
-   * `payload ‖ body` (a channel message's header and its data, without joining them first).
-   */
+  /** Returns the wire bytes for one payload (`payload ‖ body`) and advances the sequence number. */
   frame(payload: Uint8Array, body?: Uint8Array): Uint8Array {
+    return joinParts(this.framePieces(payload, body));
+  }
+
+  /**
+   * The same, in one piece or several to be sent in order: what the transport writes, leaving
+   * the socket to gather the pieces. The payload is `payload ‖ body` (a channel message's
+   * header and its data, without joining them first).
+   */
+  framePieces(payload: Uint8Array, body?: Uint8Array): Uint8Array | Uint8Array[] {
     const sealer = this.sealer;
     const align = Math.max(sealer.blockSize, 8);
     const payloadLength = payload.length + (body ? body.length : 0);
@@ -82,19 +88,19 @@ export class PacketWriter {
     scratch[3] = packetLength & 0xff;
     scratch[4] = padding;
     scratch.set(payload, 5);
-    let wire: Uint8Array;
+    let wire: Uint8Array | Uint8Array[];
     if (body && body.length >= STREAM_BODY && sealer.sealParts) {
       // RFC 4253 §6: random padding.
       wire = sealer.sealParts(this.seq, scratch.subarray(0, 5 + payload.length), body, this.padding(padding));
     } else {
       if (body) scratch.set(body, 5 + payload.length);
       scratch.set(this.padding(padding), 5 + payloadLength);
-      wire = sealer.seal(this.seq, scratch.subarray(0, 4 + packetLength));
+      const sealed = sealer.seal(this.seq, scratch.subarray(0, 4 + packetLength));
       // A sealer that works in place (none) hands back the scratch buffer: copy it out.
-      if (wire.buffer === scratch.buffer) wire = wire.slice();
+      wire = sealed.buffer === scratch.buffer ? sealed.slice() : sealed;
     }
     this.seq = (this.seq + 1) >>> 0;
-    this.bytes += wire.length;
+    this.bytes += 4 + packetLength + sealer.overhead;
     this.packets++;
     return wire;
   }

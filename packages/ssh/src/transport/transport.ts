@@ -304,8 +304,11 @@ export class Transport implements KexEngineHost {
   }
 
   private writePacket(payload: Uint8Array, body?: Uint8Array): void {
-    const wire = this.writer.frame(payload, body);
-    if (!this.conn.write(wire)) this.blocked = true;
+    const wire = this.writer.framePieces(payload, body);
+    let room = true;
+    if (wire instanceof Uint8Array) room = this.conn.write(wire);
+    else for (const piece of wire) room = this.conn.write(piece);
+    if (!room) this.blocked = true;
     this.kex.countOut(payload.length + (body ? body.length : 0));
   }
 
