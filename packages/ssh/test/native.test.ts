@@ -16,6 +16,9 @@ describe("runtime accelerators behind the provider seam", () => {
     expect(provider.implementation("aes-gcm")).toBe("node:crypto");
     expect(provider.implementation("chacha20")).toBe(hasNodeChacha ? "node:crypto" : "tunnel-wasm");
     expect(provider.implementation("poly1305")).toBe("tunnel-wasm");
+    // Streams part by part where node:crypto carries the primitive; noble streams nothing natively.
+    expect(provider.streams).toEqual(hasNodeChacha ? ["aes-gcm", "chacha20"] : ["aes-gcm"]);
+    expect(nobleProvider.streams).toBeUndefined();
   });
 
   it("gives the same bytes as noble on random inputs", () => {

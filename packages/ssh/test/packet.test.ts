@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { AES_GCM_CIPHERS } from "../src/algorithms/cipher-aes-gcm.ts";
+import { CHACHA20_POLY1305 } from "../src/algorithms/cipher-chacha20-poly1305.ts";
 import { plainOpener, plainSealer } from "../src/algorithms/cipher-none.ts";
 import type { CipherAlgorithm, PacketOpener } from "../src/algorithms/types.ts";
 import { createNativeProvider } from "../src/crypto/native.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
-import { joinParts } from "../src/crypto/provider.ts";
+import { joinParts, type Primitive } from "../src/crypto/provider.ts";
 import type { SshError } from "../src/errors.ts";
 import { MAX_PACKET_LENGTH, PacketReader, PacketWriter } from "../src/transport/packet.ts";
 
@@ -65,33 +66,42 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
     }
   });
 
-  it("a streaming sealer (AES-GCM) seals header, data and padding as parts to the same bytes as joined", () => {
-    for (const provider of [createNativeProvider().provider, nobleProvider]) {
-      const gcm = AES_GCM_CIPHERS[0] as CipherAlgorithm;
-      const keys = { key: new Uint8Array(16).fill(3), iv: new Uint8Array(12).fill(5) };
-      const streaming = gcm.createSealer(keys, provider);
-      expect(streaming.sealParts).toBeTypeOf("function");
-      const joined = gcm.createSealer(keys, provider);
-      joined.sealParts = undefined;
-      const a = new PacketWriter(streaming, fixedRandom);
-      const b = new PacketWriter(joined, fixedRandom);
-      const opener = gcm.createOpener(keys, provider);
-      const r = new PacketReader(opener);
-      const header = Uint8Array.of(94, 0, 0, 0, 1, 0, 0, 0x80, 0);
-      for (const n of [0, 1023, 1024, 1025, 32768]) {
-        const body = rnd(n);
-        const pieces = a.framePieces(header, body);
-        // node:crypto streams: the packet leaves in pieces (clear length, ciphertext parts, tag).
-        if (provider !== nobleProvider && n >= 1024) expect(Array.isArray(pieces)).toBe(true);
-        const wire = joinParts(pieces);
-        expect(wire).toEqual(b.frame(header, body));
-        r.push(wire);
-        const got = r.next();
-        expect(got?.subarray(0, 9)).toEqual(header);
-        expect(got?.subarray(9)).toEqual(body);
+  // node:crypto streams AES-GCM everywhere and ChaCha20 on Node and Deno (Bun's has none).
+  const native = createNativeProvider().provider;
+  const ciphers: [CipherAlgorithm, Primitive][] = [
+    [AES_GCM_CIPHERS[0] as CipherAlgorithm, "aes-gcm"],
+    [CHACHA20_POLY1305, "chacha20"],
+  ];
+  it.each(ciphers)(
+    "%s: a packet's header, data and padding sealed as parts give the bytes of the joined packet, where the primitive streams",
+    (cipher, primitive) => {
+      for (const provider of [native, nobleProvider]) {
+        const streams = provider.streams?.includes(primitive) ?? false;
+        const keys = { key: new Uint8Array(cipher.keyLength).fill(3), iv: new Uint8Array(cipher.ivLength).fill(5) };
+        const streaming = cipher.createSealer(keys, provider);
+        // noble wants whole, aligned blocks: joining once is cheaper there, so no parts.
+        expect(streaming.sealParts === undefined).toBe(!streams);
+        const joined = cipher.createSealer(keys, provider);
+        joined.sealParts = undefined;
+        const a = new PacketWriter(streaming, fixedRandom);
+        const b = new PacketWriter(joined, fixedRandom);
+        const r = new PacketReader(cipher.createOpener(keys, provider));
+        const header = Uint8Array.of(94, 0, 0, 0, 1, 0, 0, 0x80, 0);
+        for (const n of [0, 1023, 1024, 1025, 32768]) {
+          const body = rnd(n);
+          const pieces = a.framePieces(header, body);
+          // AES-GCM through node:crypto leaves in pieces (clear length, ciphertext parts, tag).
+          if (streams && primitive === "aes-gcm" && n >= 1024) expect(Array.isArray(pieces)).toBe(true);
+          const wire = joinParts(pieces);
+          expect(wire).toEqual(b.frame(header, body));
+          r.push(wire);
+          const got = r.next();
+          expect(got?.subarray(0, 9)).toEqual(header);
+          expect(got?.subarray(9)).toEqual(body);
+        }
       }
-    }
-  });
+    },
+  );
 
   it("wraps sequence numbers at 2^32 (RFC 4253 §6.4)", () => {
     const w = new PacketWriter(plainSealer(), fixedRandom);

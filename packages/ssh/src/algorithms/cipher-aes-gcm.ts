@@ -38,7 +38,9 @@ class GcmSealer implements PacketSealer {
     this.key = keys.key.slice();
     this.nonce = new Nonce(keys.iv);
     this.impl = provider.implementation("aes-gcm");
+    if (provider.streams?.includes("aes-gcm")) this.sealParts = (s, h, b, p) => this.sealInParts(s, h, b, p);
   }
+  sealParts?: PacketSealer["sealParts"];
   seal(_seq: number, packet: Uint8Array): Uint8Array {
     // RFC 5647 §7.3: the clear length field is the AAD, and goes out in front of the ciphertext.
     const aad = packet.subarray(0, 4);
@@ -46,7 +48,7 @@ class GcmSealer implements PacketSealer {
     this.nonce.next();
     return out;
   }
-  sealParts(_seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array[] {
+  private sealInParts(_seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array[] {
     // The clear length goes out first; `head` is the writer's scratch buffer, so it is copied.
     const aad = head.slice(0, 4);
     const pieces = this.provider.aesGcmSeal(this.key, this.nonce.iv, [head.subarray(4), body, padding], aad);

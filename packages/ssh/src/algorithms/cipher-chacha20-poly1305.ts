@@ -59,11 +59,14 @@ class ChachaSealer implements PacketSealer {
   ) {
     this.keys = new Keys(keys.key);
     this.impl = `${provider.implementation("chacha20")}+${provider.implementation("poly1305")}`;
+    if (provider.streams?.includes("chacha20")) this.sealParts = (s, h, b, p) => this.sealInParts(s, h, b, p);
   }
+  /** Only where ChaCha20 streams natively: noble's fast path wants the payload whole and aligned. */
+  sealParts?: PacketSealer["sealParts"];
   seal(seq: number, packet: Uint8Array): Uint8Array {
-    return this.sealParts(seq, packet, NO_BYTES, NO_BYTES);
+    return this.sealInParts(seq, packet, NO_BYTES, NO_BYTES);
   }
-  sealParts(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array {
+  private sealInParts(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array {
     const p = this.provider;
     const nonce = nonceOf(seq);
     const length = head.length + body.length + padding.length;

@@ -241,6 +241,7 @@ export function createNativeProvider(base: CryptoProvider = nobleProvider): {
   p.implementation = (what) => implementations.get(what) ?? base.implementation(what);
   const provider = p as CryptoProvider;
   p.speeds = measureAeads(provider);
+  p.streams = (["aes-gcm", "chacha20"] as const).filter((what) => implementations.get(what) === "node:crypto");
   return { provider: p as CryptoProvider, accelerated };
 }
 

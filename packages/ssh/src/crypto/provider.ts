@@ -46,6 +46,12 @@ export interface CryptoProvider {
   implementation(primitive: Primitive): string;
   /** What the default cipher order is chosen by; absent for noble (OpenSSH's order then). */
   readonly speeds?: AeadSpeeds;
+  /**
+   * Primitives whose streaming forms (`aesGcmSeal`, `chacha20Stream`) take parts of any length
+   * at no extra cost, so the packet path hands them a packet's parts instead of joining them
+   * first. Elsewhere (noble wants whole, aligned blocks) joining once is the cheaper way.
+   */
+  readonly streams?: readonly Primitive[];
   hash(name: HashName, data: Uint8Array): Uint8Array;
   hashStream(name: HashName): HashStream;
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
