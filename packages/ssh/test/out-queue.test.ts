@@ -50,18 +50,27 @@ describe("OutQueue (writes waiting for Bun's and Deno's sockets)", () => {
     expect(bytes).toEqual(joined(pieces));
   });
 
-  it("writes a large chunk with nothing staged ahead of it as it is, without a copy", () => {
+  it("writes a large chunk first in line, or a lone one, as it is, without a copy", () => {
     const q = new OutQueue();
-    const big = chunk(JOIN_BELOW, 7);
+    const big = chunk(4 * JOIN_BELOW, 7);
     q.push(big);
+    q.push(chunk(10, 1));
     expect(q.peek()).toBe(big);
     q.consumed(1000);
     // The unwritten tail is a view of the same bytes, not a copy.
     expect(q.peek().buffer).toBe(big.buffer);
-    expect(q.peek().length).toBe(JOIN_BELOW - 1000);
-    q.push(chunk(10, 1));
-    const { writes } = drain(q);
-    expect(writes).toEqual([JOIN_BELOW - 1000, 10]);
+    expect(q.peek().length).toBe(4 * JOIN_BELOW - 1000);
+    expect(drain(q).writes).toEqual([4 * JOIN_BELOW - 1000, 10]);
+    const lone = chunk(10, 2);
+    q.push(lone);
+    expect(q.peek()).toBe(lone);
+  });
+
+  it("a thousand connections writing one chunk at a time gather nothing: no staging buffer each", () => {
+    const queues = Array.from({ length: 1000 }, () => new OutQueue());
+    for (const q of queues) q.push(chunk(100, 3));
+    // Each hands out its own chunk: nothing was copied into a stage.
+    expect(queues.every((q) => q.peek().byteLength === 100 && q.peek().buffer.byteLength === 100)).toBe(true);
   });
 
   it("keeps order when the stage is full: the rest waits by reference and is gathered after", () => {
