@@ -27,7 +27,9 @@ const target = await startTarget(runtime);
 const t = { sshd, identity: key.path, targetPort: target.port };
 const di = process.argv.indexOf("--direction");
 const direction = di >= 0 ? process.argv[di + 1] : "both";
-const f = process.argv.includes("--ssh") ? await startSshL(t, cipher) : await startTunnelOpen(t, rt, cipher, process.argv.includes("--noble") ? ["--crypto", "noble"] : []);
+const f = process.argv.includes("--ssh")
+  ? await startSshL(t, cipher)
+  : await startTunnelOpen(t, rt, cipher, process.argv.includes("--noble") ? ["--crypto", "noble"] : []);
 const env = { runtime: runtime, now: () => performance.now(), host: "127.0.0.1", port: f.port };
 try {
   const c0 = cpuSeconds(f.pid) ?? 0;

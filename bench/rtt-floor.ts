@@ -23,7 +23,10 @@ const cipher = "aes128-gcm@openssh.com";
 
 async function relay(toPort: number): Promise<Forwarder> {
   const port = await freePort();
-  const child = spawn("socat", [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`, `TCP:127.0.0.1:${toPort},nodelay`]);
+  const child = spawn("socat", [
+    `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`,
+    `TCP:127.0.0.1:${toPort},nodelay`,
+  ]);
   await new Promise((r) => setTimeout(r, 300));
   return {
     label: "socat",
