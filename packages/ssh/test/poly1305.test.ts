@@ -62,6 +62,21 @@ describe.each([
     }
   });
 
+  it("over parts (a packet's pieces) gives the tag of the joined message, parts crossing its 64 KiB feed included", () => {
+    const splits = [[], [0], [4], [4, 10, 32768, 6], [1, 15, 16, 17], [65_535, 2], [65_536, 1, 0, 16], [4, 70_000, 3]];
+    for (const sizes of splits) {
+      const parts = sizes.map(rnd);
+      const joined = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+      let off = 0;
+      for (const part of parts) {
+        joined.set(part, off);
+        off += part.length;
+      }
+      const key = rnd(32);
+      expect(poly1305(key, parts)).toEqual(noblePoly1305(joined, key));
+    }
+  });
+
   it("leaves its input alone and refuses a key that is not 32 bytes", () => {
     const msg = rnd(100);
     const copy = msg.slice();

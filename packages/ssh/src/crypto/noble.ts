@@ -86,7 +86,7 @@ export const nobleProvider: CryptoProvider = {
     return chacha20StreamOver((k, n, d, c) => nobleProvider.chacha20(k, n, d, c), key, nonce, counter);
   },
   poly1305(key, data) {
-    return poly1305(data, key);
+    return poly1305(joinParts(data), key);
   },
   x25519: {
     generate() {

@@ -22,7 +22,7 @@ const CHUNK = 64 * 1024;
 /** The state: h0..h4, r0..r4, 5·r1..5·r4, each an i64. */
 const STATE_BYTES = 112;
 
-export type Poly1305 = (key: Uint8Array, data: Uint8Array) => Uint8Array;
+export type Poly1305 = (key: Uint8Array, data: Uint8Array | readonly Uint8Array[]) => Uint8Array;
 
 /** The WebAssembly Poly1305, or undefined where WebAssembly is missing or refuses the module. */
 export function createWasmPoly1305(): Poly1305 | undefined {
@@ -36,7 +36,7 @@ export function createWasmPoly1305(): Poly1305 | undefined {
     state.setUint32(slot * 8 + 4, 0, true);
   };
 
-  return function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return function poly1305(key: Uint8Array, data: Uint8Array | readonly Uint8Array[]): Uint8Array {
     if (key.length !== 32) throw new TypeError(`poly1305 needs a 32-byte key, got ${key.length}`);
     // r in 26-bit limbs; the masks also clamp it (RFC 8439 §2.5).
     const t0 = le32(key, 0);
@@ -59,18 +59,29 @@ export function createWasmPoly1305(): Poly1305 | undefined {
     setLimb(12, r3 * 5);
     setLimb(13, r4 * 5);
 
-    const len = data.length;
-    const full = len - (len % 16);
-    for (let off = 0; off < full; off += CHUNK) {
-      const n = Math.min(CHUNK, full - off);
-      mem.set(data.subarray(off, off + n), DATA);
-      exports.blocks(DATA, n >>> 4, 1 << 24); // 2^128: bit 24 of the top limb
+    // The parts are copied one after another into the module's memory; whenever CHUNK bytes
+    // are there, their whole blocks go through and the odd bytes move to the front.
+    let held = 0;
+    for (const part of data instanceof Uint8Array ? [data] : data) {
+      for (let off = 0; off < part.length; ) {
+        const n = Math.min(CHUNK - held, part.length - off);
+        mem.set(part.subarray(off, off + n), DATA + held);
+        held += n;
+        off += n;
+        if (held === CHUNK) {
+          exports.blocks(DATA, CHUNK >>> 4, 1 << 24); // 2^128: bit 24 of the top limb
+          held = 0;
+        }
+      }
     }
-    if (full < len) {
+    const whole = held - (held % 16);
+    if (whole > 0) exports.blocks(DATA, whole >>> 4, 1 << 24);
+    if (whole < held) {
       // The last partial block: its bytes, 0x01, zeros, and no 2^128 bit.
-      mem.fill(0, DATA, DATA + 16);
-      mem.set(data.subarray(full), DATA);
-      mem[DATA + len - full] = 1;
+      const rest = held - whole;
+      mem.copyWithin(DATA, DATA + whole, DATA + held);
+      mem[DATA + rest] = 1;
+      mem.fill(0, DATA + rest + 1, DATA + 16);
       exports.blocks(DATA, 1, 0);
     }
 

@@ -14,14 +14,16 @@
  */
 
 import { finishPoly1305, le32 } from "./poly1305-finish.ts";
+import { joinParts } from "./provider.ts";
 
 const LIMB = 4194304; // 2^22
 const INV_LIMB = 1 / LIMB;
 const MASK = 0x3fffff;
 
-/** Poly1305 of `data` under the 32-byte one-time key `key` (r ‖ s): the 16-byte tag. */
-export function poly1305(key: Uint8Array, data: Uint8Array): Uint8Array {
+/** Poly1305 of `parts` (joined) under the 32-byte one-time key `key` (r ‖ s): the 16-byte tag. */
+export function poly1305(key: Uint8Array, parts: Uint8Array | readonly Uint8Array[]): Uint8Array {
   if (key.length !== 32) throw new TypeError(`poly1305 needs a 32-byte key, got ${key.length}`);
+  const data = joinParts(parts);
   // r, clamped (RFC 8439 §2.5: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff), in 22-bit limbs.
   const k0 = le32(key, 0) & 0x0fffffff;
   const k1 = le32(key, 4) & 0x0ffffffc;

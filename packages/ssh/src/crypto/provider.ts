@@ -84,7 +84,8 @@ export interface CryptoProvider {
   chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array;
   /** The same keystream as a stream from block `counter`: each call XORs the next `data.length` bytes. */
   chacha20Stream(key: Uint8Array, nonce: Uint8Array, counter: number): ChaCha20Stream;
-  poly1305(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** The tag of `data`, or of its parts as if joined (a packet's pieces as they will be sent). */
+  poly1305(key: Uint8Array, data: Uint8Array | readonly Uint8Array[]): Uint8Array;
   x25519: {
     generate(): KeyPair;
     /** Throws if the result is all zero (low-order point). */
