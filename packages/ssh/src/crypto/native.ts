@@ -57,14 +57,8 @@ const nodeGcm = {
     pieces.push(u8(c.getAuthTag()));
     return pieces;
   },
-  encrypt(
-    key: Uint8Array,
-    iv: Uint8Array,
-    plaintext: Uint8Array | readonly Uint8Array[],
-    aad: Uint8Array,
-    prefix?: Uint8Array,
-  ): Uint8Array {
-    const pieces = nodeGcm.seal(key, iv, plaintext instanceof Uint8Array ? [plaintext] : plaintext, aad);
+  encrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, prefix?: Uint8Array): Uint8Array {
+    const pieces = nodeGcm.seal(key, iv, [plaintext], aad);
     if (prefix) pieces.unshift(prefix);
     return joinParts(pieces);
   },

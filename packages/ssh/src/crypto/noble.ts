@@ -50,8 +50,7 @@ export const nobleProvider: CryptoProvider = {
       },
     };
   },
-  aesGcmEncrypt(key, iv, parts, aad, prefix) {
-    const plaintext = joinParts(parts);
+  aesGcmEncrypt(key, iv, plaintext, aad, prefix) {
     if (!prefix) return gcm(key, iv, aad).encrypt(plaintext);
     const sealed = gcm(key, iv, aad).encrypt(plaintext);
     const out = new Uint8Array(prefix.length + sealed.length);

@@ -58,21 +58,20 @@ export interface CryptoProvider {
   hmacStream(name: HashName, key: Uint8Array): HmacStream;
   /**
    * Returns ciphertext ‖ 16-byte tag, or `prefix` ‖ ciphertext ‖ tag when a prefix is given
-   * (an SSH packet's clear length field goes in front without a second copy). The plaintext
-   * may come in parts, encrypted as if joined (a packet's header, its data, its padding,
-   * without first copying them together).
+   * (an SSH packet's clear length field goes in front without a second copy).
    */
   aesGcmEncrypt(
     key: Uint8Array,
     iv: Uint8Array,
-    plaintext: Uint8Array | readonly Uint8Array[],
+    plaintext: Uint8Array,
     aad: Uint8Array,
     prefix?: Uint8Array,
   ): Uint8Array;
   /**
-   * The same encryption, handed back in pieces whose concatenation is ciphertext ‖ tag: what a
-   * streaming implementation produces part by part, left for the socket to gather rather than
-   * copied together here.
+   * The same encryption over a plaintext in parts (a packet's header, its data, its padding),
+   * encrypted as if joined and handed back in pieces whose concatenation is ciphertext ‖ tag:
+   * what a streaming implementation produces part by part, left for the socket to gather
+   * rather than copied together here.
    */
   aesGcmSeal(key: Uint8Array, iv: Uint8Array, parts: readonly Uint8Array[], aad: Uint8Array): Uint8Array[];
   /** Throws on tag mismatch. */
