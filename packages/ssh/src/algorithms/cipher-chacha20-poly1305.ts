@@ -17,7 +17,6 @@ import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from 
 const TAG = 16;
 /** K_2's block 0: its first 32 bytes are the Poly1305 key; the payload starts at block 1. */
 const BLOCK0 = new Uint8Array(64);
-const NO_BYTES = new Uint8Array(0);
 
 function nonceOf(seq: number): Uint8Array {
   const n = new Uint8Array(8);
@@ -78,22 +77,13 @@ class ChachaSealer implements PacketSealer {
     return pieces;
   }
   seal(seq: number, packet: Uint8Array): Uint8Array {
-    return this.sealInParts(seq, packet, NO_BYTES, NO_BYTES);
-  }
-  private sealInParts(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array {
     const p = this.provider;
     const nonce = nonceOf(seq);
-    const length = head.length + body.length + padding.length;
-    const out = new Uint8Array(length + TAG);
-    out.set(p.chacha20(this.keys.header, nonce, head.subarray(0, 4), 0));
+    const out = new Uint8Array(packet.length + TAG);
+    out.set(p.chacha20(this.keys.header, nonce, packet.subarray(0, 4), 0));
     const { stream, block0, polyKey } = this.keys.payloadStream(p, nonce);
-    let off = 4;
-    for (const part of [head.subarray(4), body, padding]) {
-      if (part.length === 0) continue;
-      out.set(stream(part), off);
-      off += part.length;
-    }
-    out.set(p.poly1305(polyKey, out.subarray(0, length)), length);
+    out.set(stream(packet.subarray(4)), 4);
+    out.set(p.poly1305(polyKey, out.subarray(0, packet.length)), packet.length);
     wipe(block0);
     return out;
   }
