@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { joinParts } from "../src/crypto/provider.ts";
 import { JOIN_BELOW, OutQueue, STAGE_SIZE } from "../src/runtime/out-queue.ts";
 
 const chunk = (n: number, v: number) => new Uint8Array(n).fill(v);
@@ -17,17 +18,7 @@ function drain(q: OutQueue, accept = Number.POSITIVE_INFINITY): { bytes: Uint8Ar
     writes.push(n);
     q.consumed(n);
   }
-  return { bytes: joined(taken), writes };
-}
-
-function joined(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return { bytes: joinParts(taken), writes };
 }
 
 describe("OutQueue (writes waiting for Bun's and Deno's sockets)", () => {
@@ -47,7 +38,7 @@ describe("OutQueue (writes waiting for Bun's and Deno's sockets)", () => {
     for (const p of pieces) q.push(p);
     const { bytes, writes } = drain(q);
     expect(writes).toEqual([4 + 32768 + 16 + 4 + 32768 + 16]);
-    expect(bytes).toEqual(joined(pieces));
+    expect(bytes).toEqual(joinParts(pieces));
   });
 
   it("writes a large chunk first in line, or a lone one, as it is, without a copy", () => {
@@ -79,7 +70,7 @@ describe("OutQueue (writes waiting for Bun's and Deno's sockets)", () => {
     const chunks = sizes.map((n, i) => chunk(n, i + 1));
     for (const c of chunks) q.push(c);
     const { bytes, writes } = drain(q);
-    expect(bytes).toEqual(joined(chunks));
+    expect(bytes).toEqual(joinParts(chunks));
     // Stage (nearly full), then the two small ones gathered, then the big one as it is, then the last.
     expect(writes).toEqual([STAGE_SIZE - 100, 700, 3 * STAGE_SIZE, 50]);
   });
@@ -89,7 +80,7 @@ describe("OutQueue (writes waiting for Bun's and Deno's sockets)", () => {
     const chunks = [3, 70_000, 5, 16, 20_000, 1, STAGE_SIZE + 1].map((n, i) => chunk(n, i + 1));
     for (const c of chunks) q.push(c);
     const { bytes } = drain(q, 4093);
-    expect(bytes).toEqual(joined(chunks));
+    expect(bytes).toEqual(joinParts(chunks));
   });
 
   it("never changes the bytes `peek` returned before `consumed` (Deno writes them asynchronously)", () => {

@@ -6,6 +6,7 @@ import { assemble } from "../../../scripts/build-wasm.mjs";
 import { poly1305 as jsPoly1305 } from "../src/crypto/poly1305.ts";
 import { createWasmPoly1305 } from "../src/crypto/poly1305-wasm.ts";
 import { POLY1305_WASM_BASE64 } from "../src/crypto/poly1305-wasm-bytes.ts";
+import { joinParts } from "../src/crypto/provider.ts";
 import polyVector from "./vectors/poly1305-rfc8439.json" with { type: "json" };
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));
@@ -66,12 +67,7 @@ describe.each([
     const splits = [[], [0], [4], [4, 10, 32768, 6], [1, 15, 16, 17], [65_535, 2], [65_536, 1, 0, 16], [4, 70_000, 3]];
     for (const sizes of splits) {
       const parts = sizes.map(rnd);
-      const joined = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-      let off = 0;
-      for (const part of parts) {
-        joined.set(part, off);
-        off += part.length;
-      }
+      const joined = joinParts(parts);
       const key = rnd(32);
       expect(poly1305(key, parts)).toEqual(noblePoly1305(joined, key));
     }
