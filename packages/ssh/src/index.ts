@@ -23,5 +23,6 @@ export type * from "./keys/types.ts";
 export type * from "./runtime/types.ts";
 export * from "./server.ts";
 export * from "./transport/transport.ts";
+export * from "./wire/peer-text.ts";
 export * from "./wire/reader.ts";
 export * from "./wire/writer.ts";

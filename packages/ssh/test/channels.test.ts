@@ -114,7 +114,7 @@ describe("channels (RFC 4254 §5)", () => {
     const err = await p.catch((e) => e);
     expect(err).toBeInstanceOf(ChannelOpenError);
     expect(err.reasonCode).toBe(1);
-    expect(err.message).toBe("channel open refused: administratively prohibited (not  [31mallowed)");
+    expect(err.message).toBe("channel open refused: administratively prohibited (not \\x1b[31mallowed)");
   });
 
   it("TestUnsolicitedRepliesIgnored: REQUEST_SUCCESS and CHANNEL_SUCCESS nobody asked for", async () => {

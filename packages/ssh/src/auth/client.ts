@@ -4,15 +4,18 @@
  * (§8), with partial success (§5.1) and banners (§5.4). RSA keys sign with rsa-sha2-512/256
  * chosen from the server's `server-sig-algs` (RFC 8332 §3.2, RFC 8308 §3.1).
  *
- * Rules pinned here (SSH-RULES.md "Auth state machine"): USERAUTH_SUCCESS before we sent any
- * request, any userauth message before SERVICE_ACCEPT, and connection-layer messages before
- * success are protocol errors. `rejectTrivialAuth` refuses a server that lets us in with
- * `none` (a server that cannot have checked who we are).
+ * Rules pinned here (RFC 4252 §4, §5.1): USERAUTH_SUCCESS before we sent any request, any
+ * userauth message before SERVICE_ACCEPT, and connection-layer messages before success are
+ * protocol errors. A server that lets us in with `none` cannot have checked who we are: it is
+ * legal (§5.2), so the result says `method: "none"` for the caller to warn about, and
+ * `rejectTrivialAuth` refuses it outright. Banners reach `onBanner` through `peerText`
+ * (RFC 4252 §5.4 asks for control-character filtering before display).
  */
 
 import { DisconnectReason, SshError } from "../errors.ts";
 import type { PrivateKey } from "../keys/types.ts";
 import { MSG } from "../wire/messages.ts";
+import { peerText } from "../wire/peer-text.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 
@@ -23,10 +26,19 @@ export interface ClientAuthOptions {
   password?: string | (() => Promise<string | undefined>);
   /** Refuse success through `none` (trivial authentication). */
   rejectTrivialAuth?: boolean;
+  /** USERAUTH_BANNER text, made safe to print: escapes for control characters, line breaks kept. */
   onBanner?(message: string): void;
 }
 
+/** The most of a banner shown (escaped characters); the rest is cut with an ellipsis. */
+export const MAX_BANNER_DISPLAY = 4096;
+
 export interface AuthResult {
+  /**
+   * How we got in. `none` means the server accepted us without any credential (RFC 4252
+   * §5.2): legal, but it checked no key or password, which a user expecting key auth should
+   * be told about.
+   */
   method: "none" | "publickey" | "password";
   /** The key that succeeded, for publickey. */
   key?: PrivateKey;
@@ -95,7 +107,8 @@ export class ClientAuth {
     if (type === MSG.SERVICE_ACCEPT) {
       if (this.phase !== "service") throw protocol("unexpected SERVICE_ACCEPT");
       const name = new Reader(payload, 1).ascii("service name");
-      if (name !== "ssh-userauth") throw protocol(`server accepted service "${name}", expected "ssh-userauth"`);
+      if (name !== "ssh-userauth")
+        throw protocol(`server accepted service "${peerText(name, { max: 64 })}", expected "ssh-userauth"`);
       this.phase = "auth";
       this.serviceWaiter?.resolve();
       this.serviceWaiter = undefined;
@@ -106,7 +119,7 @@ export class ClientAuth {
       if (type === MSG.USERAUTH_BANNER) {
         const r = new Reader(payload, 1);
         const text = r.utf8("banner message");
-        this.options.onBanner?.(text);
+        this.options.onBanner?.(peerText(text, { lines: true, max: MAX_BANNER_DISPLAY }));
         return true;
       }
       if (!this.outstanding) throw protocol(`authentication message ${type} without an outstanding request`);
@@ -215,7 +228,7 @@ export class ClientAuth {
       if (!progressed) {
         const offered = this.describeOwn();
         throw authError(
-          `authentication failed for user "${this.options.username}": the server allows ${methods.join(", ") || "(none)"}; we tried ${
+          `authentication failed for user "${this.options.username}": the server allows ${peerText(methods.join(", ")) || "(none)"}; we tried ${
             tried.join(", ") || "nothing"
           }${offered}`,
         );

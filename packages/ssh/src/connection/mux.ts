@@ -11,6 +11,7 @@
 
 import { DisconnectReason, SshError } from "../errors.ts";
 import { MSG } from "../wire/messages.ts";
+import { peerText } from "../wire/peer-text.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { Channel, type ChannelHost, DEFAULT_MAX_PACKET, DEFAULT_WINDOW } from "./channel.ts";
@@ -212,7 +213,7 @@ export class Mux implements ChannelHost {
         const p = this.pending.get(id);
         if (!p) throw protocol(`OPEN_FAILURE for channel ${id}, which has no open request outstanding`);
         this.pending.delete(id);
-        p.reject(new ChannelOpenError(reason, sanitizeLine(description)));
+        p.reject(new ChannelOpenError(reason, peerText(description)));
         return true;
       }
       default:
@@ -375,11 +376,4 @@ export class Mux implements ChannelHost {
     for (const ch of [...this.channels.values()]) ch.abort();
     this.channels.clear();
   }
-}
-
-function sanitizeLine(s: string): string {
-  return s
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
-    .trim()
-    .slice(0, 200);
 }

@@ -17,6 +17,7 @@ import { DisconnectReason, SshError } from "../errors.ts";
 import type { HostKeyVerifier, PrivateKey } from "../keys/types.ts";
 import type { Conn } from "../runtime/types.ts";
 import { MSG } from "../wire/messages.ts";
+import { peerText } from "../wire/peer-text.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { KexEngine, type KexEngineHost, type TransportInfo } from "./kex-engine.ts";
@@ -236,7 +237,7 @@ export class Transport implements KexEngineHost {
     const who = this.role === "client" ? "server" : "client";
     const err = new SshError(
       "DISCONNECTED",
-      `${who} disconnected: ${sanitize(description) || "no reason given"} (reason ${reason}: ${reasonName(reason)})`,
+      `${who} disconnected: ${peerText(description) || "no reason given"} (reason ${reason}: ${reasonName(reason)})`,
       { reason },
     );
     this.closeWith(err, false);
@@ -246,7 +247,7 @@ export class Transport implements KexEngineHost {
     const r = new Reader(payload, 1);
     const display = r.boolean("always_display");
     const message = r.utf8("debug message");
-    if (display) this.options.onDebug?.(sanitize(message));
+    if (display) this.options.onDebug?.(peerText(message));
   }
 
   private sendUnimplemented(seq: number): void {
@@ -379,9 +380,4 @@ const REASONS: Record<number, string> = Object.fromEntries(Object.entries(Discon
 
 export function reasonName(reason: number): string {
   return REASONS[reason] ?? "UNKNOWN";
-}
-
-/** Strip control characters from peer text before showing it (terminal-escape injection). */
-export function sanitize(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?").trim();
 }

@@ -4,9 +4,12 @@
  * The identification string is `SSH-protoversion-softwareversion [SP comments] CR LF`, at most
  * 255 bytes including CR LF. A server may send other lines first (they must not start with
  * "SSH-"); we accept a bounded number of them so a hostile peer cannot make us buffer forever.
- * A bare LF ending is tolerated, as OpenSSH does, for old software.
+ * A bare LF ending is tolerated, as OpenSSH does, for old software. Those lines are the
+ * peer's text: they are kept only as `peerText` made them (RFC 4251 §9.2), and so is any piece
+ * of a line quoted in an error.
  */
 import { DisconnectReason, SshError } from "../errors.ts";
+import { peerText } from "../wire/peer-text.ts";
 
 /** RFC 4253 §4.2: maximum identification line length, CR LF included. */
 export const MAX_VERSION_LINE = 255;
@@ -30,12 +33,12 @@ export function parseVersionLine(line: string): ParsedVersion {
   const m = /^SSH-([^-\s]+)-(\S+)(?: (.*))?$/.exec(line);
   if (!m)
     throw badVersion(
-      `malformed SSH identification line: expected "SSH-2.0-<software>", got ${JSON.stringify(line.slice(0, 80))}`,
+      `malformed SSH identification line: expected "SSH-2.0-<software>", got "${peerText(line, { max: 80 })}"`,
     );
   const protoVersion = m[1] as string;
   // RFC 4253 §5.1: "1.99" announces a server that also speaks 2.0.
   if (protoVersion !== "2.0" && protoVersion !== "1.99") {
-    throw badVersion(`peer speaks SSH protocol ${protoVersion}; only 2.0 is supported`);
+    throw badVersion(`peer speaks SSH protocol ${peerText(protoVersion, { max: 32 })}; only 2.0 is supported`);
   }
   return { line, protoVersion, softwareVersion: m[2] as string, comments: m[3] ?? "" };
 }
@@ -48,7 +51,7 @@ export class VersionReader {
   private buf = new Uint8Array(0);
   private lines = 0;
   private consumed = 0;
-  /** Lines before the version line (server banners), for display. */
+  /** Lines before the version line (server banners), escaped by `peerText`, for display. */
   readonly preamble: string[] = [];
 
   constructor(private readonly allowPreamble: boolean) {}
@@ -80,7 +83,7 @@ export class VersionReader {
         return { version: parseVersionLine(text), rest };
       }
       if (!this.allowPreamble) {
-        throw badVersion(`expected an "SSH-" identification line first, got ${JSON.stringify(text.slice(0, 80))}`);
+        throw badVersion(`expected an "SSH-" identification line first, got "${peerText(text, { max: 80 })}"`);
       }
       this.lines++;
       this.consumed += lineBytes.length;
@@ -89,7 +92,7 @@ export class VersionReader {
           `peer sent more than ${MAX_PREAMBLE_LINES} lines or ${MAX_PREAMBLE_BYTES} bytes before its SSH identification line`,
         );
       }
-      this.preamble.push(text);
+      this.preamble.push(peerText(text));
       this.buf = rest;
     }
   }
