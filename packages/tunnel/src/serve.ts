@@ -12,6 +12,7 @@ export const MAX_REMOTE_FORWARDS = 64;
 import {
   OpenFailure,
   type PrivateKey,
+  peerText,
   type ServerAuthPolicy,
   type SshServerConnection,
   serveConnection,
@@ -70,7 +71,7 @@ export async function startForwardingServer(
       },
       onOpen(open, session) {
         if (open.type !== "direct-tcpip") {
-          o.log?.(`[${id}] refused ${open.type} channel`);
+          o.log?.(`[${id}] refused ${peerText(open.type)} channel`);
           open.reject(
             OpenFailure.ADMINISTRATIVELY_PROHIBITED,
             "this server only forwards TCP (no shell, exec or subsystems)",
@@ -80,18 +81,18 @@ export async function startForwardingServer(
         const host = open.data.utf8("host to connect");
         const p = open.data.uint32("port to connect");
         if (!o.allow?.(host, p, session)) {
-          o.log?.(`[${id}] refused direct-tcpip to ${host}:${p}`);
+          o.log?.(`[${id}] refused direct-tcpip to ${peerText(host)}:${p}`);
           open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `forwarding to ${host}:${p} is not allowed`);
           return;
         }
         sockets.connect(host, p, { timeoutMs: 10_000 }).then(
           (target) => {
             const ch = open.accept();
-            o.log?.(`[${id}] channel ${ch.localId} → ${host}:${p}`);
+            o.log?.(`[${id}] channel ${ch.localId} → ${peerText(host)}:${p}`);
             pipeChannel(target, ch);
           },
           (err: Error) => {
-            o.log?.(`[${id}] direct-tcpip to ${host}:${p} failed: ${err.message}`);
+            o.log?.(`[${id}] direct-tcpip to ${peerText(host)}:${p} failed: ${peerText(err.message)}`);
             open.reject(OpenFailure.CONNECT_FAILED, err.message);
           },
         );
@@ -108,7 +109,7 @@ export async function startForwardingServer(
           ? "::1"
           : undefined;
       if (!bindHost || port > 65535 || remote.size >= MAX_REMOTE_FORWARDS) {
-        o.log?.(`[${id}] refused tcpip-forward ${address}:${port}`);
+        o.log?.(`[${id}] refused tcpip-forward ${peerText(address)}:${port}`);
         return undefined;
       }
       let listener: Listener;
@@ -130,7 +131,7 @@ export async function startForwardingServer(
           );
         });
       } catch (err) {
-        o.log?.(`[${id}] tcpip-forward ${address}:${port} failed: ${(err as Error).message}`);
+        o.log?.(`[${id}] tcpip-forward ${peerText(address)}:${port} failed: ${peerText((err as Error).message)}`);
         return undefined;
       }
       remote.set(`${address}:${listener.port}`, listener);
@@ -143,7 +144,7 @@ export async function startForwardingServer(
       for (const l of remote.values()) void l.close();
       remote.clear();
       connections.delete(session);
-      o.log?.(`[${id}] closed${err ? `: ${err.message}` : ""}`);
+      o.log?.(`[${id}] closed${err ? `: ${peerText(err.message)}` : ""}`);
     });
   });
   return {
