@@ -258,6 +258,16 @@ describe("tunnel check against OpenSSH sshd", () => {
       expect(stderr).toContain(sshd().hostKey("ssh-ed25519").fingerprint);
     });
 
+    it("pins per host: known_hosts holding only the server's ECDSA key makes it offer ecdsa first, and connects", async () => {
+      const knownHosts = path.join(tmp, "known_hosts_ecdsa_only");
+      const ecdsa = sshd().hostKey("ecdsa-sha2-nistp256");
+      await fs.promises.writeFile(knownHosts, `${sshd().knownHostsLine(ecdsa.pubLine)}\n`);
+      const r = report(sshd(), await check(sshd(), [], { knownHosts }));
+      expect(r.hostKeyAlgorithm).toBe("ecdsa-sha2-nistp256");
+      expect(r.hostKeyFingerprint).toBe(ecdsa.fingerprint);
+      expect(await fs.promises.readFile(knownHosts, "utf8")).toBe(`${sshd().knownHostsLine(ecdsa.pubLine)}\n`);
+    });
+
     it("fails on a user key the server does not accept, naming the methods it allows (publickey)", async () => {
       const stderr = failure(await check(sshd(), [], { identity: stranger }));
       expect(stderr).toContain("publickey");

@@ -8,6 +8,7 @@ import { generateEcdsa, generateEd25519 } from "../src/keys/generate.ts";
 import {
   formatKnownHostsLine,
   hostKeyChangedMessage,
+  knownHostKeyTypes,
   lookupHostKey,
   parseKnownHosts,
 } from "../src/keys/known-hosts.ts";
@@ -53,12 +54,30 @@ describe("known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT)", () => {
     expect(out).toMatch(/found: line 1/);
   });
 
-  it("allows several keys per host and compares per key type (OpenSSH)", () => {
+  it("allows several keys per host; another key of a pinned type is a changed key", () => {
     const text = [line("h", a), line("h", e)].join("\n");
     expect(look(text, "h", 22, a).status).toBe("match");
     expect(look(text, "h", 22, e).status).toBe("match");
     expect(look(text, "h", 22, b).status).toBe("mismatch");
-    expect(look(line("h", e), "h", 22, a).status).toBe("unknown");
+  });
+
+  it("a host with any key in the file is not new: a key of an unpinned type is other-types, not unknown", () => {
+    const found = look(line("h", e), "h", 22, a);
+    expect(found.status).toBe("other-types");
+    expect(found.knownKeys.map((k) => k.key.type)).toEqual(["ecdsa-sha2-nistp256"]);
+    expect(look(line("other", e), "h", 22, a).status).toBe("unknown");
+    // A @revoked line pins nothing.
+    expect(look(`@revoked h ${formatPublicKeyLine({ ...e, comment: "" })}`, "h", 22, a).status).toBe("unknown");
+  });
+
+  it("lists the key types pinned for a host, each once, in file order", () => {
+    const text = [line("h", e), line("other", a), line("h", b), line("h", a), line("[h]:2222", a)].join("\n");
+    expect(knownHostKeyTypes(parseKnownHosts(text).entries, "h", 22, p)).toEqual([
+      "ecdsa-sha2-nistp256",
+      "ssh-ed25519",
+    ]);
+    expect(knownHostKeyTypes(parseKnownHosts(text).entries, "h", 2222, p)).toEqual(["ssh-ed25519"]);
+    expect(knownHostKeyTypes(parseKnownHosts(text).entries, "nowhere", 22, p)).toEqual([]);
   });
 
   it("skips comments, blank lines and garbage, reporting the bad ones with line numbers", () => {

@@ -43,14 +43,39 @@ export function providerFor(mode: string | undefined): CryptoProvider {
   throw new TypeError(`--crypto: "${mode}" is not a mode; expected auto or noble`);
 }
 
-export function resolveAlgorithms(o: AlgorithmOptions, provider?: CryptoProvider): AlgorithmLists {
+/**
+ * The lists to offer. `knownKeyTypes`: the key types known_hosts pins for the host we connect
+ * to; host key algorithms for those types move to the front (keeping their relative order),
+ * so that an honest server holding several keys negotiates the pinned one.
+ */
+export function resolveAlgorithms(
+  o: AlgorithmOptions,
+  provider?: CryptoProvider,
+  knownKeyTypes: readonly string[] = [],
+): AlgorithmLists {
   const cipherDefaults = provider ? preferredCiphers(provider) : DEFAULT_CIPHERS;
+  const hostKey = selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, DEFAULT_HOST_KEY_ALGORITHMS, [
+    ...SIGNATURE_ALGORITHMS.keys(),
+  ]);
+  // As ssh(1): a list the user wrote out in full (or put at the head with ^) is their order;
+  // the defaults, and defaults with + or - applied, are reordered.
+  const spec = o.hostKeyAlgorithms?.trim() ?? "";
+  const userOrdered = spec !== "" && spec[0] !== "+" && spec[0] !== "-";
   return {
     kex: selectAlgorithms("--kex-algorithms", o.kexAlgorithms, DEFAULT_KEX, [...KEX_ALGORITHMS.keys()]),
-    hostKey: selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, DEFAULT_HOST_KEY_ALGORITHMS, [
-      ...SIGNATURE_ALGORITHMS.keys(),
-    ]),
+    hostKey: userOrdered ? hostKey : preferKnownHostKeyTypes(hostKey, knownKeyTypes),
     cipher: selectAlgorithms("--ciphers", o.ciphers, cipherDefaults, [...CIPHERS.keys()]),
     mac: selectAlgorithms("--macs", o.macs, DEFAULT_MACS, [...MACS.keys()]),
   };
+}
+
+/** The key type a host key algorithm signs with (rsa-sha2-512 → ssh-rsa), if we know the algorithm. */
+export function hostKeyTypeOf(algorithm: string): string | undefined {
+  return SIGNATURE_ALGORITHMS.get(algorithm)?.keyType;
+}
+
+/** Algorithms whose key type is in `knownKeyTypes` first, each group in its original order. */
+export function preferKnownHostKeyTypes(algorithms: readonly string[], knownKeyTypes: readonly string[]): string[] {
+  const known = (a: string) => knownKeyTypes.includes(hostKeyTypeOf(a) ?? "");
+  return [...algorithms.filter(known), ...algorithms.filter((a) => !known(a))];
 }

@@ -5,12 +5,17 @@
 
 import * as os from "node:os";
 import * as path from "node:path";
-import { connectClient, fingerprintSha256, nobleProvider, type SshClient } from "@tunnel/ssh";
+import { connectClient, fingerprintSha256, nobleProvider, peerText, type SshClient } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { parseDestination } from "./destination.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
-import { type HostKeyPolicy, knownHostsVerifier, type VerifierEvents } from "./known-hosts-file.ts";
+import {
+  type HostKeyPolicy,
+  knownHostKeyTypesIn,
+  knownHostsVerifier,
+  type VerifierEvents,
+} from "./known-hosts-file.ts";
 import { localUserName } from "./local-user.ts";
 
 export interface CheckOptions extends AlgorithmOptions {
@@ -48,8 +53,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = parseDestination(o.destination);
   const user = dest.user ?? localUserName();
   const provider = providerFor(o.crypto);
-  const algorithms = resolveAlgorithms(o, provider);
   const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
+  const algorithms = resolveAlgorithms(o, provider, knownHostKeyTypesIn(knownHosts, dest.host, dest.port));
   const ids = resolveIdentities(o.identity);
   const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port);
   const client = await connectClient(conn, {
@@ -73,7 +78,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     host: dest.host,
     port: dest.port,
     user,
-    serverVersion: info.serverVersion,
+    serverVersion: peerText(info.serverVersion),
     kex: neg.kex,
     hostKeyAlgorithm: neg.hostKey,
     hostKeyFingerprint: info.hostKeyFingerprint,
@@ -81,6 +86,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     mac: { clientToServer: neg.macC2S, serverToClient: neg.macS2C },
     implementation: { clientToServer: info.implC2S, serverToClient: info.implS2C },
     strictKex: info.strictKex,
+    /** "none": the server let us in without checking anything (the CLI warns). */
     authMethod: auth?.method ?? "none",
     userKey: auth?.key ? { type: auth.key.type, fingerprint: fingerprintOfKey(auth.key.publicKey.blob) } : null,
   };

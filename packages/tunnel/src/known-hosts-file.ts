@@ -1,7 +1,13 @@
 /**
  * Host-key verification against an OpenSSH known_hosts file, with the policies of ssh(1)'s
- * StrictHostKeyChecking: `yes` (unknown keys refused), `accept-new` (unknown keys added,
+ * StrictHostKeyChecking: `yes` (unknown hosts refused), `accept-new` (unknown hosts added,
  * changed keys refused), `no` (anything accepted, loudly).
+ *
+ * Pinning is per host, not per key type: a host with any key in the file is not new, so a
+ * server that shows a key of a type the file does not hold for it is refused under `yes` and
+ * `accept-new` alike (ssh(1)'s accept-new would add it; a machine in the middle need only
+ * offer another type). The client offers the pinned types first (`knownHostKeyTypesIn`, then
+ * `resolveAlgorithms`), so an honest server negotiates a pinned key.
  *
  * The file is appended to atomically enough for its format: one whole line per write, with
  * the file created mode 0600 if absent. A changed key is never overwritten.
@@ -15,11 +21,14 @@ import {
   type HostKeyInfo,
   type HostKeyVerifier,
   hostKeyChangedMessage,
+  knownHostKeyTypes,
   lookupHostKey,
   nobleProvider,
+  type PublicKey,
   parseKnownHosts,
   SshError,
 } from "@tunnel/ssh";
+import { hostKeyTypeOf } from "./algorithms.ts";
 import { hostPortLabel } from "./destination.ts";
 
 export type HostKeyPolicy = "yes" | "accept-new" | "no";
@@ -72,6 +81,7 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
         ),
       );
     }
+    if (found.status === "other-types") throw otherTypesError(info, found.knownKeys, file);
     if (policy === "accept-new") {
       const line = formatKnownHostsLine(info.host, info.port, info.key);
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -86,6 +96,44 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
       `host key for ${label} is not known (${info.key.type} ${info.fingerprint}); verify the fingerprint, then rerun with --host-key-check accept-new or add it to ${file}`,
     );
   };
+}
+
+/**
+ * The key types `file` pins for host:port, to offer first. A file that cannot be read pins
+ * nothing here; the verifier reports it when it reads the file itself.
+ */
+export function knownHostKeyTypesIn(file: string, host: string, port: number): string[] {
+  let text: string;
+  try {
+    text = readText(file);
+  } catch {
+    return [];
+  }
+  return knownHostKeyTypes(parseKnownHosts(text).entries, host, port, nobleProvider);
+}
+
+/** The host is pinned, but not with a key of the type the server showed: one line, both sides named. */
+function otherTypesError(
+  info: HostKeyInfo,
+  known: readonly { key: PublicKey; line: number }[],
+  file: string,
+): SshError {
+  const label = hostPortLabel(info.host, info.port);
+  const types: string[] = [...new Set(known.map((k) => k.key.type))];
+  const where = `${file}:${known.map((k) => k.line).join(",")}`;
+  const offered = info.serverHostKeyAlgorithms;
+  const pinnedOffered = offered.filter((a) => types.includes(hostKeyTypeOf(a) ?? ""));
+  const head =
+    `host key for ${label} cannot be verified: known hosts pin it with ${types.join(", ")} (${where}), ` +
+    `the server offers ${offered.length > 0 ? offered.join(",") : "nothing"} and showed ${info.key.type} ${info.fingerprint}`;
+  // The server could show a pinned key, but our own list left it out (--host-key-algorithms).
+  if (pinnedOffered.length > 0)
+    return new SshError("HOST_KEY_CHANGED", `${head}; allow ${pinnedOffered.join(",")} in --host-key-algorithms`);
+  return new SshError(
+    "HOST_KEY_CHANGED",
+    `${head}. Someone could be eavesdropping on you (a man-in-the-middle attack offering only an unpinned type), ` +
+      `or the host's keys were replaced; if you know they were, remove its lines (${where}) from ${file}`,
+  );
 }
 
 function fingerprintOf(blob: Uint8Array): string {

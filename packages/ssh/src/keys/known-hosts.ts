@@ -9,7 +9,7 @@ import type { CryptoProvider, RandomSource } from "../crypto/provider.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { decodeBase64, encodeBase64 } from "../wire/base64.ts";
 import { formatPublicKeyLine, parsePublicKeyLine } from "./public-key.ts";
-import type { PublicKey } from "./types.ts";
+import type { KeyType, PublicKey } from "./types.ts";
 
 export interface KnownHostsEntry {
   marker: "" | "@revoked" | "@cert-authority";
@@ -98,15 +98,32 @@ export function entryMatches(e: KnownHostsEntry, host: string, port: number, pro
 }
 
 export interface HostKeyLookup {
-  status: "match" | "mismatch" | "unknown" | "revoked";
+  /**
+   * `match`: this very key is listed for the host. `mismatch`: the host is listed with other
+   * keys of the presented key's type (a changed key). `other-types`: the host is listed, but
+   * only with keys of other types — it is still a known host, and the presented key proves
+   * nothing about it. `unknown`: no key at all for the host. `revoked`: the key is @revoked.
+   */
+  status: "match" | "mismatch" | "other-types" | "unknown" | "revoked";
   /** Keys known for this host of the presented key's type (for "mismatch"), or all (otherwise). */
   knownKeys: { key: PublicKey; line: number }[];
 }
 
+/** Entries that pin a key for this host: plain lines (not @revoked, not @cert-authority) naming it. */
+function pinnedFor(
+  entries: readonly KnownHostsEntry[],
+  host: string,
+  port: number,
+  provider: CryptoProvider,
+): KnownHostsEntry[] {
+  return entries.filter((e) => e.marker === "" && entryMatches(e, host, port, provider));
+}
+
 /**
- * Like ssh(1): a revoked key is refused wherever it appears; a host with the same key is a
- * match; a host known with other keys *of the same type* is a mismatch (a changed key); a host
- * known only with keys of other types is unknown for this type.
+ * A revoked key is refused wherever it appears; a host with the same key is a match; a host
+ * known with other keys of the same type has a changed key. Unlike ssh(1), which matches per
+ * key type and so treats a host known only by its ed25519 key as new when it presents an
+ * ECDSA one, a host with any key in the file is never new: `other-types` tells the caller so.
  */
 export function lookupHostKey(
   entries: readonly KnownHostsEntry[],
@@ -118,14 +135,26 @@ export function lookupHostKey(
   if (entries.some((e) => e.marker === "@revoked" && equalBytes(e.key.blob, key.blob))) {
     return { status: "revoked", knownKeys: [] };
   }
-  const forHost = entries.filter((e) => e.marker === "" && entryMatches(e, host, port, provider));
-  if (forHost.some((e) => equalBytes(e.key.blob, key.blob))) {
-    return { status: "match", knownKeys: forHost.map((e) => ({ key: e.key, line: e.line })) };
-  }
+  const forHost = pinnedFor(entries, host, port, provider);
+  const all = forHost.map((e) => ({ key: e.key, line: e.line }));
+  if (forHost.some((e) => equalBytes(e.key.blob, key.blob))) return { status: "match", knownKeys: all };
   const sameType = forHost.filter((e) => e.key.type === key.type);
   if (sameType.length > 0)
     return { status: "mismatch", knownKeys: sameType.map((e) => ({ key: e.key, line: e.line })) };
-  return { status: "unknown", knownKeys: forHost.map((e) => ({ key: e.key, line: e.line })) };
+  return { status: forHost.length > 0 ? "other-types" : "unknown", knownKeys: all };
+}
+
+/**
+ * The key types the file pins for this host, in file order, each once: what the client should
+ * ask for first in its KEXINIT (as ssh(1) orders its host key algorithms).
+ */
+export function knownHostKeyTypes(
+  entries: readonly KnownHostsEntry[],
+  host: string,
+  port: number,
+  provider: CryptoProvider,
+): KeyType[] {
+  return [...new Set(pinnedFor(entries, host, port, provider).map((e) => e.key.type))];
 }
 
 export function formatKnownHostsLine(

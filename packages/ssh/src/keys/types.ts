@@ -38,6 +38,11 @@ export interface HostKeyInfo {
   readonly key: PublicKey;
   /** "SHA256:<base64 without padding>", as OpenSSH prints it. */
   readonly fingerprint: string;
+  /**
+   * The server's server_host_key_algorithms from its KEXINIT (RFC 4253 §7.1), in its order:
+   * lets a verifier say what else the server could have shown when the key does not fit.
+   */
+  readonly serverHostKeyAlgorithms: readonly string[];
 }
 
 /**

@@ -70,6 +70,8 @@ export interface TransportInfo {
 interface Round {
   ourInit: Uint8Array;
   peerInit?: Uint8Array;
+  /** The peer's server_host_key_algorithms (for the host-key verifier). */
+  peerHostKeyAlgorithms?: readonly string[];
   negotiated?: Negotiated;
   /** RFC 4253 §7: the peer guessed wrong; drop its next KEX-method packet. */
   ignoreNext: boolean;
@@ -271,6 +273,7 @@ export class KexEngine {
     if (!this.round) this.start(); // RFC 4253 §9: the peer may start a re-exchange at any time.
     const round = this.round as Round;
     round.peerInit = payload.slice();
+    round.peerHostKeyAlgorithms = peer.hostKey;
     const ours = decodeKexInit(round.ourInit);
     const [client, server] = this.host.role === "client" ? [ours, peer] : [peer, ours];
     if (first) {
@@ -378,6 +381,7 @@ export class KexEngine {
           algorithm: neg.hostKey,
           key,
           fingerprint,
+          serverHostKeyAlgorithms: round.peerHostKeyAlgorithms ?? [],
         }),
       );
     } catch (err) {
