@@ -2,6 +2,7 @@
  * A minimal strict DER reader (ITU-T X.690 §8, §10) for the PEM key formats: definite
  * lengths only, minimal length encoding, no trailing data.
  */
+import { bytesToBigint } from "../crypto/bigint.ts";
 import { SshError } from "../errors.ts";
 
 export interface Der {
@@ -52,9 +53,8 @@ export class DerReader {
     const v = this.expect(0x02, what);
     if (v.length === 0) throw bad(`empty INTEGER ${what}`);
     if (((v[0] as number) & 0x80) !== 0) throw bad(`negative INTEGER ${what}`);
-    let n = 0n;
-    for (const x of v) n = (n << 8n) | BigInt(x);
-    return n;
+    // Linear in the length (a byte-at-a-time shift is quadratic on a large INTEGER).
+    return bytesToBigint(v);
   }
 
   sequence(what: string): DerReader {

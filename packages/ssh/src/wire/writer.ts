@@ -132,8 +132,5 @@ export function bigintToBytes(v: bigint, len?: number): Uint8Array {
   return out;
 }
 
-export function bytesToBigint(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
+/** Unsigned big-endian bytes to a bigint: the linear-time conversion in crypto/bigint.ts. */
+export { bytesToBigint } from "../crypto/bigint.ts";
