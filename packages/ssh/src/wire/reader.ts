@@ -6,7 +6,14 @@
  * (`PROTOCOL_ERROR`) naming the field that was truncated; nothing is ever
  * preallocated from a length the peer sent.
  */
+import { bytesToBigint } from "../crypto/bigint.ts";
 import { protocolError } from "../errors.ts";
+
+/**
+ * The default bound on an mpint's magnitude: 16,384 bits, the largest RSA modulus we accept
+ * (OpenSSH's SSH_RSA_MAXIMUM_MODULUS_SIZE) and more than any DH group or curve needs.
+ */
+export const MPINT_MAX_BYTES = 2048;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -104,10 +111,15 @@ export class Reader {
     return names;
   }
 
-  /** RFC 4251 §5 `mpint`: two's complement, big-endian, minimal encoding. */
-  mpint(what = "mpint"): bigint {
-    const b = this.string(what);
-    if (b.length === 0) return 0n;
+  /**
+   * The contents of an mpint whose magnitude may take at most `maxBytes` bytes (one more for
+   * the sign byte a positive value with its top bit set carries). The length field is checked
+   * before anything else, so an oversized value costs nothing (issue 12, item 1).
+   */
+  private mpintContents(what: string, maxBytes: number): Uint8Array {
+    const len = this.uint32(`${what} length`);
+    if (len > maxBytes + 1) throw protocolError(`${what} has ${len} bytes, more than the ${maxBytes} allowed`);
+    const b = this.raw(len, what);
     const first = b[0] as number;
     if (
       b.length > 1 &&
@@ -115,19 +127,32 @@ export class Reader {
     ) {
       throw protocolError(`${what} is not minimally encoded`);
     }
-    let v = 0n;
-    for (const x of b) v = (v << 8n) | BigInt(x);
-    if (first & 0x80) v -= 1n << BigInt(b.length * 8);
-    return v;
+    // A minimal mpint one byte over the bound is fine only when that byte is the sign pad.
+    if (len === maxBytes + 1 && first !== 0) {
+      throw protocolError(`${what} has ${len} bytes, more than the ${maxBytes} allowed`);
+    }
+    return b;
   }
 
-  /** An mpint that must be non-negative; returns its magnitude bytes without the sign pad. */
-  mpintBytes(what = "mpint"): Uint8Array {
-    const b = this.string(what);
+  /**
+   * RFC 4251 §5 `mpint`: two's complement, big-endian, minimal encoding. `maxBytes` bounds the
+   * magnitude; every caller reading a peer's value passes the bound its use allows.
+   */
+  mpint(what = "mpint", maxBytes = MPINT_MAX_BYTES): bigint {
+    const b = this.mpintContents(what, maxBytes);
+    if (b.length === 0) return 0n;
+    const v = bytesToBigint(b);
+    // Negative: the bytes read as unsigned, minus 2^(8·length).
+    return ((b[0] as number) & 0x80) !== 0 ? v - (1n << BigInt(b.length * 8)) : v;
+  }
+
+  /**
+   * An mpint that must be non-negative; returns its magnitude bytes without the sign pad, at
+   * most `maxBytes` of them.
+   */
+  mpintBytes(what = "mpint", maxBytes = MPINT_MAX_BYTES): Uint8Array {
+    const b = this.mpintContents(what, maxBytes);
     if (b.length > 0 && ((b[0] as number) & 0x80) !== 0) throw protocolError(`${what} is negative`);
-    if (b.length > 1 && b[0] === 0 && ((b[1] as number) & 0x80) === 0) {
-      throw protocolError(`${what} is not minimally encoded`);
-    }
     return b[0] === 0 ? b.subarray(1) : b;
   }
 
