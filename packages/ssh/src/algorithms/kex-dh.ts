@@ -4,12 +4,13 @@
  *
  * The private exponent has twice the group's security strength in bits (RFC 8268 §4:
  * 2048-bit group ~112 bits → we use 256; 4096-bit ~152 → 512), from the injected RandomSource.
- * The peer's value must satisfy 1 < f < p − 1 (RFC 4253 §8); anything else is refused.
+ * The peer's value must satisfy 1 < f < p − 1 (RFC 4253 §8); anything else is refused, and a
+ * value longer than p is refused from its length alone, before it is converted.
  */
-import { modPow } from "../crypto/bigint.ts";
+import { bytesToBigint, modPow } from "../crypto/bigint.ts";
 import type { CryptoProvider, HashName, RandomSource } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
-import { bytesToBigint, mpintEncode, Writer } from "../wire/writer.ts";
+import { mpintEncode, Writer } from "../wire/writer.ts";
 import type { KexAlgorithm } from "./types.ts";
 
 /** RFC 3526 §3: p = 2^2048 − 2^1984 − 1 + 2^64 · ([2^1918 π] + 124476). Checked in kex-dh.test.ts. */
@@ -43,8 +44,21 @@ const kexFailed = (m: string) => new SshError("KEX_FAILED", m, { reason: Disconn
 
 export { modPow };
 
-/** Parses and range-checks the peer's public value (mpint contents). */
+/** The length in bytes of a positive bigint. */
+const byteLength = (n: bigint) => (n.toString(16).length + 1) >> 1;
+
+/**
+ * Parses and range-checks the peer's public value (mpint contents). Its length is checked
+ * first, against p's: a value below p takes at most p's bytes plus the sign pad, and nothing
+ * longer is converted or computed with (issue 12, item 1: a 256 KiB value was seconds of CPU).
+ */
 export function checkPeerValue(value: Uint8Array, p: bigint, who: string): bigint {
+  const pBytes = byteLength(p);
+  if (value.length > pBytes + 1 || (value.length === pBytes + 1 && value[0] !== 0)) {
+    throw kexFailed(
+      `${who}'s DH value is ${value.length} bytes long; a value below p (${pBytes * 8} bits) takes at most ${pBytes + 1}`,
+    );
+  }
   if (value.length > 0 && ((value[0] as number) & 0x80) !== 0) throw kexFailed(`${who}'s DH value is negative`);
   const v = bytesToBigint(value);
   if (v <= 1n || v >= p - 1n) throw kexFailed(`${who}'s DH value is out of range: expected 1 < value < p-1`);
@@ -52,7 +66,7 @@ export function checkPeerValue(value: Uint8Array, p: bigint, who: string): bigin
 }
 
 function make(name: string, p: bigint, hash: HashName, exponentBits: number): KexAlgorithm {
-  const pBytes = (p.toString(16).length + 1) >> 1;
+  const pBytes = byteLength(p);
   const secret = (random: RandomSource): bigint => {
     const x = bytesToBigint(random(exponentBits / 8));
     // 1 < x: set the top bit so the exponent has its full size.
