@@ -53,8 +53,9 @@ function make(type: string): SignatureAlgorithm {
       if (!body) return false;
       try {
         const r = new Reader(body);
-        const rr = r.mpintBytes("r");
-        const ss = r.mpintBytes("s");
+        // r and s are below the group order, so no longer than the field (RFC 5656 §3.1.2).
+        const rr = r.mpintBytes("r", c.size);
+        const ss = r.mpintBytes("s", c.size);
         r.done("ECDSA signature");
         if (rr.length === 0 || ss.length === 0) return false;
         return provider.ecdsa.verify(c.curve, q, data, rr, ss);

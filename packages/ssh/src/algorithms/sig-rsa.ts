@@ -5,9 +5,12 @@
  * algorithm: an ssh-rsa signature does not satisfy rsa-sha2-256 (SSH-RULES.md failure 2).
  */
 
+import { bytesToBigint } from "../crypto/bigint.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import {
   checkRsaPublic,
+  RSA_MAX_BITS,
+  RSA_MAX_EXPONENT_BITS,
   type RsaHash,
   type RsaPrivateKey,
   type RsaPublicKey,
@@ -16,7 +19,7 @@ import {
 } from "../crypto/rsa.ts";
 import { SshError } from "../errors.ts";
 import { Reader } from "../wire/reader.ts";
-import { bytesToBigint, Writer } from "../wire/writer.ts";
+import { Writer } from "../wire/writer.ts";
 import { signatureBody } from "./sig-ed25519.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
@@ -26,8 +29,10 @@ export function rsaKeyFromBlob(blob: Uint8Array): RsaPublicKey {
     const r = new Reader(blob);
     const type = r.ascii("key type");
     if (type !== "ssh-rsa") throw new SshError("KEY_FORMAT", `expected an ssh-rsa key, got ${type}`);
-    const e = bytesToBigint(r.mpintBytes("RSA exponent"));
-    const n = bytesToBigint(r.mpintBytes("RSA modulus"));
+    // Sizes are bounded from the length fields, before any conversion or arithmetic: a
+    // peer's key reaches here before authentication (issue 12, item 1).
+    const e = bytesToBigint(r.mpintBytes("RSA exponent", RSA_MAX_EXPONENT_BITS / 8));
+    const n = bytesToBigint(r.mpintBytes("RSA modulus", RSA_MAX_BITS / 8));
     r.done("ssh-rsa key blob");
     key = { n, e };
   } catch (err) {

@@ -3,8 +3,8 @@
  * for ssh-rsa, rsa-sha2-256 and rsa-sha2-512 (RFC 8332). Signing uses the CRT.
  */
 import { SshError } from "../errors.ts";
-import { bigintToBytes, bytesToBigint } from "../wire/writer.ts";
-import { modPow } from "./bigint.ts";
+import { bigintToBytes } from "../wire/writer.ts";
+import { bitLength, bytesToBigint, modPow } from "./bigint.ts";
 import type { CryptoProvider } from "./provider.ts";
 
 export interface RsaPublicKey {
@@ -32,15 +32,35 @@ const hexBytes = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => Num
 
 /** OpenSSH refuses RSA keys under 1024 bits (SSH_RSA_MINIMUM_MODULUS_SIZE). */
 export const RSA_MIN_BITS = 1024;
+/**
+ * And over 16,384 bits (SSH_RSA_MAXIMUM_MODULUS_SIZE): a verification costs about the cube of
+ * the size, so a peer must not choose it freely (issue 12, item 1).
+ */
+export const RSA_MAX_BITS = 16384;
+/**
+ * The public exponent is at most 64 bits: real keys use 65537, and a verification costs one
+ * squaring per exponent bit, so a longer one is only ever an attack on our CPU.
+ */
+export const RSA_MAX_EXPONENT_BITS = 64;
 
-export function bitLength(n: bigint): number {
-  return n === 0n ? 0 : n.toString(2).length;
-}
+export { bitLength };
 
+/**
+ * RFC 8017 §3.1 public key checks, sizes first: nothing here does arithmetic on a number whose
+ * size has not been bounded (the exponent is only printed once it is known to be small).
+ */
 export function checkRsaPublic(key: RsaPublicKey): void {
   const bits = bitLength(key.n);
   if (bits < RSA_MIN_BITS)
     throw new SshError("KEY_FORMAT", `RSA modulus has ${bits} bits; at least ${RSA_MIN_BITS} are required`);
+  if (bits > RSA_MAX_BITS)
+    throw new SshError("KEY_FORMAT", `RSA modulus has ${bits} bits; at most ${RSA_MAX_BITS} are allowed`);
+  const eBits = bitLength(key.e);
+  if (eBits > RSA_MAX_EXPONENT_BITS)
+    throw new SshError(
+      "KEY_FORMAT",
+      `RSA public exponent has ${eBits} bits; at most ${RSA_MAX_EXPONENT_BITS} are allowed (65537 is usual)`,
+    );
   if (key.e < 3n || key.e % 2n === 0n)
     throw new SshError("KEY_FORMAT", `RSA public exponent ${key.e} is invalid; expected an odd value ≥ 3`);
 }
