@@ -6,6 +6,11 @@
  *   await sshd.addAuthorizedKey(key.pubLine);
  *   ... connect to sshd.host:sshd.port as sshd.user, known hosts in sshd.knownHostsFile ...
  *   await sshd.stop(); // always, in afterAll
+ *
+ * The bastion going away and coming back (issue 13): `kill()` ends sshd and its sessions but
+ * keeps its files; `killConnections()` ends the sessions only; `restart()` starts it again on
+ * the same port with the same config and host keys (or fresh ones with `newHostKeys`). A
+ * `stop()` followed by `restart()` works too: the files are put back from memory.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -78,6 +83,25 @@ export interface Sshd {
   settle(opts?: { quietMs?: number; maxMs?: number }): Promise<void>;
   /** SIGTERM to sshd and its connection processes, await exit, remove the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Ends sshd — the listener and every per-connection process — and waits for them, keeping
+   * the temp dir, port and host keys for `restart()`. SIGTERM by default; SIGKILL is a crash.
+   */
+  kill(options?: { signal?: "SIGTERM" | "SIGKILL" }): Promise<void>;
+  /**
+   * Ends the per-connection processes only (the sessions in progress; SIGKILL by default, so
+   * the kernel closes their sockets), leaving the listener up. Resolves with how many there were.
+   */
+  killConnections(signal?: "SIGTERM" | "SIGKILL"): Promise<number>;
+  /**
+   * Starts sshd again on the same port, with the same config, authorized keys and host keys —
+   * after `kill()` or `stop()` (it is killed first if still running). `newHostKeys` makes fresh
+   * host keys of the same kinds first: `hostKeys` then describes them, while `knownHostsFile`
+   * keeps the old ones, so a client that checks it must refuse the server.
+   */
+  restart(options?: { newHostKeys?: boolean }): Promise<void>;
+  /** Whether the sshd listener is running. */
+  readonly running: boolean;
 }
 
 const running = new Set<ChildProcess>();
@@ -116,17 +140,20 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
       lastError = started.retry;
       continue;
     }
-    const { child, banner, stderr } = started;
+    let { child } = started;
+    const { stderr } = started;
     const knownHostsFile = path.join(dir, "known_hosts");
     const knownHostsLine = (pubLine: string) => `[127.0.0.1]:${port} ${pubLine}`;
     await fs.promises.writeFile(knownHostsFile, hostKeys.map((k) => `${knownHostsLine(k.pubLine)}\n`).join(""));
     let stopped: Promise<void> | undefined;
-    return {
+    /** The files of `dir`, kept by stop() so that restart() can put them back. */
+    let saved: Map<string, { data: Buffer; mode: number }> | undefined;
+    const sshd: Sshd = {
       host: "127.0.0.1",
       port,
       user: localUserName(),
       dir,
-      banner,
+      banner: started.banner,
       hostKeys,
       knownHostsFile,
       configFile,
@@ -143,10 +170,60 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
       logs: () => stderr.text,
       settle: (opts) => settle(stderr, opts?.quietMs ?? 200, opts?.maxMs ?? 3000),
       stop() {
-        stopped ??= stop(child).finally(() => fs.promises.rm(dir, { recursive: true, force: true }));
+        stopped ??= stop(child).finally(async () => {
+          saved = await snapshot(dir);
+          await fs.promises.rm(dir, { recursive: true, force: true });
+        });
         return stopped;
       },
+      async kill(opts = {}) {
+        await stop(child, opts.signal ?? "SIGTERM");
+      },
+      async killConnections(signal = "SIGKILL") {
+        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return 0;
+        const kids = descendants(child.pid);
+        for (const pid of kids) tryKill(pid, signal);
+        // wait until they are gone (their sockets closed by the kernel)
+        const deadline = Date.now() + 5000;
+        while (Date.now() < deadline && kids.some(alive)) await new Promise((r) => setTimeout(r, 20));
+        return kids.length;
+      },
+      async restart(opts = {}) {
+        await stop(child);
+        if (stopped) {
+          await stopped;
+          stopped = undefined;
+          if (saved) await restore(dir, saved);
+          saved = undefined;
+        }
+        if (opts.newHostKeys) {
+          for (const [i, k] of hostKeys.entries()) {
+            await fs.promises.rm(k.path, { force: true });
+            await fs.promises.rm(`${k.path}.pub`, { force: true });
+            hostKeys[i] = await makeHostKey(dir, k.kind);
+          }
+        }
+        // The port was ours a moment ago: another process taking it in between is unlikely,
+        // but the old listener's socket may take a moment to go; retry briefly.
+        let last: Error | undefined;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const again = await launch(configFile, port, stderr);
+          if ("retry" in again) {
+            last = again.retry;
+            await new Promise((r) => setTimeout(r, 100));
+            continue;
+          }
+          child = again.child;
+          sshd.banner = again.banner;
+          return;
+        }
+        throw new Error(`sshd: cannot listen on port ${port} again: ${last?.message ?? ""}`);
+      },
+      get running() {
+        return child.exitCode === null && child.signalCode === null;
+      },
     };
+    return sshd;
   }
   throw new Error(`sshd: no free port after ${PORT_ATTEMPTS} attempts: ${lastError?.message ?? ""}`);
 }
@@ -265,10 +342,12 @@ const exits = new WeakMap<ChildProcess, Promise<void>>();
 
 type Launch = { child: ChildProcess; banner: string; stderr: Captured } | { retry: Error };
 
-async function launch(configFile: string, port: number): Promise<Launch> {
+async function launch(configFile: string, port: number, log?: Captured): Promise<Launch> {
   const child = spawn(SSHD_PATH, ["-D", "-e", "-f", configFile], { stdio: ["ignore", "ignore", "pipe"] });
   running.add(child);
-  const stderr: Captured = { text: "", lastAt: Date.now() };
+  // A restart appends to the log of the first start.
+  const stderr: Captured = log ?? { text: "", lastAt: Date.now() };
+  const startedAt = stderr.text.length;
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (s: string) => {
     stderr.text += s;
@@ -296,7 +375,8 @@ async function launch(configFile: string, port: number): Promise<Launch> {
       // wait for the rest of the stderr pipe
       await new Promise((r) => setTimeout(r, 50));
       const why = `sshd exited (code ${exited.code}, signal ${exited.signal}) before accepting connections on port ${port}; stderr:\n${stderr.text}`;
-      if (/Address already in use|Cannot bind any address/i.test(stderr.text)) return { retry: new Error(why) };
+      if (/Address already in use|Cannot bind any address/i.test(stderr.text.slice(startedAt)))
+        return { retry: new Error(why) };
       throw new Error(why);
     }
     const banner = await readBanner(port, Math.min(1000, deadline - Date.now()));
@@ -336,7 +416,7 @@ function readBanner(port: number, timeoutMs: number): Promise<string | null> {
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function stop(child: ChildProcess, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   const exit = exits.get(child) ?? Promise.resolve();
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
     await exit;
@@ -345,8 +425,8 @@ async function stop(child: ChildProcess): Promise<void> {
   // sshd's per-connection processes call setsid(), so they are not in its process group:
   // find them by parentage before the listener goes.
   const kids = descendants(child.pid);
-  child.kill("SIGTERM");
-  for (const pid of kids) tryKill(pid, "SIGTERM");
+  child.kill(signal);
+  for (const pid of kids) tryKill(pid, signal);
   const killed = await Promise.race([exit.then(() => true), new Promise((r) => setTimeout(r, 5000, false))]);
   if (!killed) {
     child.kill("SIGKILL");
@@ -385,6 +465,31 @@ function descendants(pid: number): number[] {
     }
   }
   return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    // a zombie (state Z) has closed its sockets already
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Every file directly in `dir`, with its mode. */
+async function snapshot(dir: string): Promise<Map<string, { data: Buffer; mode: number }>> {
+  const out = new Map<string, { data: Buffer; mode: number }>();
+  for (const name of await fs.promises.readdir(dir)) {
+    const file = path.join(dir, name);
+    const st = await fs.promises.stat(file);
+    if (st.isFile()) out.set(name, { data: await fs.promises.readFile(file), mode: st.mode & 0o777 });
+  }
+  return out;
+}
+
+async function restore(dir: string, files: Map<string, { data: Buffer; mode: number }>): Promise<void> {
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const [name, f] of files) await fs.promises.writeFile(path.join(dir, name), f.data, { mode: f.mode });
 }
 
 function tryKill(pid: number, signal: NodeJS.Signals): void {

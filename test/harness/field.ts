@@ -1,0 +1,429 @@
+/**
+ * Helpers for the field tests of issue 13 (test/field-*.test.ts, bench/soak.ts): the CLI as a
+ * child process with timestamped output, TCP targets and local clients that record how each
+ * connection ended (FIN, RST, bytes, SHA-256), and deterministic byte streams so that any
+ * prefix of what was sent can be hashed again at the other end.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as net from "node:net";
+import { cliCommand, REPO_ROOT, sendSignal } from "./cli.ts";
+import { resetSocket } from "./fault-relay.ts";
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- the CLI
+
+export interface Line {
+  text: string;
+  /** Date.now() when the line was read from the pipe. */
+  at: number;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdoutLines: Line[];
+  stderrLines: Line[];
+  /** All of stderr so far (a partial last line included). */
+  stderr(): string;
+  /** Resolves with the first stderr line from index `from` on that matches (rejects after `timeoutMs`, or on exit). */
+  waitStderr(re: RegExp, timeoutMs: number, from?: number): Promise<Line>;
+  /** Resolves when the process has exited. */
+  exited: Promise<Exit>;
+  /** The exit, if it has happened. */
+  exit(): Exit | undefined;
+  /** Sends a signal (process.kill, see sendSignal) and returns Date.now() at that moment. */
+  signal(sig: NodeJS.Signals): number;
+  /** SIGKILL and wait (for cleanup). */
+  kill(): Promise<void>;
+}
+
+const live = new Set<CliProcess>();
+
+/** SIGKILLs every CLI process these helpers started that is still running (afterEach). */
+export async function killAllCli(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill()));
+}
+
+/** `tunnel ARGS…` (the bundle for this runtime) with stdout and stderr read line by line. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const [command, argv] = cliCommand(args);
+  const child = spawn(command, argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stdoutLines: Line[] = [];
+  const stderrLines: Line[] = [];
+  let errText = "";
+  const waiters = new Set<() => void>();
+  const splitter = (into: Line[], onText?: (s: string) => void) => {
+    let partial = "";
+    return (d: Buffer | string) => {
+      const s = String(d);
+      onText?.(s);
+      const parts = (partial + s).split("\n");
+      partial = parts.pop() ?? "";
+      const at = Date.now();
+      for (const text of parts) into.push({ text, at });
+      for (const w of waiters) w();
+    };
+  };
+  child.stdout?.on(
+    "data",
+    splitter(stdoutLines, () => {}),
+  );
+  child.stderr?.on(
+    "data",
+    splitter(stderrLines, (s) => {
+      errText += s;
+    }),
+  );
+  let exitInfo: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) => {
+    child.once("exit", (code, signal) => {
+      exitInfo = { code, signal, at: Date.now() };
+      resolve(exitInfo);
+    });
+    child.once("error", () => {
+      exitInfo ??= { code: null, signal: null, at: Date.now() };
+      resolve(exitInfo);
+    });
+  });
+  // stderr may still be in the pipe when 'exit' fires; 'close' comes after both pipes ended.
+  const closed = new Promise<void>((r) => child.once("close", () => r()));
+  const proc: CliProcess = {
+    child,
+    stdoutLines,
+    stderrLines,
+    stderr: () => errText,
+    waitStderr(re, timeoutMs, from = 0) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (let i = from; i < stderrLines.length; i++) {
+            const l = stderrLines[i]!;
+            if (re.test(l.text)) {
+              done();
+              resolve(l);
+              return true;
+            }
+          }
+          return false;
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no stderr line matching ${re} within ${timeoutMs} ms; stderr:\n${errText}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(onLine);
+        };
+        const onLine = () => {
+          check();
+        };
+        if (check()) return;
+        waiters.add(onLine);
+        void closed.then(() => {
+          if (!check()) {
+            done();
+            reject(
+              new Error(
+                `exited (${JSON.stringify(exitInfo)}) without a stderr line matching ${re}; stderr:\n${errText}`,
+              ),
+            );
+          }
+        });
+      });
+    },
+    exited: exited.then(async (e) => {
+      await Promise.race([closed, sleep(1000)]);
+      return e;
+    }),
+    exit: () => exitInfo,
+    signal(sig) {
+      const at = Date.now();
+      sendSignal(child, sig);
+      return at;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      live.delete(proc);
+    },
+  };
+  live.add(proc);
+  void exited.then(() => live.delete(proc));
+  return proc;
+}
+
+export interface OpenProcess extends CliProcess {
+  /** The local ports, in target order. */
+  ports: number[];
+}
+
+/**
+ * `tunnel open ARGS…`, resolved once it has printed `targets` local addresses on stdout.
+ * New options are given as `--name=value`: a build without them ignores them (citty keeps
+ * unknown `--name=value` as a string) instead of reading the value as one more target.
+ */
+export async function startOpen(args: string[], env: Record<string, string> = {}, targets = 1): Promise<OpenProcess> {
+  const p = spawnCli(["open", ...args], env);
+  const deadline = Date.now() + 20_000;
+  while (p.stdoutLines.length < targets) {
+    const exit = p.exit();
+    if (exit)
+      throw new Error(`tunnel open exited (${JSON.stringify(exit)}) before it was ready; stderr:\n${p.stderr()}`);
+    if (Date.now() > deadline) {
+      await p.kill();
+      throw new Error(`tunnel open printed no address within 20 s; stderr:\n${p.stderr()}`);
+    }
+    await sleep(20);
+  }
+  const ports = p.stdoutLines.slice(0, targets).map((l) => Number(l.text.slice(l.text.lastIndexOf(":") + 1)));
+  return Object.assign(p, { ports });
+}
+
+/** Stack traces and uncaught errors the issue says users must never see on stderr. */
+export const STACK_TRACE = /TypeError|ReferenceError|Uncaught|Unhandled|^\s+at\s/m;
+
+// ---------------------------------------------------------------- connections
+
+export interface Ending {
+  /** Bytes read. */
+  bytes: number;
+  /** SHA-256 (hex) of the bytes read. */
+  sha256: string;
+  /** The peer's FIN was read (a clean end of what it sent). */
+  fin: boolean;
+  /** The socket's error code, if it ended with one (ECONNRESET for a RST, EPIPE…). */
+  error: string | undefined;
+  /** Date.now() at 'close'. */
+  at: number;
+}
+
+/** A socket whose reading, ending and errors are recorded. */
+export interface Recorded {
+  socket: net.Socket;
+  bytes(): number;
+  /** The bytes read so far, if `keep` was asked for. */
+  data(): Buffer;
+  /** Resolves on 'close'. */
+  ended: Promise<Ending>;
+  /** The ending, once closed. */
+  ending(): Ending | undefined;
+}
+
+export function record(socket: net.Socket, keep = false): Recorded {
+  const hash = crypto.createHash("sha256");
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let fin = false;
+  let error: string | undefined;
+  let ending: Ending | undefined;
+  socket.on("data", (d: Buffer) => {
+    bytes += d.length;
+    hash.update(d);
+    if (keep) chunks.push(d);
+  });
+  socket.on("end", () => {
+    fin = true;
+  });
+  socket.on("error", (e: NodeJS.ErrnoException) => {
+    error ??= e.code ?? e.message;
+  });
+  const ended = new Promise<Ending>((resolve) => {
+    socket.once("close", () => {
+      ending = { bytes, sha256: hash.digest("hex"), fin, error, at: Date.now() };
+      resolve(ending);
+    });
+  });
+  return {
+    socket,
+    bytes: () => bytes,
+    data: () => Buffer.concat(chunks),
+    ended,
+    ending: () => ending,
+  };
+}
+
+/** Connects to 127.0.0.1:port (half-open allowed) and records the connection. */
+export function connectLocal(port: number, keep = false): Promise<Recorded> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    const r = record(s, keep);
+    s.once("connect", () => resolve(r));
+    s.once("error", (e) => reject(e));
+  });
+}
+
+/** Resolves with the ending, or rejects if the socket is still open after `ms` (left hanging). */
+export function endsWithin(r: Recorded, ms: number, what: string): Promise<Ending> {
+  return Promise.race([
+    r.ended,
+    sleep(ms).then(() => {
+      throw new Error(`${what}: still open after ${ms} ms (${r.bytes()} bytes read)`);
+    }),
+  ]);
+}
+
+export interface TargetServer {
+  port: number;
+  /** Every connection accepted, in order. */
+  conns: Recorded[];
+  /** Resolves once `n` connections have been accepted. */
+  waitForConns(n: number, timeoutMs?: number): Promise<Recorded[]>;
+  close(): void;
+}
+
+/** A loopback TCP server that records each connection and hands it to `handler`. */
+export function startTarget(handler: (conn: Recorded) => void = () => {}, keep = false): Promise<TargetServer> {
+  const conns: Recorded[] = [];
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    const r = record(s, keep);
+    conns.push(r);
+    handler(r);
+  });
+  return new Promise((resolve) => {
+    srv.listen(0, "127.0.0.1", () => {
+      resolve({
+        port: (srv.address() as net.AddressInfo).port,
+        conns,
+        async waitForConns(n, timeoutMs = 10_000) {
+          const deadline = Date.now() + timeoutMs;
+          while (conns.length < n) {
+            if (Date.now() > deadline)
+              throw new Error(`target: ${conns.length} connection(s) after ${timeoutMs} ms, expected ${n}`);
+            await sleep(20);
+          }
+          return conns;
+        },
+        close() {
+          for (const c of conns) c.socket.destroy();
+          srv.close();
+        },
+      });
+    });
+  });
+}
+
+/** An echo target: what comes goes back, FIN answered with FIN. */
+export function startEcho(): Promise<TargetServer> {
+  return startTarget((c) => c.socket.pipe(c.socket));
+}
+
+/**
+ * A fresh connection through `port`: 64 KiB out, FIN, the same 64 KiB back and a FIN, within
+ * `timeoutMs`. Resolves with what went wrong, or "ok".
+ */
+export async function echoRoundTrip(port: number, timeoutMs = 10_000): Promise<string> {
+  const payload = crypto.randomBytes(64 * 1024);
+  let r: Recorded;
+  try {
+    r = await connectLocal(port, true);
+  } catch (e) {
+    return `connect failed: ${(e as Error).message}`;
+  }
+  r.socket.end(payload);
+  const timer = setTimeout(() => r.socket.destroy(), timeoutMs);
+  const end = await r.ended;
+  clearTimeout(timer);
+  if (end.error) return `error ${end.error} after ${end.bytes} bytes`;
+  if (!end.fin) return `no FIN (closed after ${end.bytes} bytes, or timed out after ${timeoutMs} ms)`;
+  if (!r.data().equals(payload)) return `${end.bytes} bytes back, expected the ${payload.length} sent`;
+  return "ok";
+}
+
+/** Retries echoRoundTrip until it succeeds or `timeoutMs` has passed; the last result. */
+export async function echoEventually(port: number, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "not tried";
+  while (Date.now() < deadline) {
+    last = await echoRoundTrip(port, Math.max(1000, deadline - Date.now()));
+    if (last === "ok") return last;
+    await sleep(200);
+  }
+  return last;
+}
+
+export { resetSocket };
+
+// ---------------------------------------------------------------- deterministic streams
+
+/** The first `n` bytes of the stream named `seed` (AES-128-CTR keystream under SHA-256(seed)). */
+export function streamBytes(seed: string, n: number): Buffer {
+  return new StreamSource(seed).read(n);
+}
+
+/** SHA-256 (hex) of the first `n` bytes of the stream named `seed`. */
+export function streamSha(seed: string, n: number): string {
+  const src = new StreamSource(seed);
+  const h = crypto.createHash("sha256");
+  for (let left = n; left > 0; ) {
+    const k = Math.min(left, 1 << 20);
+    h.update(src.read(k));
+    left -= k;
+  }
+  return h.digest("hex");
+}
+
+export function sha256(data: Uint8Array): string {
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+/** A deterministic byte stream: the same seed gives the same bytes, read in any chunking. */
+export class StreamSource {
+  private readonly cipher: crypto.Cipher;
+  constructor(seed: string) {
+    const key = crypto.createHash("sha256").update(seed).digest().subarray(0, 16);
+    this.cipher = crypto.createCipheriv("aes-128-ctr", key, Buffer.alloc(16));
+  }
+  read(n: number): Buffer {
+    const parts: Buffer[] = [];
+    for (let left = n; left > 0; ) {
+      const k = Math.min(left, ZEROS.length);
+      parts.push(this.cipher.update(ZEROS.subarray(0, k)));
+      left -= k;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+}
+
+/**
+ * Writes `total` bytes of the stream `seed` to `socket` with backpressure, then FIN (unless
+ * `end` is false). Resolves with the bytes the socket accepted when it is done or closed.
+ */
+export function pump(socket: net.Socket, seed: string, total: number, end = true, chunk = 64 * 1024): Promise<number> {
+  const src = new StreamSource(seed);
+  let written = 0;
+  return new Promise((resolve) => {
+    const finish = () => {
+      socket.off("drain", go);
+      resolve(written);
+    };
+    socket.once("close", finish);
+    const go = () => {
+      while (written < total && !socket.destroyed && socket.writable) {
+        const k = Math.min(chunk, total - written);
+        written += k;
+        if (!socket.write(src.read(k))) {
+          socket.once("drain", go);
+          return;
+        }
+      }
+      if (written >= total) {
+        socket.off("close", finish);
+        if (end && socket.writable) socket.end();
+        resolve(written);
+      }
+    };
+    go();
+  });
+}
