@@ -41,6 +41,7 @@ export interface CheckReport {
   /** Which implementation carries each direction. */
   implementation: { clientToServer: string; serverToClient: string };
   strictKex: boolean;
+  /** "none" when the server let us in without checking any key or password (`noneAuthWarning`). */
   authMethod: string;
   userKey: { type: string; fingerprint: string } | null;
 }
@@ -86,7 +87,6 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     mac: { clientToServer: neg.macC2S, serverToClient: neg.macS2C },
     implementation: { clientToServer: info.implC2S, serverToClient: info.implS2C },
     strictKex: info.strictKex,
-    /** "none": the server let us in without checking anything (the CLI warns). */
     authMethod: auth?.method ?? "none",
     userKey: auth?.key ? { type: auth.key.type, fingerprint: fingerprintOfKey(auth.key.publicKey.blob) } : null,
   };

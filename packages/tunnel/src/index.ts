@@ -1,5 +1,6 @@
 /** The tunnel engine: what programs embed. Re-exports only. */
 export * from "./algorithms.ts";
+export * from "./auth-warning.ts";
 export * from "./authorized-keys.ts";
 export * from "./bench/load.ts";
 export * from "./bench/run.ts";

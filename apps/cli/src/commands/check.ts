@@ -1,5 +1,12 @@
 /** `tunnel check [user@]host[:port]`: connect, verify, authenticate, report, disconnect. */
-import { type CheckReport, type CryptoMode, HOST_KEY_POLICIES, type HostKeyPolicy, runCheck } from "@tunnel/core";
+import {
+  type CheckReport,
+  type CryptoMode,
+  HOST_KEY_POLICIES,
+  type HostKeyPolicy,
+  noneAuthWarning,
+  runCheck,
+} from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
@@ -46,6 +53,8 @@ export default defineCommand({
         banner: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
       },
     });
+    if (report.authMethod === "none")
+      process.stderr.write(`${noneAuthWarning(report.user, `${report.host}:${report.port}`)}\n`);
     process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   },
 });
