@@ -11,8 +11,13 @@ import type { KexAlgorithm, KexClient, KexServer } from "./types.ts";
 
 const kexFailed = (m: string) => new SshError("KEX_FAILED", m, { reason: DisconnectReason.KEY_EXCHANGE_FAILED });
 
-function shared(provider: CryptoProvider, secret: Uint8Array, peer: Uint8Array, who: string): Uint8Array {
+/** The length check, which costs nothing: an X25519 public value is exactly 32 bytes. */
+function checkLength(peer: Uint8Array, who: string): void {
   if (peer.length !== 32) throw kexFailed(`${who}'s curve25519 public key is ${peer.length} bytes; expected 32`);
+}
+
+function shared(provider: CryptoProvider, secret: Uint8Array, peer: Uint8Array, who: string): Uint8Array {
+  checkLength(peer, who);
   let k: Uint8Array;
   try {
     k = provider.x25519.shared(secret, peer);
@@ -39,13 +44,18 @@ function make(name: string): KexAlgorithm {
       };
     },
     createServer(provider: CryptoProvider, _random: RandomSource): KexServer {
-      const { secretKey, publicKey } = provider.x25519.generate();
+      let secretKey: Uint8Array | undefined;
       return {
-        respond: (clientValue) => ({
-          serverValue: publicKey,
-          sharedSecret: shared(provider, secretKey, clientValue, "client"),
-        }),
-        dispose: () => wipe(secretKey),
+        respond: (clientValue) => {
+          // Checked before we spend a scalar multiplication on our own key pair.
+          checkLength(clientValue, "client");
+          const pair = provider.x25519.generate();
+          secretKey = pair.secretKey;
+          return { serverValue: pair.publicKey, sharedSecret: shared(provider, secretKey, clientValue, "client") };
+        },
+        dispose: () => {
+          if (secretKey) wipe(secretKey);
+        },
       };
     },
   };

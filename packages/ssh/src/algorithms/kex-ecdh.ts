@@ -13,6 +13,16 @@ const kexFailed = (m: string) => new SshError("KEX_FAILED", m, { reason: Disconn
 /** Field size in bytes per curve. */
 const FIELD: Record<EcCurveName, number> = { p256: 32, p384: 48, p521: 66 };
 
+/** The encoding check, which costs nothing: an uncompressed point has one exact length. */
+function checkEncoding(curve: EcCurveName, peer: Uint8Array, who: string): void {
+  const want = 1 + 2 * FIELD[curve];
+  if (peer.length !== want || peer[0] !== 0x04) {
+    throw kexFailed(
+      `${who}'s ECDH public key is not an uncompressed ${curve} point: expected ${want} bytes starting 0x04, got ${peer.length}`,
+    );
+  }
+}
+
 function shared(
   provider: CryptoProvider,
   curve: EcCurveName,
@@ -20,12 +30,7 @@ function shared(
   peer: Uint8Array,
   who: string,
 ): Uint8Array {
-  const want = 1 + 2 * FIELD[curve];
-  if (peer.length !== want || peer[0] !== 0x04) {
-    throw kexFailed(
-      `${who}'s ECDH public key is not an uncompressed ${curve} point: expected ${want} bytes starting 0x04, got ${peer.length}`,
-    );
-  }
+  checkEncoding(curve, peer, who);
   let x: Uint8Array;
   try {
     provider.ecdh.validatePoint(curve, peer);
@@ -51,13 +56,22 @@ function make(name: string, curve: EcCurveName, hash: HashName): KexAlgorithm {
       };
     },
     createServer(provider: CryptoProvider, _random: RandomSource) {
-      const { secretKey, publicKey } = provider.ecdh.generate(curve);
+      let secretKey: Uint8Array | undefined;
       return {
-        respond: (clientValue: Uint8Array) => ({
-          serverValue: publicKey,
-          sharedSecret: shared(provider, curve, secretKey, clientValue, "client"),
-        }),
-        dispose: () => wipe(secretKey),
+        respond: (clientValue: Uint8Array) => {
+          // The client's value is checked before we spend a scalar multiplication on our own
+          // key pair (issue 12, item 1: no work for an unauthenticated peer's malformed input).
+          checkEncoding(curve, clientValue, "client");
+          const pair = provider.ecdh.generate(curve);
+          secretKey = pair.secretKey;
+          return {
+            serverValue: pair.publicKey,
+            sharedSecret: shared(provider, curve, secretKey, clientValue, "client"),
+          };
+        },
+        dispose: () => {
+          if (secretKey) wipe(secretKey);
+        },
       };
     },
   };
