@@ -7,8 +7,10 @@
  * - Strict KEX, OpenSSH PROTOCOL §1.10 (CVE-2023-48795 "Terrapin"): in the initial exchange,
  *   KEXINIT must be the first packet and nothing but KEX messages may arrive before NEWKEYS;
  *   sequence numbers reset to zero after every NEWKEYS.
- * - Ext-info, RFC 8308: `ext-info-c` in the client's first KEXINIT; the server's EXT_INFO
- *   (`server-sig-algs`) right after its first NEWKEYS.
+ * - Ext-info, RFC 8308: `ext-info-c` / `ext-info-s` in the first KEXINIT (§2.1); the server's
+ *   EXT_INFO (`server-sig-algs`) right after its first NEWKEYS (§2.4); and, as server, the
+ *   client's EXT_INFO, accepted only as the very next packet after the client's first NEWKEYS
+ *   (§2.3) and refused anywhere else.
  */
 
 import { CIPHERS } from "../algorithms/cipher.ts";
@@ -65,6 +67,11 @@ export interface TransportInfo {
   implC2S: string;
   implS2C: string;
   kexCount: number;
+  /**
+   * The extensions the peer announced in EXT_INFO (RFC 8308 §2.3), name → raw value; a later
+   * EXT_INFO replaces the names it carries. Empty if it sent none.
+   */
+  peerExtensions: ReadonlyMap<string, Uint8Array>;
 }
 
 interface Round {
@@ -100,6 +107,11 @@ export class KexEngine {
   private peerKexInitSeen = false;
   private firstHostKey: Uint8Array | undefined;
   private peerOfferedExtInfo = false;
+  /** Server: we sent `ext-info-s` in our first KEXINIT (RFC 8308 §2.1). */
+  private offeredExtInfoS = false;
+  /** Server: the packet being handled is the first after the client's first NEWKEYS (RFC 8308 §2.3). */
+  private clientExtInfoNext = false;
+  private readonly peerExtensions = new Map<string, Uint8Array>();
   private bytesIn = 0;
   private bytesOut = 0;
   private lastKexAt: number;
@@ -126,6 +138,7 @@ export class KexEngine {
       implC2S: "none",
       implS2C: "none",
       kexCount: 0,
+      peerExtensions: this.peerExtensions,
     };
     if (options.role === "server" && (options.hostKeys?.length ?? 0) === 0) {
       throw new TypeError("server transport needs at least one host key in options.hostKeys");
@@ -151,6 +164,7 @@ export class KexEngine {
     if (first) {
       const strict = o.strictKex === false ? [] : [this.host.role === "client" ? STRICT_KEX_C : STRICT_KEX_S];
       kex.push(this.host.role === "client" ? EXT_INFO_C : EXT_INFO_S, ...strict);
+      this.offeredExtInfoS = this.host.role === "server";
     }
     const hostKey = this.host.role === "client" ? [...o.algorithms.hostKey] : this.serverHostKeyAlgorithms();
     const init: KexInit = {
@@ -212,6 +226,10 @@ export class KexEngine {
    * it. Throws for messages not allowed now.
    */
   filterIncoming(type: number, payload: Uint8Array): boolean {
+    // RFC 8308 §2.3: the client's EXT_INFO must be the next packet after its first NEWKEYS;
+    // whatever this packet is, that moment has passed once it is handled.
+    const clientExtInfoAllowed = this.clientExtInfoNext;
+    this.clientExtInfoNext = false;
     if (!this.peerKexInitSeen) {
       // Before the peer's first KEXINIT only generic transport messages are meaningful.
       if (type === MSG.KEXINIT) {
@@ -261,7 +279,7 @@ export class KexEngine {
       throw protocol(`message type ${type} arrived before the key exchange completed`);
     }
     if (type === MSG.EXT_INFO) {
-      this.onExtInfo(payload);
+      this.onExtInfo(payload, clientExtInfoAllowed);
       return true;
     }
     return false;
@@ -505,6 +523,8 @@ export class KexEngine {
     round.receivedNewKeys = true;
     if (this.host.role === "client") this.info.implS2C = r.opener.impl;
     else this.info.implC2S = r.opener.impl;
+    // RFC 8308 §2.3: a client told ext-info-s may send EXT_INFO as its next packet.
+    if (this.host.role === "server" && !this.firstDone && this.offeredExtInfoS) this.clientExtInfoNext = true;
     this.maybeFinish();
   }
 
@@ -531,16 +551,28 @@ export class KexEngine {
     );
   }
 
-  /** RFC 8308 §2.3: extensions; we read `server-sig-algs` (§3.1) and ignore the rest. */
-  private onExtInfo(payload: Uint8Array): void {
-    if (this.host.role !== "client") throw protocol("a client may not send EXT_INFO to us");
+  /**
+   * RFC 8308 §2.3: extensions, kept by name in `info.peerExtensions`. As client we act on
+   * `server-sig-algs` (§3.1); as server on none (delay-compression and no-flow-control,
+   * §3.2–§3.3, apply only if we announce them too, and we do not; elevation, §3.4, means
+   * nothing without shells), but the client's EXT_INFO is legal at one moment only:
+   * `allowedFromClient`, the packet right after its first NEWKEYS.
+   */
+  private onExtInfo(payload: Uint8Array, allowedFromClient: boolean): void {
+    if (this.host.role === "server" && !allowedFromClient) {
+      throw protocol(
+        "client sent EXT_INFO at the wrong time: RFC 8308 §2.3 allows it only as the next packet after the client's first NEWKEYS",
+      );
+    }
     const r = new Reader(payload, 1);
     const n = r.uint32("extension count");
-    // Counts from the peer never preallocate (SSH-RULES.md "Unbounded memory").
+    // The count is the peer's: nothing is allocated from it, each entry is read from the packet.
     for (let i = 0; i < n; i++) {
       const name = r.ascii("extension name");
-      const value = r.string("extension value");
-      if (name === "server-sig-algs") this.serverSigAlgs = new Reader(encodeString(value)).nameList("server-sig-algs");
+      const value = r.string("extension value").slice();
+      this.peerExtensions.set(name, value);
+      if (name === "server-sig-algs" && this.host.role === "client")
+        this.serverSigAlgs = new Reader(encodeString(value)).nameList("server-sig-algs");
     }
   }
 
