@@ -302,7 +302,7 @@ describe("tunnel open through OpenSSH sshd", () => {
     sendSignal(t.child, "SIGINT");
     expect(await reply).toBe("late reply");
     expect(await t.exited).toBe(0);
-    expect(t.stderr()).toMatch(/Closing: waiting for 1 open connection/);
+    expect(t.stderr()).toMatch(/Closing: waiting up to 3 s for 1 open connection/);
   });
 
   it("without --via or TUNNEL_VIA it fails with a clear one-line error", async () => {
@@ -313,7 +313,7 @@ describe("tunnel open through OpenSSH sshd", () => {
     );
   });
 
-  it("the bastion dropping the connection ends the tunnel with a non-zero exit and a clear message", async () => {
+  it("with --no-reconnect, the bastion dropping the connection ends the tunnel with a non-zero exit and a clear message", async () => {
     const own = await startSshd({ authorizedKeys: [keys.ed25519.pubLine] });
     try {
       const echo = await listen((s) => s.pipe(s));
@@ -327,6 +327,7 @@ describe("tunnel open through OpenSSH sshd", () => {
         keys.ed25519.path,
         "--known-hosts",
         own.knownHostsFile,
+        "--no-reconnect",
       ]);
       running.push(t);
       await own.stop();

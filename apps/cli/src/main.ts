@@ -48,6 +48,15 @@ async function run(argv: string[]): Promise<void> {
   await runCommand(command, { rawArgs: argv.slice(1) });
 }
 
+// A reader that went away (`| head`, a closed terminal) ends the command quietly, with the
+// status it had so far, never with an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 run(process.argv.slice(2)).then(
   () => {
     if (process.exitCode === undefined) process.exitCode = 0;

@@ -8,6 +8,7 @@ import { DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
 import { DEFAULT_KEX } from "./algorithms/kex.ts";
 import { DEFAULT_MACS } from "./algorithms/mac.ts";
 import { type AuthResult, ClientAuth, type ClientAuthOptions } from "./auth/client.ts";
+import { type Keepalive, startKeepalive } from "./connection/keepalive.ts";
 import { ChannelOpenError, type IncomingOpen, Mux, OpenFailure } from "./connection/mux.ts";
 import { nobleProvider } from "./crypto/noble.ts";
 import { type CryptoProvider, type RandomSource, systemRandom } from "./crypto/provider.ts";
@@ -49,6 +50,12 @@ export interface ClientOptions extends ClientAuthOptions {
   onDebug?(message: string): void;
   rekeyBytes?: number;
   rekeyMs?: number;
+  /**
+   * Liveness checks once authenticated (OpenSSH's ServerAliveInterval, in ms; 0 or absent:
+   * off) and how many silent intervals make the server dead (ServerAliveCountMax, default 3).
+   */
+  keepaliveMs?: number;
+  keepaliveCountMax?: number;
 }
 
 export class SshClient {
@@ -59,8 +66,11 @@ export class SshClient {
   private closedWith: { err?: Error } | undefined;
   /** The connection protocol (RFC 4254): channels and global requests. */
   readonly mux: Mux;
+  private keepalive: Keepalive | undefined;
+  private readonly options: ClientOptions;
 
   constructor(conn: Conn, options: ClientOptions) {
+    this.options = options;
     if (typeof options.verifyHostKey !== "function") {
       throw new TypeError("verifyHostKey must be a function: host-key verification is mandatory");
     }
@@ -143,6 +153,7 @@ export class SshClient {
   }
 
   private onClose(err?: Error): void {
+    this.keepalive?.stop();
     this.closedWith = err ? { err } : {};
     const e = err ?? new SshError("CONNECTION_LOST", "connection closed");
     this.authState.abort(e);
@@ -182,6 +193,15 @@ export class SshClient {
       this.transport.start();
       await Promise.race([kexDone, closed, timeout]);
       this.auth = await Promise.race([this.authState.run(), closed, timeout]);
+      if (!this.closedWith) {
+        this.keepalive = startKeepalive({
+          intervalMs: this.options.keepaliveMs ?? 0,
+          countMax: this.options.keepaliveCountMax ?? 3,
+          received: () => this.transport.packetsReceived,
+          mux: this.mux,
+          dead: (err) => this.transport.fail(err),
+        });
+      }
       return this.auth;
     } catch (err) {
       this.transport.fail(err as Error);

@@ -80,11 +80,18 @@ describe("channels (RFC 4254 §5)", () => {
     fails(() => mux.handle(data(0, DEFAULT_MAX_PACKET + 1)), /maximum is 32768/);
   });
 
-  it("TestMaxPacketZeroRejected, and an absurd maximum is capped", async () => {
+  it("TestMaxPacketZeroRejected: a confirmation with maximum packet 0 fails that open only; an absurd maximum is capped", async () => {
     const f = fake();
     const p = f.mux.openDirectTcpip("h", 1, "o", 2);
-    fails(() => f.mux.handle(confirm(0, 1, 1000, 0)), /maximum packet size 0 is invalid/);
-    void p.catch(() => {});
+    // Not fatal to the connection: the open fails, and the half-made channel is closed properly.
+    expect(() => f.mux.handle(confirm(0, 1, 1000, 0))).not.toThrow();
+    await expect(p).rejects.toThrow(/maximum packet size 0; expected at least 1/);
+    const close = f.sent.find((x) => x[0] === MSG.CHANNEL_CLOSE);
+    expect(close && new Reader(close, 1).uint32()).toBe(1);
+    // The id is freed once the peer's CLOSE comes back.
+    expect(f.mux.size).toBe(1);
+    f.mux.handle(new Writer().byte(MSG.CHANNEL_CLOSE).uint32(0).bytes());
+    expect(f.mux.size).toBe(0);
     const g = await opened(1 << 30, 0xffffffff);
     g.ch.write(new Uint8Array(1 << 20));
     const sizes = g.sent.filter((x) => x[0] === MSG.CHANNEL_DATA).map((x) => new Reader(x, 5).string().length);

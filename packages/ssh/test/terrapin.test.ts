@@ -223,7 +223,7 @@ describe("transport state machine", () => {
     expect(server.received).toHaveLength(40);
   });
 
-  it("the outgoing queue during a key exchange is bounded", async () => {
+  it("the outgoing queue during a key exchange is bounded: overflowing it fails the connection, never throws", async () => {
     const { client, server } = setup({}, { maxQueueBytes: 10_000 });
     client.t.start();
     server.t.start();
@@ -232,7 +232,15 @@ describe("transport state machine", () => {
     const big = new Writer().byte(80).string(new Uint8Array(4000)).boolean(false).bytes();
     client.t.send(big);
     client.t.send(big);
-    expect(() => client.t.send(big)).toThrow(/outgoing queue full during key exchange/);
+    expect(client.t.closed).toBe(false);
+    expect(() => client.t.send(big)).not.toThrow();
+    expect(client.t.closed).toBe(true);
+    const err = await client.closed;
+    expect(err).toBeInstanceOf(SshError);
+    expect((err as SshError).code).toBe("QUEUE_FULL");
+    expect(err?.message).toMatch(/outgoing queue full during key exchange \(10000 bytes\)/);
+    // Sending on a closed transport drops the message quietly: the close was already reported.
+    expect(() => client.t.send(big)).not.toThrow();
   });
 });
 

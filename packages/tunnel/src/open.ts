@@ -16,17 +16,29 @@ import { runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { defaultKnownHosts } from "./check.ts";
 import { parseDestination } from "./destination.ts";
-import { pipeChannel } from "./forward.ts";
+import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
 import { expandHome, resolveIdentities } from "./identity.ts";
-import { type HostKeyPolicy, knownHostsVerifier, type VerifierEvents } from "./known-hosts-file.ts";
+import {
+  type HostKeyPolicy,
+  knownHostKeyTypesIn,
+  knownHostsVerifier,
+  type VerifierEvents,
+} from "./known-hosts-file.ts";
 import { localUserName } from "./local-user.ts";
+import { isPermanentFailure, reconnectDelay } from "./reconnect.ts";
 import { rewriteUrl, type Target } from "./target.ts";
 
 export const DEFAULT_LOCAL_PORT = 10000;
 /** How far a default port may move when busy. */
 export const PORT_SEARCH_RANGE = 100;
-/** Local connections held while the SSH connection is set up; more are refused. */
+/** Local connections held while the SSH connection is set up (or re-established); more are refused. */
 export const MAX_EARLY_CONNECTIONS = 128;
+/** OpenSSH's ServerAliveInterval for our tunnels (its own default is off). */
+export const DEFAULT_KEEPALIVE_MS = 15_000;
+/** OpenSSH's ServerAliveCountMax. */
+export const DEFAULT_KEEPALIVE_COUNT = 3;
+/** How long a local connection waits for the bastion, and the TCP connect timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 export interface OpenOptions extends AlgorithmOptions {
   targets: Target[];
@@ -41,6 +53,15 @@ export interface OpenOptions extends AlgorithmOptions {
   keys?: readonly PrivateKey[];
   /** A verifier to use instead of known_hosts (embedders, the demo). */
   verifier?: HostKeyVerifier;
+  /** SSH keepalive interval (0: off) and silent intervals before the bastion counts as dead. */
+  keepaliveMs?: number | undefined;
+  keepaliveCountMax?: number | undefined;
+  /** Reconnect when the connection is lost (default true). */
+  reconnect?: boolean | undefined;
+  /** How long a local connection waits for the bastion during an outage; also the TCP connect timeout. */
+  connectTimeoutMs?: number | undefined;
+  /** Rekey after this many bytes each way (tests force frequent rekeys with it). */
+  rekeyBytes?: number | undefined;
   events?: VerifierEvents & {
     /** Human-oriented progress lines. */
     info?(line: string): void;
@@ -59,18 +80,34 @@ export interface OpenedTarget {
   maskedUrl: string | undefined;
 }
 
+/** A local connection, from accept until both it and its channel are closed. */
+interface LocalEntry {
+  id: number;
+  held: HeldConn;
+  target: Target;
+  /** Waiting for the bastion: closed when this fires. */
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  piped: boolean;
+}
+
 export class TunnelSession {
   readonly opened: OpenedTarget[] = [];
   private client: SshClient | undefined;
   private listeners: Listener[] = [];
-  private readonly locals = new Set<Conn>();
+  /** Every local connection not yet fully closed: the count users see is this set's size. */
+  private readonly locals = new Set<LocalEntry>();
+  /** Those waiting for an SSH connection (the first one, or after a loss). */
+  private waiting: LocalEntry[] = [];
   private connSeq = 0;
   private endedResolve!: (err?: Error) => void;
-  /** Resolves when the SSH connection ends: with an error unless we stopped it. */
+  /** Resolves when the tunnel ends: with an error unless it was stopped. */
   readonly ended: Promise<Error | undefined>;
   private stopping = false;
-  /** Local connections accepted while the SSH connection was still being set up. */
-  private early: { local: Conn; target: Target; gone: boolean }[] = [];
+  private finished = false;
+  private attempt = 0;
+  private lostAt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private wakeStop: (() => void) | undefined;
 
   constructor(private readonly options: OpenOptions) {
     this.ended = new Promise((r) => {
@@ -83,49 +120,123 @@ export class TunnelSession {
     return this.client?.info;
   }
 
+  /** Local connections open right now (waiting for the bastion, carried, or closing). */
   get activeConnections(): number {
     return this.locals.size;
   }
 
+  /** True while the connection to the bastion is being re-established. */
+  get reconnecting(): boolean {
+    return this.attempt > 0;
+  }
+
   async start(): Promise<OpenedTarget[]> {
-    const o = this.options;
-    const dest = parseDestination(o.via);
-    const provider = providerFor(o.crypto);
-    const algorithms = resolveAlgorithms(o, provider);
-    const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
-    const keys = o.keys ?? resolveIdentities(o.identity).keys;
-    const bind = o.bind ?? "127.0.0.1";
+    const bind = this.options.bind ?? "127.0.0.1";
     // Bind first: a busy explicit port fails before we touch the network.
     await this.bindAll(bind);
     try {
-      const conn = await (this.options.sockets ?? runtime).connect(dest.host, dest.port);
-      this.client = await connectClient(conn, {
-        host: dest.host,
-        port: dest.port,
-        username: dest.user ?? localUserName(),
-        identities: keys,
-        ...(o.password !== undefined ? { password: o.password } : {}),
-        algorithms,
-        provider,
-        verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
-      });
+      this.attach(await this.connect());
     } catch (err) {
-      await this.closeListeners();
-      for (const e of this.early) e.local.destroy();
-      this.early = [];
+      this.finish(err as Error);
       throw err;
     }
-    this.client.onceClosed((err) => {
-      void this.closeListeners();
-      for (const c of this.locals) c.destroy();
-      this.endedResolve(
-        this.stopping ? undefined : (err ?? new SshError("CONNECTION_LOST", "the bastion closed the connection")),
-      );
-    });
-    const early = this.early;
-    this.early = [];
-    for (const e of early) if (!e.gone) this.onLocal(e.local, e.target);
     return this.opened;
+  }
+
+  /** One SSH connection to the bastion, host key verified and authenticated. */
+  private async connect(): Promise<SshClient> {
+    const o = this.options;
+    const dest = parseDestination(o.via);
+    const provider = providerFor(o.crypto);
+    const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
+    const algorithms = resolveAlgorithms(o, provider, knownHostKeyTypesIn(knownHosts, dest.host, dest.port));
+    const keys = o.keys ?? resolveIdentities(o.identity).keys;
+    const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const keepaliveMs = o.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port, {
+      timeoutMs: connectTimeoutMs,
+      ...(keepaliveMs > 0 ? { keepAliveMs: keepaliveMs } : {}),
+    });
+    return connectClient(conn, {
+      host: dest.host,
+      port: dest.port,
+      username: dest.user ?? localUserName(),
+      identities: keys,
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      algorithms,
+      provider,
+      keepaliveMs,
+      keepaliveCountMax: o.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
+      ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
+      verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
+    });
+  }
+
+  /** A new SSH connection is up: carry whoever waited for it, and watch it. */
+  private attach(client: SshClient): void {
+    if (this.stopping) {
+      client.close("tunnel closed by user");
+      return;
+    }
+    this.client = client;
+    if (this.attempt > 0) {
+      const secs = ((Date.now() - this.lostAt) / 1000).toFixed(1);
+      this.options.events?.info?.(`Reconnected after ${secs} s`);
+      this.attempt = 0;
+    }
+    client.onceClosed((err) => this.onLost(client, err));
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const e of waiting) this.carry(e);
+  }
+
+  private onLost(client: SshClient, err: Error | undefined): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    if (this.stopping) {
+      this.finish();
+      return;
+    }
+    const why = err ?? new SshError("CONNECTION_LOST", "the bastion closed the connection");
+    if (this.options.reconnect === false || isPermanentFailure(why)) {
+      this.finish(why);
+      return;
+    }
+    this.lostAt = Date.now();
+    this.attempt = 0;
+    this.scheduleRetry(why);
+  }
+
+  private scheduleRetry(why: Error): void {
+    this.attempt++;
+    const delay = reconnectDelay(this.attempt);
+    const lost = this.attempt === 1 ? "Connection to bastion lost" : "Reconnecting failed";
+    this.options.events?.info?.(
+      `${lost} (${why.message}); reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${this.attempt})`,
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect().then(
+        (client) => this.attach(client),
+        (e: Error) => {
+          if (this.stopping) this.finish();
+          else if (isPermanentFailure(e)) this.finish(e);
+          else this.scheduleRetry(e);
+        },
+      );
+    }, delay);
+  }
+
+  /** The tunnel is over: nothing listens, nothing waits, `ended` resolves. */
+  private finish(err?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.retryTimer);
+    void this.closeListeners();
+    for (const e of this.waiting) this.drop(e);
+    this.waiting = [];
+    // Whatever is still carried was cut with the connection: its channel abort resets it.
+    this.endedResolve(this.stopping ? undefined : err);
   }
 
   private async bindAll(bind: string): Promise<void> {
@@ -169,71 +280,106 @@ export class TunnelSession {
   }
 
   private onLocal(local: Conn, target: Target): void {
-    const client = this.client;
-    if (this.stopping) {
+    if (this.stopping || this.finished) {
       local.destroy();
       return;
     }
-    if (!client) {
-      // The listener is up before the SSH connection is: hold early clients (paused, bounded)
-      // and carry them once it is ready, rather than resetting them.
-      if (this.early.length >= MAX_EARLY_CONNECTIONS) {
-        local.destroy();
-        return;
-      }
-      local.pause();
-      const entry = { local, target, gone: false };
-      local.setHandlers({
-        data() {},
-        drain() {},
-        end() {},
-        close() {
-          entry.gone = true;
-        },
-      });
-      this.early.push(entry);
+    let entry: LocalEntry | undefined;
+    const held = holdConn(local, () => {
+      // Gone before it had a channel: it no longer counts.
+      if (entry && !entry.piped) this.forget(entry);
+    });
+    if (held.closed) return; // closed before we took it (a port probe): never counted
+    entry = { id: ++this.connSeq, held, target, piped: false };
+    this.locals.add(entry);
+    this.options.events?.verbose?.(
+      `[${entry.id}] ${local.remoteAddress}:${local.remotePort} → ${target.host}:${target.port}: accepted`,
+    );
+    if (this.client) {
+      this.carry(entry);
       return;
     }
-    const id = ++this.connSeq;
-    const from = `${local.remoteAddress}:${local.remotePort}`;
+    // No SSH connection yet, or it is being re-established: wait for it, bounded in number
+    // and in time.
+    if (this.waiting.length >= MAX_EARLY_CONNECTIONS) {
+      this.drop(entry);
+      return;
+    }
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    entry.timer = setTimeout(() => {
+      this.waiting = this.waiting.filter((e) => e !== entry);
+      this.options.events?.info?.(
+        `Closed a connection to ${target.host}:${target.port}: the bastion was not reachable within ${timeoutMs / 1000} s`,
+      );
+      this.drop(entry);
+    }, timeoutMs);
+    this.waiting.push(entry);
+  }
+
+  /** Opens the channel for a held local connection and pipes the two. */
+  private carry(entry: LocalEntry): void {
+    clearTimeout(entry.timer);
+    const client = this.client;
+    const { held, target, id } = entry;
+    if (held.closed) {
+      this.forget(entry);
+      return;
+    }
+    if (!client) {
+      this.waiting.push(entry);
+      return;
+    }
     const verbose = this.options.events?.verbose;
-    this.locals.add(local);
-    local.pause(); // nothing is read until the channel exists
-    let gone = false;
-    local.setHandlers({
-      data() {},
-      drain() {},
-      end() {},
-      close() {
-        gone = true;
-      },
-    });
-    verbose?.(`[${id}] ${from} → ${target.host}:${target.port}: opening`);
+    const local = held.conn;
     client.mux.openDirectTcpip(target.host, target.port, local.remoteAddress || "127.0.0.1", local.remotePort).then(
       (channel) => {
-        if (gone) {
-          // The local client left while the channel was being opened.
-          this.locals.delete(local);
-          channel.close();
-          return;
-        }
-        pipeChannel(local, channel, {
+        entry.piped = true;
+        pipeChannel(held, channel, {
           closed: (stats, err) => {
-            this.locals.delete(local);
+            this.forget(entry);
             verbose?.(
               `[${id}] closed: ${stats.bytesOut} bytes sent, ${stats.bytesIn} bytes received${err ? ` (${err.message})` : ""}`,
             );
           },
         });
-        local.resume();
+        if (!held.closed) local.resume();
         verbose?.(`[${id}] open`);
       },
       (err: Error) => {
-        this.locals.delete(local);
-        local.destroy();
+        if (held.closed) {
+          this.forget(entry);
+          return;
+        }
+        // The connection died while this channel was being opened: wait for the next one.
+        if (this.client !== client && !this.finished && !this.stopping && this.options.reconnect !== false) {
+          this.onLocalRequeue(entry);
+          return;
+        }
         this.options.events?.info?.(`Connection to ${target.host}:${target.port} failed: ${err.message}`);
+        this.drop(entry);
       },
     );
+  }
+
+  private onLocalRequeue(entry: LocalEntry): void {
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    entry.timer = setTimeout(() => {
+      this.waiting = this.waiting.filter((e) => e !== entry);
+      this.drop(entry);
+    }, timeoutMs);
+    this.waiting.push(entry);
+  }
+
+  /** Closes a local connection that never got a channel. */
+  private drop(entry: LocalEntry): void {
+    clearTimeout(entry.timer);
+    entry.held.conn.destroy();
+    this.forget(entry);
+  }
+
+  private forget(entry: LocalEntry): void {
+    clearTimeout(entry.timer);
+    if (this.locals.delete(entry) && this.locals.size === 0) this.wakeStop?.();
   }
 
   private async closeListeners(): Promise<void> {
@@ -243,27 +389,40 @@ export class TunnelSession {
   }
 
   /**
-   * Stops accepting, lets open connections finish for `graceMs`, then closes what is left
-   * and sends DISCONNECT. Call again (`force`) to end at once.
+   * Stops accepting, lets open connections finish for `graceMs`, then resets what is left
+   * and sends DISCONNECT. `forceStop` (a second Ctrl+C) cuts the wait short. Resolves with
+   * the number of connections that had to be cut.
    */
-  async stop(graceMs = 3000, force = false): Promise<void> {
+  async stop(graceMs = 3000, force = false): Promise<number> {
+    if (force) this.forceStop();
+    if (this.stopping) return 0;
     this.stopping = true;
+    clearTimeout(this.retryTimer);
     await this.closeListeners();
-    if (!force) {
-      const deadline = Date.now() + graceMs;
-      while (this.locals.size > 0 && Date.now() < deadline && !this.forced) await sleep(50);
+    for (const e of this.waiting) this.drop(e);
+    this.waiting = [];
+    if (this.locals.size > 0 && !this.forced) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.wakeStop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeStop = undefined;
     }
-    for (const c of this.locals) c.destroy();
-    this.client?.close("tunnel closed by user");
+    // Closing mid-stream is a cut, not an end: reset what is left.
+    const left = [...this.locals];
+    for (const e of left) e.held.conn.reset();
+    if (this.client) this.client.close("tunnel closed by user");
+    else this.finish();
+    return left.length;
   }
 
   private forced = false;
   /** A second Ctrl+C: stop waiting for the grace period. */
   forceStop(): void {
     this.forced = true;
+    this.wakeStop?.();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -10,6 +10,7 @@ import {
 } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
@@ -28,6 +29,24 @@ export default defineCommand({
     "known-hosts": { type: "string", description: "known_hosts file (default: ~/.ssh/known_hosts)" },
     "host-key-check": { type: "string", description: "yes | accept-new | no (default: accept-new)" },
     ...algorithmArgs,
+    grace: { type: "string", description: "on Ctrl+C, seconds open connections may finish in (default 3)" },
+    keepalive: {
+      type: "string",
+      description: "seconds of silence before an SSH keepalive is sent (default 15, 0 turns them off)",
+    },
+    "keepalive-count": {
+      type: "string",
+      description: "silent keepalive intervals before the bastion counts as gone (default 3)",
+    },
+    reconnect: {
+      type: "boolean",
+      default: true,
+      description: "reconnect when the connection to the bastion is lost (--no-reconnect: exit instead)",
+    },
+    "connect-timeout": {
+      type: "string",
+      description: "seconds to wait for the bastion, and a local connection to wait during an outage (default 15)",
+    },
     json: { type: "boolean", description: "one JSON object per target on stdout" },
     verbose: { type: "boolean", alias: "v", description: "log each connection" },
   },
@@ -43,6 +62,12 @@ export default defineCommand({
     const specs = [args.target, ...(args._ as string[]).filter((a) => a !== args.target)];
     const targets = specs.map((s) => resolveTarget(s, env));
     const port = args.port === undefined ? undefined : parsePort(args.port, "--port");
+    const graceMs = parseSeconds(args.grace, "--grace", 3);
+    const keepaliveMs = parseSeconds(args.keepalive, "--keepalive", 15);
+    const keepaliveCountMax = parseCount(args["keepalive-count"], "--keepalive-count", 3);
+    const connectTimeoutMs = parseSeconds(args["connect-timeout"], "--connect-timeout", 15);
+    // Not a flag: lets tests force frequent key re-exchanges.
+    const rekeyBytes = process.env.TUNNEL_REKEY_BYTES ? Number(process.env.TUNNEL_REKEY_BYTES) : undefined;
     const err = (line: string) => process.stderr.write(`${line}\n`);
     if (policy === "no")
       err("WARNING: host key checking is OFF (--host-key-check no): anyone in the path can impersonate the bastion");
@@ -61,6 +86,11 @@ export default defineCommand({
       macs: args.macs,
       crypto: args.crypto as CryptoMode | undefined,
       password: process.env.TUNNEL_PASSWORD,
+      keepaliveMs,
+      keepaliveCountMax,
+      connectTimeoutMs,
+      reconnect: args.reconnect !== false,
+      rekeyBytes,
       events: {
         info: err,
         ...(args.verbose ? { verbose: err } : {}),
@@ -70,16 +100,21 @@ export default defineCommand({
     });
     const opened = await session.start();
     // Signals are caught before the addresses are printed: whoever reads them may stop us at once.
-    let interrupts = 0;
-    const onSignal = () => {
-      interrupts++;
-      if (interrupts === 1) {
-        err(`Closing: waiting for ${session.activeConnections} open connection(s) (Ctrl+C again to close at once)`);
-        void session.stop(3000);
-      } else session.forceStop();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const interrupts = onInterrupt(
+      () => {
+        const n = session.activeConnections;
+        if (n === 0) err("Closing");
+        else
+          err(`Closing: waiting up to ${graceMs / 1000} s for ${n} open connection(s) (Ctrl+C again to close at once)`);
+        void session.stop(graceMs).then((cut) => {
+          if (cut > 0) err(`Closed ${cut} connection(s) still open after ${graceMs / 1000} s`);
+        });
+      },
+      () => {
+        err("Closing at once");
+        session.forceStop();
+      },
+    );
     for (const o of opened) {
       const addr = o.localHost.includes(":") ? `[${o.localHost}]:${o.localPort}` : `${o.localHost}:${o.localPort}`;
       err(`You can access your ${o.target.url ? "service" : "target"} on ${addr}`);
@@ -92,8 +127,10 @@ export default defineCommand({
     }
     err("Press Ctrl+C to close the tunnel");
     const failure = await session.ended;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupts.dispose();
+    // Sockets still lingering over their last bytes must not hold the exit up past the grace.
+    const exitSoon = setTimeout(() => process.exit(), 500);
+    (exitSoon as { unref?: () => void }).unref?.();
     if (failure) throw failure;
   },
 });

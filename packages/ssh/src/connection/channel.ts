@@ -47,6 +47,11 @@ export interface ChannelEvents {
 
 const channelError = (m: string) => new SshError("CHANNEL_ERROR", m, { reason: 2 });
 
+/** RFC 4254 §5.1: a maximum packet size of 0 could never carry a byte. */
+export function validMaxPacket(maxPacket: number): boolean {
+  return maxPacket >= 1;
+}
+
 export class Channel {
   /** Peer's id for this channel. */
   remoteId = 0;
@@ -66,6 +71,10 @@ export class Channel {
   eofReceived = false;
   closeSent = false;
   closeReceived = false;
+  /** The connection died under the channel: nothing more will be sent or received. */
+  aborted = false;
+  /** `finish()` was called: CLOSE follows the EOF once the queue is sent. */
+  private closeAfterEof = false;
   private handlers: ChannelEvents = {};
   /**
    * What arrived before a consumer attached (a confirmation and the first data often share
@@ -109,9 +118,16 @@ export class Channel {
   opened(remoteId: number, window: number, maxPacket: number): void {
     this.remoteId = remoteId;
     this.remoteWindow = window;
-    // A maximum packet of 0 would stall forever; absurd values are capped (SSH-RULES.md 6).
-    if (maxPacket < 1) throw channelError(`peer's maximum packet size ${maxPacket} is invalid; expected at least 1`);
+    // A maximum packet of 0 would stall forever: the mux refuses such a channel before it
+    // gets here (`validMaxPacket`). Absurdly large values are capped.
+    if (!validMaxPacket(maxPacket))
+      throw channelError(`peer's maximum packet size ${maxPacket} is invalid; expected at least 1`);
     this.remoteMaxPacket = Math.min(maxPacket, DEFAULT_MAX_PACKET * 2);
+  }
+
+  /** Neither side can send any more on this channel (the peer closed it, or the connection died). */
+  get peerGone(): boolean {
+    return this.closeReceived || this.aborted;
   }
 
   get writableLength(): number {
@@ -120,9 +136,13 @@ export class Channel {
 
   /**
    * Queues data for the peer. Returns false when the caller should stop writing until `drain`.
-   * Writing after `end()` or after close is a programming error (TypeError).
+   * Once the peer has closed the channel (or the connection died) the data is dropped and
+   * false returned: the peer may close at any moment (RFC 4254 §5.3), so that is a race the
+   * caller learns of through the `close` event, not an error. Writing after our own `end()`
+   * or `close()` is a programming error (TypeError).
    */
   write(data: Uint8Array): boolean {
+    if (this.peerGone) return false;
     if (this.eofSent || this.eofPending || this.closeSent)
       throw new TypeError(`write on channel ${this.localId} after end or close`);
     if (data.length > 0) {
@@ -143,6 +163,17 @@ export class Channel {
     if (this.eofSent || this.eofPending || this.closeSent) return;
     this.eofPending = true;
     this.flush();
+  }
+
+  /**
+   * Our side is done: send what is queued, then EOF, then CLOSE (§5.3), without waiting for
+   * the peer's EOF. Data the peer still sends is discarded (its window is still honoured).
+   */
+  finish(): void {
+    if (this.closeSent) return;
+    this.closeAfterEof = true;
+    if (this.eofSent) this.close();
+    else this.end();
   }
 
   /** Close both directions now (§5.3). Queued data is dropped. */
@@ -188,6 +219,10 @@ export class Channel {
         this.eofPending = false;
         this.eofSent = true;
         this.host.send(new Writer(8).byte(MSG.CHANNEL_EOF).uint32(this.remoteId).bytes());
+        if (this.closeAfterEof) {
+          this.close();
+          return;
+        }
       }
       if (this.needDrain) {
         this.needDrain = false;
@@ -273,6 +308,7 @@ export class Channel {
   abort(): void {
     if (this.released) return;
     this.released = true;
+    this.aborted = true;
     this.closeSent = true;
     this.closeReceived = true;
     this.queue = [];

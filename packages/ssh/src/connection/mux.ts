@@ -14,7 +14,7 @@ import { MSG } from "../wire/messages.ts";
 import { peerText } from "../wire/peer-text.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
-import { Channel, type ChannelHost, DEFAULT_MAX_PACKET, DEFAULT_WINDOW } from "./channel.ts";
+import { Channel, type ChannelHost, DEFAULT_MAX_PACKET, DEFAULT_WINDOW, validMaxPacket } from "./channel.ts";
 
 /** RFC 4254 §5.1 reason codes for SSH_MSG_CHANNEL_OPEN_FAILURE. */
 export const OpenFailure = {
@@ -65,6 +65,11 @@ export interface IncomingOpen {
   type: string;
   /** The rest of the open message, type-specific (§6.1, §7.1, §7.2). */
   data: Reader;
+  /**
+   * Confirms the channel. Never throws for what the peer or the network did: if the
+   * connection is gone by now, or the channel table is full, the channel comes back already
+   * closed (its `close` event fires as soon as a consumer attaches).
+   */
   accept(): Channel;
   reject(reason: number, description: string): void;
 }
@@ -84,6 +89,10 @@ export class Mux implements ChannelHost {
   onGlobalRequest: ((name: string, data: Reader) => GlobalReply) | undefined;
   private replyQueue: { done: boolean; reply: Uint8Array | undefined }[] = [];
   private dead: Error | undefined;
+  /** Incoming opens handed to `onOpen` and not yet answered: they count against the cap. */
+  private incomingPending = 0;
+  /** Most channels at once, open or being opened, both directions together. */
+  maxChannels = MAX_CHANNELS;
 
   constructor(private readonly transport: MuxTransport) {}
 
@@ -94,6 +103,8 @@ export class Mux implements ChannelHost {
   // ---- ChannelHost -------------------------------------------------------------------------
 
   send(payload: Uint8Array, body?: Uint8Array): void {
+    // A dead connection has aborted every channel already; nothing left to say.
+    if (this.dead) return;
     this.transport.send(payload, body);
   }
   get congested(): boolean {
@@ -120,9 +131,14 @@ export class Mux implements ChannelHost {
     }
   }
 
+  /** Channels open or being opened, either way. */
+  private get inUse(): number {
+    return this.channels.size + this.pending.size + this.incomingPending;
+  }
+
   private allocateId(): number {
-    if (this.channels.size + this.pending.size >= MAX_CHANNELS) {
-      throw new SshError("CHANNEL_ERROR", `too many channels open (${MAX_CHANNELS})`);
+    if (this.inUse >= this.maxChannels) {
+      throw new SshError("CHANNEL_ERROR", `too many channels open (${this.maxChannels})`);
     }
     while (this.channels.has(this.nextId) || this.pending.has(this.nextId)) this.nextId = (this.nextId + 1) >>> 0;
     const id = this.nextId;
@@ -135,7 +151,12 @@ export class Mux implements ChannelHost {
   /** Opens a channel of `type` with type-specific `extra` bytes (§5.1). */
   open(type: string, extra: Uint8Array, window = DEFAULT_WINDOW, maxPacket = DEFAULT_MAX_PACKET): Promise<Channel> {
     if (this.dead) return Promise.reject(this.dead);
-    const id = this.allocateId();
+    let id: number;
+    try {
+      id = this.allocateId();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const channel = new Channel(this, id, type, window, maxPacket);
     return new Promise<Channel>((resolve, reject) => {
       this.pending.set(id, { channel, resolve, reject });
@@ -201,6 +222,20 @@ export class Mux implements ChannelHost {
           throw protocol(`OPEN_CONFIRMATION for channel ${id}, which has no open request outstanding`);
         }
         this.pending.delete(id);
+        if (!validMaxPacket(maxPacket)) {
+          // The channel exists on the peer's side now: close it properly (its id is freed when
+          // the peer's CLOSE comes back) and fail only this open, not the connection.
+          p.channel.remoteId = remoteId;
+          this.channels.set(id, p.channel);
+          p.channel.close();
+          p.reject(
+            new SshError(
+              "CHANNEL_ERROR",
+              `the server confirmed channel ${id} with maximum packet size ${maxPacket}; expected at least 1`,
+            ),
+          );
+          return true;
+        }
         p.channel.opened(remoteId, window, maxPacket);
         this.channels.set(id, p.channel);
         p.resolve(p.channel);
@@ -276,9 +311,18 @@ export class Mux implements ChannelHost {
     const window = r.uint32("initial window size");
     const maxPacket = r.uint32("maximum packet size");
     let answered = false;
+    let counted = false;
+    const settle = () => {
+      answered = true;
+      if (counted) {
+        counted = false;
+        this.incomingPending--;
+      }
+    };
     const reject = (reason: number, description: string) => {
       if (answered) return;
-      answered = true;
+      settle();
+      if (this.dead) return;
       this.transport.send(
         new Writer(64)
           .byte(MSG.CHANNEL_OPEN_FAILURE)
@@ -291,7 +335,18 @@ export class Mux implements ChannelHost {
     };
     const accept = (): Channel => {
       if (answered) throw new TypeError("channel open already answered");
-      answered = true;
+      // The answer may come long after the request (a target to connect first): by then the
+      // connection may be gone or the table full. Either way the caller gets a closed channel.
+      settle();
+      if (this.dead || this.inUse >= this.maxChannels) {
+        if (!this.dead) {
+          answered = false;
+          reject(OpenFailure.RESOURCE_SHORTAGE, "too many channels");
+        }
+        const gone = new Channel(this, -1, type);
+        gone.abort();
+        return gone;
+      }
       const id = this.allocateId();
       const ch = new Channel(this, id, type);
       ch.opened(senderId, window, maxPacket);
@@ -311,10 +366,17 @@ export class Mux implements ChannelHost {
       reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `channel type ${type} is not accepted`);
       return true;
     }
-    if (this.channels.size + this.pending.size >= MAX_CHANNELS) {
+    if (!validMaxPacket(maxPacket)) {
+      // RFC 4254 §5.1: such a channel could never carry a byte; refuse it, keep the connection.
+      reject(OpenFailure.RESOURCE_SHORTAGE, `maximum packet size ${maxPacket} is invalid; expected at least 1`);
+      return true;
+    }
+    if (this.inUse >= this.maxChannels) {
       reject(OpenFailure.RESOURCE_SHORTAGE, "too many channels");
       return true;
     }
+    this.incomingPending++;
+    counted = true;
     this.onOpen({ type, data: r, accept, reject });
     return true;
   }

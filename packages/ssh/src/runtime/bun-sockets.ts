@@ -20,6 +20,7 @@ interface BunSocket {
   pause(): void;
   resume(): void;
   setNoDelay(noDelay?: boolean): boolean;
+  setKeepAlive?(enable?: boolean, initialDelay?: number): boolean;
   data: BunConn | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -156,6 +157,10 @@ class BunConn implements Conn {
     this.socket.terminate();
     this.onClose();
   }
+  /** Bun's `terminate` drops what is queued and aborts the connection at once. */
+  reset(): void {
+    this.destroy();
+  }
   pause(): void {
     this.gate.pause();
   }
@@ -201,6 +206,7 @@ export const bunRuntime: Runtime = {
     const socket = await connectWithin(host, port, options?.timeoutMs ?? CONNECT_TIMEOUT_MS, connecting, (late) =>
       late.terminate(),
     );
+    if (options?.keepAliveMs) socket.setKeepAlive?.(true, options.keepAliveMs);
     return socket.data as BunConn;
   },
   async listen(host, port, onConn) {

@@ -23,6 +23,7 @@ interface DenoTcpConn {
   closeWrite(): Promise<void>;
   close(): void;
   setNoDelay(noDelay?: boolean): void;
+  setKeepAlive?(keepAlive?: boolean): void;
   readonly remoteAddr: DenoAddr;
   readonly localAddr: DenoAddr;
 }
@@ -167,6 +168,10 @@ class DenoConn implements Conn {
   destroy(): void {
     this.finish();
   }
+  /** Deno offers no way to send an RST (no SO_LINGER): closing is the nearest it has. */
+  reset(): void {
+    this.finish();
+  }
   pause(): void {
     this.paused = true;
   }
@@ -201,6 +206,8 @@ export const denoRuntime: Runtime = {
     const conn = await connectWithin(host, port, options?.timeoutMs ?? CONNECT_TIMEOUT_MS, connecting, (late) =>
       late.close(),
     );
+    // Deno sets no delay for the first probe: the system's default applies.
+    if (options?.keepAliveMs) conn.setKeepAlive?.(true);
     return new DenoConn(conn);
   },
   async listen(host, port, onConn) {

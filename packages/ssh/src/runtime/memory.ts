@@ -47,6 +47,9 @@ class MemoryConn implements Conn {
       this.peer.destroy();
     });
   }
+  reset(): void {
+    this.destroy();
+  }
   pause(): void {
     this.paused = true;
   }

@@ -66,6 +66,14 @@ class NodeConn implements Conn {
     this.gate.release();
     this.socket.destroy();
   }
+  reset(): void {
+    this.gate.release();
+    // resetAndDestroy (Node 16.17+) closes with SO_LINGER 0: the peer gets an RST. Bun's and
+    // Deno's node:net may lack it; a plain destroy is the best they offer.
+    const s = this.socket as net.Socket & { resetAndDestroy?: () => void };
+    if (typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
+    else s.destroy();
+  }
   pause(): void {
     this.gate.pause();
   }
@@ -104,6 +112,7 @@ export const nodeRuntime: Runtime = {
       socket.once("connect", () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
+        if (options?.keepAliveMs) socket.setKeepAlive(true, options.keepAliveMs);
         resolve(new NodeConn(socket));
       });
       socket.once("error", (err: NodeJS.ErrnoException) => {
@@ -122,7 +131,11 @@ export const nodeRuntime: Runtime = {
         const listener: Listener = {
           address: addr.address,
           port: addr.port,
-          close: () => new Promise<void>((r) => server.close(() => r())),
+          // Stops accepting at once. Not server.close's callback: it waits for every accepted
+          // connection to end, so a caller draining them would wait on itself.
+          close: async () => {
+            if (server.listening) server.close();
+          },
         };
         resolve(listener);
       });

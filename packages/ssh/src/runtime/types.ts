@@ -23,6 +23,11 @@ export interface Conn {
   end(): void;
   /** Tear down at once. */
   destroy(): void;
+  /**
+   * Tear down at once and tell the peer the stream was cut (a TCP RST where the runtime can
+   * send one), so that a truncated stream is never mistaken for a complete one.
+   */
+  reset(): void;
   /** Stop / restart delivering `data` (flow control). */
   pause(): void;
   resume(): void;
@@ -36,12 +41,22 @@ export interface Conn {
 export interface Listener {
   readonly address: string;
   readonly port: number;
+  /** Stops accepting (the port is free once it resolves); connections already accepted live on. */
   close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  timeoutMs?: number;
+  /**
+   * Turn on TCP keepalive, first probe after this many ms of silence: the kernel then notices
+   * a peer that vanished even while nothing is sent (a complement to SSH-level keepalives).
+   */
+  keepAliveMs?: number;
 }
 
 /** What a runtime adapter provides. */
 export interface Runtime {
   readonly name: string;
-  connect(host: string, port: number, options?: { timeoutMs?: number }): Promise<Conn>;
+  connect(host: string, port: number, options?: ConnectOptions): Promise<Conn>;
   listen(host: string, port: number, onConn: (conn: Conn) => void): Promise<Listener>;
 }

@@ -97,9 +97,10 @@ export class Transport implements KexEngineHost {
   private readonly maxQueueBytes: number;
   /** Whether a socket write returned false and we wait for drain. */
   private blocked = false;
+  /** Packets received so far: a liveness signal for keepalives. */
+  packetsReceived = 0;
   /** Held while an async host-key check runs: no further packets are processed. */
   private held = false;
-  private closeError: SshError | Error | undefined;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: TransportOptions) {
@@ -200,6 +201,7 @@ export class Transport implements KexEngineHost {
     while (!this.held && this.phase === "running") {
       const payload = this.reader.next();
       if (payload === undefined) return;
+      this.packetsReceived++;
       this.kex.countIn(payload.length);
       this.handle(payload, (this.reader.seq - 1) >>> 0);
     }
@@ -274,15 +276,22 @@ export class Transport implements KexEngineHost {
   // ---- outgoing ----------------------------------------------------------------------------
 
   /**
-   * Sends an upper-layer message; during a key exchange it waits in the bounded queue.
-   * Throws `SshError` `QUEUE_FULL` if the queue would exceed its cap.
+   * Sends an upper-layer message; during a key exchange it waits in the bounded queue. Never
+   * throws for the connection's state: once closed, messages are dropped (whoever sent them
+   * hears of the close through `onClose`); a queue that would pass its cap fails the
+   * connection with `QUEUE_FULL`, since a message cannot be dropped silently.
    */
   send(payload: Uint8Array, body?: Uint8Array): void {
-    if (this.phase === "closed") throw this.closeError ?? new SshError("CONNECTION_LOST", "the connection is closed");
+    if (this.phase === "closed") return;
     if (this.kex.outgoingBlocked) {
       const length = payload.length + (body ? body.length : 0);
       if (this.queueBytes + length > this.maxQueueBytes) {
-        throw new SshError("QUEUE_FULL", `outgoing queue full during key exchange (${this.maxQueueBytes} bytes)`);
+        this.fail(
+          new SshError("QUEUE_FULL", `outgoing queue full during key exchange (${this.maxQueueBytes} bytes)`, {
+            reason: DisconnectReason.BY_APPLICATION,
+          }),
+        );
+        return;
       }
       // Queued messages are joined (and so copied): the caller may reuse `body` afterwards.
       let joined = payload;
@@ -361,7 +370,6 @@ export class Transport implements KexEngineHost {
   private closeWith(err: Error | undefined, endSocket: boolean): void {
     if (this.phase === "closed") return;
     this.phase = "closed";
-    this.closeError = err;
     this.kex.dispose();
     this.queue = [];
     this.queueBytes = 0;
