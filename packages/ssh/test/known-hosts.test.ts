@@ -70,6 +70,22 @@ describe("known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT)", () => {
     expect(look(`@revoked h ${formatPublicKeyLine({ ...e, comment: "" })}`, "h", 22, a).status).toBe("unknown");
   });
 
+  it("a host pinned only by a key we cannot read (ssh-dss, a damaged key) is not new either", () => {
+    const dss = `h ssh-dss ${Buffer.from("\x00\x00\x00\x07ssh-dss\x00\x00\x00\x01\x01").toString("base64")}`;
+    const parsed = parseKnownHosts(`${dss}\nother ${formatPublicKeyLine(a)}\nh ssh-ed25519 !!!\n`);
+    expect(parsed.unreadable.map((u) => [u.type, u.line])).toEqual([
+      ["ssh-dss", 1],
+      ["ssh-ed25519", 3],
+    ]);
+    const found = lookupHostKey(parsed.entries, "h", 22, a, p, parsed.unreadable);
+    expect(found.status).toBe("other-types");
+    expect(found.unreadable).toEqual([
+      { type: "ssh-dss", line: 1 },
+      { type: "ssh-ed25519", line: 3 },
+    ]);
+    expect(lookupHostKey(parsed.entries, "nowhere", 22, a, p, parsed.unreadable).status).toBe("unknown");
+  });
+
   it("lists the key types pinned for a host, each once, in file order", () => {
     const text = [line("h", e), line("other", a), line("h", b), line("h", a), line("[h]:2222", a)].join("\n");
     expect(knownHostKeyTypes(parseKnownHosts(text).entries, "h", 22, p)).toEqual([

@@ -19,12 +19,12 @@ import {
   fingerprintSha256,
   formatKnownHostsLine,
   type HostKeyInfo,
+  type HostKeyLookup,
   type HostKeyVerifier,
   hostKeyChangedMessage,
   knownHostKeyTypes,
   lookupHostKey,
   nobleProvider,
-  type PublicKey,
   parseKnownHosts,
   SshError,
 } from "@tunnel/ssh";
@@ -58,8 +58,8 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
       events.unchecked?.(info);
       return true;
     }
-    const entries = parseKnownHosts(readText(file)).entries;
-    const found = lookupHostKey(entries, info.host, info.port, info.key, nobleProvider);
+    const { entries, unreadable } = parseKnownHosts(readText(file));
+    const found = lookupHostKey(entries, info.host, info.port, info.key, nobleProvider, unreadable);
     if (found.status === "match") return true;
     if (found.status === "revoked") {
       throw new SshError(
@@ -81,7 +81,7 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
         ),
       );
     }
-    if (found.status === "other-types") throw otherTypesError(info, found.knownKeys, file);
+    if (found.status === "other-types") throw otherTypesError(info, found, file);
     if (policy === "accept-new") {
       const line = formatKnownHostsLine(info.host, info.port, info.key);
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -113,14 +113,14 @@ export function knownHostKeyTypesIn(file: string, host: string, port: number): s
 }
 
 /** The host is pinned, but not with a key of the type the server showed: one line, both sides named. */
-function otherTypesError(
-  info: HostKeyInfo,
-  known: readonly { key: PublicKey; line: number }[],
-  file: string,
-): SshError {
+function otherTypesError(info: HostKeyInfo, found: HostKeyLookup, file: string): SshError {
   const label = hostPortLabel(info.host, info.port);
-  const types: string[] = [...new Set(known.map((k) => k.key.type))];
-  const where = `${file}:${known.map((k) => k.line).join(",")}`;
+  const pins = [
+    ...found.knownKeys.map((k) => ({ type: k.key.type as string, line: k.line })),
+    ...found.unreadable.map((u) => ({ type: `${u.type} (unreadable)`, line: u.line })),
+  ].sort((a, b) => a.line - b.line);
+  const types = [...new Set(pins.map((k) => k.type))];
+  const where = `${file}:${pins.map((k) => k.line).join(",")}`;
   const offered = info.serverHostKeyAlgorithms;
   const pinnedOffered = offered.filter((a) => types.includes(hostKeyTypeOf(a) ?? ""));
   const head =

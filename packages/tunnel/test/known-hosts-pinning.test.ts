@@ -161,6 +161,17 @@ describe("host-key pinning is per host, not per key type", () => {
     });
   }
 
+  it("a host pinned only by a key type we cannot read (ssh-dss) is refused under accept-new, not added", async () => {
+    const file = path.join(dir, "known_hosts_dss");
+    const blob = Buffer.from("\x00\x00\x00\x07ssh-dss\x00\x00\x00\x01\x01").toString("base64");
+    fs.writeFileSync(file, `[${HOST}]:${PORT} ssh-dss ${blob}\n`);
+    const before = fs.readFileSync(file, "utf8");
+    const err = await refusal(check(serverWith([mitmEcdsa]), file, "accept-new"));
+    expect(err.code).toBe("HOST_KEY_CHANGED");
+    expect(err.message).toMatch(/pin it with ssh-dss \(unreadable\)/);
+    expect(fs.readFileSync(file, "utf8")).toBe(before);
+  });
+
   it("policy no still accepts anything (and writes nothing)", async () => {
     const file = knownHosts(realEd);
     const before = fs.readFileSync(file, "utf8");

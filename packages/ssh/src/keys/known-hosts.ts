@@ -20,13 +20,28 @@ export interface KnownHostsEntry {
   line: number;
 }
 
+/**
+ * A line naming hosts whose key we cannot read (ssh-dss, a security-key type, a damaged key).
+ * It still pins those hosts: whoever wrote it meant them to be known.
+ */
+export interface KnownHostsUnreadable {
+  marker: KnownHostsEntry["marker"];
+  patterns: string[];
+  hashed: KnownHostsEntry["hashed"];
+  /** The key type as written. */
+  type: string;
+  line: number;
+}
+
 export interface KnownHostsFile {
   entries: KnownHostsEntry[];
+  unreadable: KnownHostsUnreadable[];
   warnings: string[];
 }
 
 export function parseKnownHosts(text: string): KnownHostsFile {
   const entries: KnownHostsEntry[] = [];
+  const unreadable: KnownHostsUnreadable[] = [];
   const warnings: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -47,13 +62,6 @@ export function parseKnownHosts(text: string): KnownHostsFile {
       warnings.push(`line ${i + 1}: expected "hosts keytype base64"`);
       continue;
     }
-    let key: PublicKey;
-    try {
-      key = parsePublicKeyLine(fields.join(" "));
-    } catch (err) {
-      warnings.push(`line ${i + 1}: ${(err as Error).message}`);
-      continue;
-    }
     let hashed: KnownHostsEntry["hashed"];
     if (hostField.startsWith("|1|")) {
       const parts = hostField.split("|");
@@ -68,9 +76,18 @@ export function parseKnownHosts(text: string): KnownHostsFile {
         continue;
       }
     }
-    entries.push({ marker, patterns: hashed ? [] : hostField.split(","), hashed, key, line: i + 1 });
+    const patterns = hashed ? [] : hostField.split(",");
+    let key: PublicKey;
+    try {
+      key = parsePublicKeyLine(fields.join(" "));
+    } catch (err) {
+      warnings.push(`line ${i + 1}: ${(err as Error).message}`);
+      unreadable.push({ marker, patterns, hashed, type: (fields[0] as string).slice(0, 64), line: i + 1 });
+      continue;
+    }
+    entries.push({ marker, patterns, hashed, key, line: i + 1 });
   }
-  return { entries, warnings };
+  return { entries, unreadable, warnings };
 }
 
 /** `host` for port 22, `[host]:port` otherwise — how OpenSSH names a host in the file. */
@@ -79,7 +96,12 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 /** Does the entry name this host? Negated patterns veto (sshd(8)). */
-export function entryMatches(e: KnownHostsEntry, host: string, port: number, provider: CryptoProvider): boolean {
+export function entryMatches(
+  e: Pick<KnownHostsEntry, "patterns" | "hashed">,
+  host: string,
+  port: number,
+  provider: CryptoProvider,
+): boolean {
   const name = knownHostsName(host, port);
   if (e.hashed) {
     const mac = provider.hmac("sha1", e.hashed.salt, new TextEncoder().encode(name));
@@ -107,15 +129,17 @@ export interface HostKeyLookup {
   status: "match" | "mismatch" | "other-types" | "unknown" | "revoked";
   /** Keys known for this host of the presented key's type (for "mismatch"), or all (otherwise). */
   knownKeys: { key: PublicKey; line: number }[];
+  /** For "other-types": lines pinning the host with keys we cannot read. */
+  unreadable: { type: string; line: number }[];
 }
 
 /** Entries that pin a key for this host: plain lines (not @revoked, not @cert-authority) naming it. */
-function pinnedFor(
-  entries: readonly KnownHostsEntry[],
+function pinnedFor<E extends KnownHostsUnreadable | KnownHostsEntry>(
+  entries: readonly E[],
   host: string,
   port: number,
   provider: CryptoProvider,
-): KnownHostsEntry[] {
+): E[] {
   return entries.filter((e) => e.marker === "" && entryMatches(e, host, port, provider));
 }
 
@@ -124,6 +148,8 @@ function pinnedFor(
  * known with other keys of the same type has a changed key. Unlike ssh(1), which matches per
  * key type and so treats a host known only by its ed25519 key as new when it presents an
  * ECDSA one, a host with any key in the file is never new: `other-types` tells the caller so.
+ * Pass the file's `unreadable` lines so that a host pinned only by a key we cannot read
+ * (ssh-dss, say) is not new either.
  */
 export function lookupHostKey(
   entries: readonly KnownHostsEntry[],
@@ -131,17 +157,20 @@ export function lookupHostKey(
   port: number,
   key: PublicKey,
   provider: CryptoProvider,
+  unreadable: readonly KnownHostsUnreadable[] = [],
 ): HostKeyLookup {
   if (entries.some((e) => e.marker === "@revoked" && equalBytes(e.key.blob, key.blob))) {
-    return { status: "revoked", knownKeys: [] };
+    return { status: "revoked", knownKeys: [], unreadable: [] };
   }
   const forHost = pinnedFor(entries, host, port, provider);
   const all = forHost.map((e) => ({ key: e.key, line: e.line }));
-  if (forHost.some((e) => equalBytes(e.key.blob, key.blob))) return { status: "match", knownKeys: all };
+  if (forHost.some((e) => equalBytes(e.key.blob, key.blob))) return { status: "match", knownKeys: all, unreadable: [] };
   const sameType = forHost.filter((e) => e.key.type === key.type);
   if (sameType.length > 0)
-    return { status: "mismatch", knownKeys: sameType.map((e) => ({ key: e.key, line: e.line })) };
-  return { status: forHost.length > 0 ? "other-types" : "unknown", knownKeys: all };
+    return { status: "mismatch", knownKeys: sameType.map((e) => ({ key: e.key, line: e.line })), unreadable: [] };
+  const others = pinnedFor(unreadable, host, port, provider).map((u) => ({ type: u.type, line: u.line }));
+  if (forHost.length > 0 || others.length > 0) return { status: "other-types", knownKeys: all, unreadable: others };
+  return { status: "unknown", knownKeys: [], unreadable: [] };
 }
 
 /**
