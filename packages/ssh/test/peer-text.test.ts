@@ -78,9 +78,7 @@ describe("peerText: control and invisible characters become visible escapes", ()
   });
 
   it("multi-line text (banners) keeps LF and tabs, turns CR LF into LF, escapes the rest", () => {
-    expect(peerText("Welcome\r\n\tAuthorized use only\r\n", { lines: true })).toBe(
-      "Welcome\n\tAuthorized use only\n",
-    );
+    expect(peerText("Welcome\r\n\tAuthorized use only\r\n", { lines: true })).toBe("Welcome\n\tAuthorized use only\n");
     expect(peerText("a\rb\x1b[2J\u202e\n", { lines: true })).toBe("a\\rb\\x1b[2J\\u202e\n");
   });
 
