@@ -120,7 +120,8 @@ function otherTypesError(info: HostKeyInfo, found: HostKeyLookup, file: string):
     ...found.unreadable.map((u) => ({ type: `${u.type} (unreadable)`, line: u.line })),
   ].sort((a, b) => a.line - b.line);
   const types = [...new Set(pins.map((k) => k.type))];
-  const where = `${file}:${pins.map((k) => k.line).join(",")}`;
+  const lines = pins.map((k) => k.line).join(",");
+  const where = `${file}:${lines}`;
   const offered = info.serverHostKeyAlgorithms;
   const pinnedOffered = offered.filter((a) => types.includes(hostKeyTypeOf(a) ?? ""));
   const head =
@@ -132,7 +133,7 @@ function otherTypesError(info: HostKeyInfo, found: HostKeyLookup, file: string):
   return new SshError(
     "HOST_KEY_CHANGED",
     `${head}. Someone could be eavesdropping on you (a man-in-the-middle attack offering only an unpinned type), ` +
-      `or the host's keys were replaced; if you know they were, remove its lines (${where}) from ${file}`,
+      `or the host's keys were replaced; if you know they were, remove line${pins.length > 1 ? "s" : ""} ${lines} from ${file}`,
   );
 }
 
