@@ -349,7 +349,7 @@ export class KexEngine {
     r.done("KEX reply");
     const sigAlg = SIGNATURE_ALGORITHMS.get(neg.hostKey);
     if (!sigAlg) throw kexFailed(`negotiated unknown host key algorithm ${neg.hostKey}`);
-    // SSH-RULES.md "Host-key bypass": the key must be of the negotiated type, with no trailing bytes.
+    // RFC 4253 §8: K_S is a key of the negotiated host key type, with no trailing bytes.
     const key = parsePublicKeyBlob(ks);
     if (key.type !== sigAlg.keyType) {
       throw kexFailed(
@@ -387,7 +387,7 @@ export class KexEngine {
     }
     this.info.hostKey = key;
     this.info.hostKeyFingerprint = fingerprint;
-    // Mandatory verification before NEWKEYS, hence before any USERAUTH (SSH-RULES.md).
+    // Mandatory verification before NEWKEYS, hence before any USERAUTH (RFC 4251 §4.1, §9.3.4).
     this.host.hold();
     const verify = this.options.verifyHostKey as NonNullable<TransportOptions["verifyHostKey"]>;
     let verdict: Promise<boolean>;
