@@ -37,6 +37,8 @@ export interface PipeStats {
 export interface PipeEvents {
   /** Both the channel and the socket are closed; `error` if the stream was cut. */
   closed?(stats: PipeStats, error?: Error): void;
+  /** How long the socket may linger after a clean close (default `SOCKET_LINGER_MS`). */
+  lingerMs?: number;
 }
 
 /** What a socket did while it waited for its channel (see `holdConn`). */
@@ -177,7 +179,7 @@ export function pipeChannel(socket: Conn | HeldConn, channel: Channel, events: P
       }
       // Once both sides have sent FIN the socket closes by itself after flushing; a socket
       // whose peer never closes is torn down after the linger.
-      linger = setTimeout(() => local.destroy(), SOCKET_LINGER_MS);
+      linger = setTimeout(() => local.destroy(), events.lingerMs ?? SOCKET_LINGER_MS);
       (linger as { unref?: () => void }).unref?.();
     },
   };

@@ -14,6 +14,7 @@ import {
 } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
+import { noneAuthWarning } from "./auth-warning.ts";
 import { defaultKnownHosts } from "./check.ts";
 import { parseDestination } from "./destination.ts";
 import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
@@ -179,6 +180,10 @@ export class TunnelSession {
       return;
     }
     this.client = client;
+    if (client.auth?.method === "none") {
+      const user = parseDestination(this.options.via).user ?? localUserName();
+      this.options.events?.info?.(noneAuthWarning(user, this.options.via));
+    }
     if (this.attempt > 0) {
       const secs = ((Date.now() - this.lostAt) / 1000).toFixed(1);
       this.options.events?.info?.(`Reconnected after ${secs} s`);

@@ -14,6 +14,7 @@ class MemoryConn implements Conn {
   private ended = false;
   private closed = false;
   private peerEnded = false;
+  private endReceived = false;
   readonly remoteAddress = "memory";
   readonly remotePort = 0;
   readonly localAddress = "memory";
@@ -34,10 +35,22 @@ class MemoryConn implements Conn {
     if (this.ended) return;
     this.ended = true;
     queueMicrotask(() => this.peer.deliverEnd());
+    this.closeIfDone();
   }
   private deliverEnd(): void {
     if (this.paused) this.peerEnded = true;
-    else this.handlers.end();
+    else this.gotEnd();
+  }
+  private gotEnd(): void {
+    this.endReceived = true;
+    this.handlers.end();
+    this.closeIfDone();
+  }
+  /** Like a TCP socket: once both sides have sent FIN (and ours was read), it is closed. */
+  private closeIfDone(): void {
+    if (!this.ended || !this.endReceived || this.closed) return;
+    this.closed = true;
+    queueMicrotask(() => this.handlers.close());
   }
   destroy(): void {
     if (this.closed) return;
@@ -58,7 +71,7 @@ class MemoryConn implements Conn {
     while (!this.paused && this.pending.length > 0) this.handlers.data(this.pending.shift() as Uint8Array);
     if (!this.paused && this.peerEnded) {
       this.peerEnded = false;
-      this.handlers.end();
+      this.gotEnd();
     }
   }
   setHandlers(handlers: ConnHandlers): void {
