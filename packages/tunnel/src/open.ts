@@ -63,6 +63,8 @@ export interface OpenOptions extends AlgorithmOptions {
   connectTimeoutMs?: number | undefined;
   /** Rekey after this many bytes each way (tests force frequent rekeys with it). */
   rekeyBytes?: number | undefined;
+  /** The largest a channel's receive window may grow to (default 16 MiB). */
+  maxWindow?: number | undefined;
   events?: VerifierEvents & {
     /** Human-oriented progress lines. */
     info?(line: string): void;
@@ -158,7 +160,7 @@ export class TunnelSession {
       timeoutMs: connectTimeoutMs,
       ...(keepaliveMs > 0 ? { keepAliveMs: keepaliveMs } : {}),
     });
-    return connectClient(conn, {
+    const client = await connectClient(conn, {
       host: dest.host,
       port: dest.port,
       username: dest.user ?? localUserName(),
@@ -171,6 +173,9 @@ export class TunnelSession {
       ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
       verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
     });
+    // Downloads through any server: our receive windows grow on long links (connection/window.ts).
+    if (o.maxWindow !== undefined) client.mux.maxWindow = o.maxWindow;
+    return client;
   }
 
   /** A new SSH connection is up: carry whoever waited for it, and watch it. */

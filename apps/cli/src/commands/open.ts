@@ -11,6 +11,7 @@ import {
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
 import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
+import { parseSize } from "../units.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
@@ -46,6 +47,10 @@ export default defineCommand({
     "connect-timeout": {
       type: "string",
       description: "seconds to wait for the bastion, and a local connection to wait during an outage (default 15)",
+    },
+    "max-window": {
+      type: "string",
+      description: "largest receive window a connection may grow to on long links (default 16M)",
     },
     json: { type: "boolean", description: "one JSON object per target on stdout" },
     verbose: { type: "boolean", alias: "v", description: "log each connection" },
@@ -91,6 +96,7 @@ export default defineCommand({
       connectTimeoutMs,
       reconnect: args.reconnect !== false,
       rekeyBytes,
+      maxWindow: parseSize(args["max-window"], "--max-window", 16 * 1024 * 1024),
       events: {
         info: err,
         ...(args.verbose ? { verbose: err } : {}),

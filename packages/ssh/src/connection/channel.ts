@@ -14,6 +14,7 @@
 import { SshError } from "../errors.ts";
 import { MSG } from "../wire/messages.ts";
 import { Writer } from "../wire/writer.ts";
+import { ReceiveWindow, WINDOW_PROBE_REQUEST } from "./window.ts";
 
 /** Our initial window: 2 MiB, OpenSSH's CHAN_TCP_WINDOW_DEFAULT is 2 MiB too. */
 export const DEFAULT_WINDOW = 2 * 1024 * 1024;
@@ -31,6 +32,8 @@ export interface ChannelHost {
   release(channel: Channel): void;
   /** Ask to be called back (`flush`) when the transport drains. */
   wantDrain(channel: Channel): void;
+  /** Up to `want` more bytes of receive window for `channel`, within the connection's budget. */
+  growWindow?(channel: Channel, want: number): number;
 }
 
 export interface ChannelEvents {
@@ -57,12 +60,11 @@ export class Channel {
   remoteId = 0;
   remoteWindow = 0;
   remoteMaxPacket = 0;
-  /** Bytes the peer may still send us. */
-  localWindow: number;
   readonly localMaxPacket: number;
-  private readonly initialWindow: number;
-  /** Bytes delivered to the consumer but not yet re-granted. */
-  private unacked = 0;
+  /** Our receive window: what the peer may send, re-granted as consumed, grown when it limits. */
+  private readonly window: ReceiveWindow;
+  /** Receive window beyond the initial one, granted from the connection's budget. */
+  grownBy = 0;
   private queue: Uint8Array[] = [];
   private queued = 0;
   private eofPending = false;
@@ -90,10 +92,24 @@ export class Channel {
     readonly type: string,
     window = DEFAULT_WINDOW,
     maxPacket = DEFAULT_MAX_PACKET,
+    maxWindow = window,
   ) {
-    this.localWindow = window;
-    this.initialWindow = window;
     this.localMaxPacket = maxPacket;
+    this.window = new ReceiveWindow(window, Math.max(window, maxWindow), maxPacket, (want) => {
+      const got = this.host.growWindow?.(this, want) ?? 0;
+      this.grownBy += got;
+      return got;
+    });
+  }
+
+  /** Bytes the peer may still send us. */
+  get localWindow(): number {
+    return this.window.available;
+  }
+
+  /** The receive window we keep open now (it grows on long links). */
+  get receiveWindowSize(): number {
+    return this.window.size;
   }
 
   get events(): ChannelEvents {
@@ -233,17 +249,32 @@ export class Channel {
 
   /**
    * The consumer is done with `n` delivered bytes: re-grant window once half of it is used,
-   * so the peer never idles waiting for an adjust.
+   * so the peer never idles waiting for an adjust (and probe whether the window limits it).
    */
   consumed(n: number): void {
     if (this.closeSent || this.closeReceived) return;
-    this.unacked += n;
-    if (this.unacked >= this.initialWindow / 2) {
-      const grant = this.unacked;
-      this.unacked = 0;
-      this.localWindow += grant;
-      this.host.send(new Writer(12).byte(MSG.CHANNEL_WINDOW_ADJUST).uint32(this.remoteId).uint32(grant).bytes());
-    }
+    const { grant, probe } = this.window.consume(n);
+    if (grant > 0) this.sendAdjust(grant);
+    // RFC 4254 §5.4: a request the peer does not know is answered with CHANNEL_FAILURE.
+    if (probe)
+      this.host.send(
+        new Writer(48)
+          .byte(MSG.CHANNEL_REQUEST)
+          .uint32(this.remoteId)
+          .string(WINDOW_PROBE_REQUEST)
+          .boolean(true)
+          .bytes(),
+      );
+  }
+
+  private sendAdjust(n: number): void {
+    this.host.send(new Writer(12).byte(MSG.CHANNEL_WINDOW_ADJUST).uint32(this.remoteId).uint32(n).bytes());
+  }
+
+  /** CHANNEL_SUCCESS or CHANNEL_FAILURE: the answer to our window probe, if one is out. */
+  onRequestReply(): void {
+    const extra = this.window.probeAnswered();
+    if (extra > 0 && !this.closeSent && !this.closeReceived) this.sendAdjust(extra);
   }
 
   // ---- from the mux ------------------------------------------------------------------------
@@ -259,17 +290,17 @@ export class Channel {
 
   onData(data: Uint8Array, extendedType?: number): void {
     if (this.eofReceived) throw channelError(`data on channel ${this.localId} after EOF`);
-    if (data.length > this.localWindow) {
-      throw channelError(
-        `peer sent ${data.length} bytes on channel ${this.localId} with only ${this.localWindow} bytes of window`,
-      );
-    }
     if (data.length > this.localMaxPacket) {
       throw channelError(
         `peer sent a ${data.length}-byte data packet on channel ${this.localId}; the maximum is ${this.localMaxPacket}`,
       );
     }
-    this.localWindow -= data.length;
+    const window = this.localWindow;
+    if (!this.window.receive(data.length)) {
+      throw channelError(
+        `peer sent ${data.length} bytes on channel ${this.localId} with only ${window} bytes of window`,
+      );
+    }
     this.bytesIn += data.length;
     if (this.closeSent) return; // draining after our CLOSE: discard
     const copy = this.early ? data.slice() : data;

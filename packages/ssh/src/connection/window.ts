@@ -1,0 +1,108 @@
+/**
+ * Connection layer: one channel's receive window (RFC 4254 §5.2), which grows while the
+ * window, not the consumer, is what holds the sender back.
+ *
+ * A sender may have at most one window of data unacknowledged, so a channel moves at most
+ * window ÷ round-trip time: with OpenSSH's fixed 2 MiB, 40 MiB/s at 50 ms whatever the link
+ * could carry (docs/ARCHITECTURE.md "Flow control"). So, as PuTTY has done since 2007:
+ *
+ * - Window is re-granted only as the consumer reports bytes consumed, once half of it is
+ *   used: memory stays bounded by the window whatever the peer sends.
+ * - With a grant we may send a probe: a channel request with want-reply that the peer answers
+ *   in order (§5.4; a peer that does not know it answers CHANNEL_FAILURE). When the answer
+ *   arrives, every byte the peer sent before it read our grant has arrived. If by then the
+ *   peer had used up all the credit it had before that grant, it was waiting for us: the
+ *   window is the bottleneck.
+ * - If so, and the consumer keeps up (little delivered and not yet consumed), the window
+ *   doubles, up to `max` and within what the connection's budget grants (`grow`). It never
+ *   shrinks; it never grows for a consumer that lags, so a slow reader is not given more.
+ */
+
+/** The probe's wire name: PuTTY's, which servers have answered for years. */
+export const WINDOW_PROBE_REQUEST = "winadj@putty.projects.tartarus.org";
+
+export interface WindowGrant {
+  /** Bytes to grant now in a WINDOW_ADJUST (0: none). */
+  grant: number;
+  /** Send a probe right after the grant. */
+  probe: boolean;
+}
+
+export class ReceiveWindow {
+  /** What the peer may still send, as we count it (its credit plus what is in flight). */
+  available: number;
+  /** The window we aim to keep open. */
+  size: number;
+  /** Consumed, not yet re-granted. */
+  private unacked = 0;
+  /** Delivered to the consumer, not yet consumed. */
+  private pending = 0;
+  /** Everything granted so far (the initial window included) and everything received. */
+  private granted: number;
+  private received = 0;
+  /** The probe in flight: what we had granted before the grant it went with. */
+  private probe: { grantedBefore: number } | undefined;
+
+  /**
+   * @param initial the window announced in CHANNEL_OPEN or its confirmation
+   * @param max the largest the window may grow to (equal to `initial`: never grows)
+   * @param maxPacket our maximum packet size: the slack allowed when judging the peer stalled
+   * @param grow asks the connection for up to `want` more bytes of window; returns what it grants
+   */
+  constructor(
+    initial: number,
+    private readonly max: number,
+    private readonly maxPacket: number,
+    private readonly grow: (want: number) => number = () => 0,
+  ) {
+    this.available = initial;
+    this.size = initial;
+    this.granted = initial;
+  }
+
+  /** Data arrived. False if it is more than the peer may send (a protocol error for the caller). */
+  receive(n: number): boolean {
+    if (n > this.available) return false;
+    this.available -= n;
+    this.received += n;
+    this.pending += n;
+    return true;
+  }
+
+  /** The consumer is done with `n` bytes: what to send now. */
+  consume(n: number): WindowGrant {
+    this.pending = Math.max(0, this.pending - n);
+    this.unacked += n;
+    if (this.unacked < this.size / 2) return { grant: 0, probe: false };
+    const grant = this.unacked;
+    this.unacked = 0;
+    const grantedBefore = this.granted;
+    this.available += grant;
+    this.granted += grant;
+    const probe = this.probe === undefined && this.size < this.max;
+    if (probe) this.probe = { grantedBefore };
+    return { grant, probe };
+  }
+
+  /** The peer answered our probe: the extra window to grant now (0: none). */
+  probeAnswered(): number {
+    const p = this.probe;
+    if (!p) return 0; // not ours: an unsolicited reply, ignored
+    this.probe = undefined;
+    const creditLeft = p.grantedBefore - this.received;
+    const windowBound = creditLeft <= 2 * this.maxPacket;
+    const keepingUp = this.pending <= this.size / 4;
+    if (!windowBound || !keepingUp || this.size >= this.max) return 0;
+    const extra = this.grow(Math.min(this.size, this.max - this.size));
+    if (extra <= 0) return 0;
+    this.size += extra;
+    this.available += extra;
+    this.granted += extra;
+    return extra;
+  }
+
+  /** Whether a probe is out (its reply is ours to take). */
+  get probing(): boolean {
+    return this.probe !== undefined;
+  }
+}

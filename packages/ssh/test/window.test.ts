@@ -1,0 +1,82 @@
+/**
+ * Receive windows that grow (connection/window.ts; RFC 4254 §5.2): only when the window held
+ * the sender back and the consumer kept up, never past the cap or the connection's budget.
+ */
+import { describe, expect, it } from "vitest";
+import { ReceiveWindow } from "../src/connection/window.ts";
+
+const MiB = 1024 * 1024;
+const PACKET = 32 * 1024;
+
+/** The peer sends `n` bytes in packets, the consumer takes each at once; returns the probes seen. */
+function flow(w: ReceiveWindow, n: number, consume = true): { grants: number[]; probes: number } {
+  const out = { grants: [] as number[], probes: 0 };
+  for (let sent = 0; sent < n; sent += PACKET) {
+    expect(w.receive(PACKET)).toBe(true);
+    if (!consume) continue;
+    const g = w.consume(PACKET);
+    if (g.grant) out.grants.push(g.grant);
+    if (g.probe) out.probes++;
+  }
+  return out;
+}
+
+describe("receive window", () => {
+  it("TestWindowGrowsWhenItLimitsTheSender: a peer that used all its credit before our grant doubles the window", () => {
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want);
+    // The peer sends its whole window and waits: the probe goes out with the first grant.
+    const first = flow(w, 2 * MiB);
+    expect(first.probes).toBe(1);
+    expect(first.grants).toEqual([MiB, MiB]);
+    expect(w.probeAnswered()).toBe(2 * MiB);
+    expect(w.size).toBe(4 * MiB);
+    expect(w.available).toBe(2 * MiB + 2 * MiB);
+    // And again, up to the cap.
+    for (let i = 0; i < 10; i++) {
+      flow(w, w.available);
+      w.probeAnswered();
+    }
+    expect(w.size).toBe(16 * MiB);
+  });
+
+  it("TestWindowNeverGrowsForASlowConsumer: bytes delivered but not consumed keep it as it is", () => {
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want);
+    flow(w, MiB); // consumed: one grant of 1 MiB and a probe
+    flow(w, MiB, false); // the consumer stalls on the next megabyte
+    expect(w.probing).toBe(true);
+    expect(w.probeAnswered()).toBe(0);
+    expect(w.size).toBe(2 * MiB);
+    // The peer still cannot send more than what was granted: the memory bound holds.
+    expect(w.receive(w.available + 1)).toBe(false);
+  });
+
+  it("TestWindowNeverGrowsWhenTheSenderHadCredit: a peer that is not window-bound gets nothing more", () => {
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want);
+    flow(w, MiB); // grant + probe after 1 MiB; the peer still had 1 MiB of credit
+    expect(w.probeAnswered()).toBe(0);
+    expect(w.size).toBe(2 * MiB);
+  });
+
+  it("growth stops at the connection's budget; an unsolicited reply changes nothing", () => {
+    let budget = 3 * MiB;
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => {
+      const got = Math.min(want, budget);
+      budget -= got;
+      return got;
+    });
+    expect(w.probeAnswered()).toBe(0); // nothing asked yet
+    flow(w, 2 * MiB);
+    expect(w.probeAnswered()).toBe(2 * MiB);
+    flow(w, w.available);
+    expect(w.probeAnswered()).toBe(MiB);
+    flow(w, w.available);
+    expect(w.probeAnswered()).toBe(0);
+    expect(w.size).toBe(5 * MiB);
+  });
+
+  it("a window whose cap is its initial size never probes", () => {
+    const w = new ReceiveWindow(2 * MiB, 2 * MiB, PACKET, (want) => want);
+    expect(flow(w, 4 * MiB).probes).toBe(0);
+    expect(w.size).toBe(2 * MiB);
+  });
+});
