@@ -112,6 +112,19 @@ describe("fault relay", () => {
     expect(relay.links()).toHaveLength(0);
   });
 
+  it("reset after a half-close: the link still closes (no RST after our own FIN, which libuv refuses)", async () => {
+    const target = await startTarget();
+    const relay = await relayTo(target);
+    const c = await connectLocal(relay.port);
+    await target.waitForConns(1);
+    const [link] = await relay.waitForLinks(1);
+    c.socket.end(); // the relay passes the FIN on: its socket to the target is shut down for writing
+    await sleep(100);
+    await relay.set("reset");
+    await Promise.race([link!.closed, sleep(3000).then(() => Promise.reject(new Error("link still open after 3 s")))]);
+    expect((await endsWithin(c, 3000, "client")).error).toBe("ECONNRESET");
+  });
+
   it("close: both ends get a FIN and no error", async () => {
     const target = await startTarget((t) => t.socket.on("end", () => t.socket.end()));
     const relay = await relayTo(target);

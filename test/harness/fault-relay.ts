@@ -84,9 +84,17 @@ export interface FaultRelay {
   stop(): Promise<void>;
 }
 
-/** RST where the runtime's node:net can send one, an ordinary close otherwise. */
+/**
+ * RST where the runtime's node:net can send one, an ordinary close otherwise. Not after our own
+ * FIN: libuv refuses a reset once the socket is shut down for writing, and Node then never
+ * emits 'close'; there destroy() is used (with unread bytes the kernel still answers RST).
+ */
 export function resetSocket(socket: net.Socket): void {
   if (socket.destroyed) return;
+  if (socket.writableEnded) {
+    socket.destroy();
+    return;
+  }
   const s = socket as net.Socket & { resetAndDestroy?: () => void };
   if (typeof s.resetAndDestroy === "function") {
     try {

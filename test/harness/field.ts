@@ -6,9 +6,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as path from "node:path";
 import { cliCommand, REPO_ROOT, sendSignal } from "./cli.ts";
 import { resetSocket } from "./fault-relay.ts";
+import type { Sshd } from "./sshd.ts";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -189,6 +192,16 @@ export async function startOpen(args: string[], env: Record<string, string> = {}
   return Object.assign(p, { ports });
 }
 
+/**
+ * A known_hosts file (in `dir`) naming sshd's current host keys at `[127.0.0.1]:port`: for a
+ * client that reaches sshd through a fault relay on `port`.
+ */
+export function knownHostsFor(sshd: Sshd, port: number, dir: string): string {
+  const file = path.join(dir, `known_hosts_${port}`);
+  fs.writeFileSync(file, sshd.hostKeys.map((k) => `[127.0.0.1]:${port} ${k.pubLine}\n`).join(""));
+  return file;
+}
+
 /** Stack traces and uncaught errors the issue says users must never see on stderr. */
 export const STACK_TRACE = /TypeError|ReferenceError|Uncaught|Unhandled|^\s+at\s/m;
 
@@ -201,21 +214,27 @@ export interface Ending {
   sha256: string;
   /** The peer's FIN was read (a clean end of what it sent). */
   fin: boolean;
-  /** The socket's error code, if it ended with one (ECONNRESET for a RST, EPIPE…). */
+  /** The socket's error code so far (ECONNRESET for a RST, EPIPE…). */
   error: string | undefined;
-  /** Date.now() at 'close'. */
+  /** Date.now() at that moment. */
   at: number;
 }
 
-/** A socket whose reading, ending and errors are recorded. */
+/**
+ * A socket whose reading, ending and errors are recorded. Sockets here allow half-open
+ * connections, so a FIN does not close them: `ended` is when reading is over (the peer's FIN,
+ * or a close — RST, or our own destroy), `closed` when the socket is gone altogether.
+ */
 export interface Recorded {
   socket: net.Socket;
   bytes(): number;
   /** The bytes read so far, if `keep` was asked for. */
   data(): Buffer;
-  /** Resolves on 'close'. */
+  /** Resolves at the peer's FIN ('end') or at 'close', whichever comes first. */
   ended: Promise<Ending>;
-  /** The ending, once closed. */
+  /** Resolves at 'close', with every error seen until then. */
+  closed: Promise<Ending>;
+  /** What `ended` resolved with, once it has. */
   ending(): Ending | undefined;
 }
 
@@ -225,29 +244,39 @@ export function record(socket: net.Socket, keep = false): Recorded {
   let bytes = 0;
   let fin = false;
   let error: string | undefined;
+  let digest: string | undefined;
   let ending: Ending | undefined;
+  // no 'data' comes after 'end' or 'close': the digest is final then
+  const snapshot = (): Ending => {
+    digest ??= hash.digest("hex");
+    return { bytes, sha256: digest, fin, error, at: Date.now() };
+  };
   socket.on("data", (d: Buffer) => {
     bytes += d.length;
     hash.update(d);
     if (keep) chunks.push(d);
   });
-  socket.on("end", () => {
-    fin = true;
-  });
   socket.on("error", (e: NodeJS.ErrnoException) => {
     error ??= e.code ?? e.message;
   });
   const ended = new Promise<Ending>((resolve) => {
+    socket.once("end", () => {
+      fin = true;
+      ending ??= snapshot();
+      resolve(ending);
+    });
     socket.once("close", () => {
-      ending = { bytes, sha256: hash.digest("hex"), fin, error, at: Date.now() };
+      ending ??= snapshot();
       resolve(ending);
     });
   });
+  const closed = new Promise<Ending>((resolve) => socket.once("close", () => resolve(snapshot())));
   return {
     socket,
     bytes: () => bytes,
     data: () => Buffer.concat(chunks),
     ended,
+    closed,
     ending: () => ending,
   };
 }
@@ -262,12 +291,25 @@ export function connectLocal(port: number, keep = false): Promise<Recorded> {
   });
 }
 
-/** Resolves with the ending, or rejects if the socket is still open after `ms` (left hanging). */
+/**
+ * Resolves when reading is over (FIN, or closed), or rejects if it is not after `ms`: the
+ * connection was left hanging.
+ */
 export function endsWithin(r: Recorded, ms: number, what: string): Promise<Ending> {
+  return within(r.ended, ms, () => `${what}: still open after ${ms} ms (${r.bytes()} bytes read, no FIN)`);
+}
+
+/** Resolves when the socket is closed altogether, or rejects if it is not after `ms`. */
+export function closesWithin(r: Recorded, ms: number, what: string): Promise<Ending> {
+  return within(r.closed, ms, () => `${what}: not closed after ${ms} ms (${r.bytes()} bytes read)`);
+}
+
+function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
-    r.ended,
-    sleep(ms).then(() => {
-      throw new Error(`${what}: still open after ${ms} ms (${r.bytes()} bytes read)`);
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message())), ms);
     }),
   ]);
 }
@@ -333,6 +375,7 @@ export async function echoRoundTrip(port: number, timeoutMs = 10_000): Promise<s
   const timer = setTimeout(() => r.socket.destroy(), timeoutMs);
   const end = await r.ended;
   clearTimeout(timer);
+  r.socket.destroy();
   if (end.error) return `error ${end.error} after ${end.bytes} bytes`;
   if (!end.fin) return `no FIN (closed after ${end.bytes} bytes, or timed out after ${timeoutMs} ms)`;
   if (!r.data().equals(payload)) return `${end.bytes} bytes back, expected the ${payload.length} sent`;
@@ -401,9 +444,21 @@ export class StreamSource {
  * `end` is false). Resolves with the bytes the socket accepted when it is done or closed.
  */
 export function pump(socket: net.Socket, seed: string, total: number, end = true, chunk = 64 * 1024): Promise<number> {
+  return startPump(socket, seed, total, end, chunk).done;
+}
+
+export interface Pump {
+  /** Bytes handed to the socket so far. */
+  written(): number;
+  /** Resolves with written() when all was written (and FIN sent) or the socket closed. */
+  done: Promise<number>;
+}
+
+/** pump(), with the progress visible while it runs. */
+export function startPump(socket: net.Socket, seed: string, total: number, end = true, chunk = 64 * 1024): Pump {
   const src = new StreamSource(seed);
   let written = 0;
-  return new Promise((resolve) => {
+  const done = new Promise<number>((resolve) => {
     const finish = () => {
       socket.off("drain", go);
       resolve(written);
@@ -426,4 +481,21 @@ export function pump(socket: net.Socket, seed: string, total: number, end = true
     };
     go();
   });
+  return { written: () => written, done };
+}
+
+/** Resolves once `value()` has not changed for `quietMs` (rejects after `timeoutMs`). */
+export async function steady(value: () => number, quietMs: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = value();
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(50);
+    const v = value();
+    if (v !== last) {
+      last = v;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return v;
+  }
+  throw new Error(`still changing after ${timeoutMs} ms (at ${value()})`);
 }

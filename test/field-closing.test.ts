@@ -1,0 +1,605 @@
+/**
+ * The closing matrix of issue 13 ("What must hold" 2), each cell a test through the real CLI
+ * (`tunnel open` against a real OpenSSH sshd): whichever end closes first — the local
+ * application, the target, or the bastion (sshd's session killed, sshd killed, the link reset
+ * or closed by the fault relay) — with FIN or RST, before the channel is confirmed (a target
+ * slow to accept, or refusing), mid-transfer either way, or during the drain after Ctrl+C.
+ * The other end must be closed cleanly: a FIN when everything was delivered, a RST when bytes
+ * the tunnel accepted were lost — never a clean FIN after a truncation — and the process keeps
+ * serving (a fresh echo round trip through the same tunnel) and never prints a stack trace.
+ *
+ * What the tunnel cannot see is not asked of it: OpenSSH's sshd turns a target's RST into
+ * CHANNEL_EOF (RFC 4254 §5.3 has no reset), and closes the target's socket with a FIN on
+ * CHANNEL_CLOSE, so on the target side only "closed, not left open" and "a prefix of what was
+ * sent" are checked; the RST-versus-FIN rule is checked on the local side, which the tunnel owns.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type FaultRelay, resetSocket, startFaultRelay } from "./harness/fault-relay.ts";
+import {
+  closesWithin,
+  connectLocal,
+  type Ending,
+  type Exit,
+  echoEventually,
+  echoRoundTrip,
+  endsWithin,
+  killAllCli,
+  knownHostsFor,
+  type OpenProcess,
+  pump,
+  type Recorded,
+  STACK_TRACE,
+  sleep,
+  startEcho,
+  startOpen,
+  startPump,
+  startTarget,
+  streamSha,
+  type TargetServer,
+} from "./harness/field.ts";
+import { makeKey, type UserKey } from "./harness/keys.ts";
+import { freePort } from "./harness/pg.ts";
+import { type Sshd, startSshd } from "./harness/sshd.ts";
+
+const MiB = 1024 * 1024;
+let dir: string;
+let key: UserKey;
+let sshd: Sshd;
+let echo: TargetServer;
+const targets: TargetServer[] = [];
+const sockets: Recorded[] = [];
+const relays: FaultRelay[] = [];
+const children: ChildProcess[] = [];
+const fillers: net.Socket[] = [];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-field-closing-"));
+  key = await makeKey(dir, "id", { type: "ed25519" });
+  sshd = await startSshd({ hostKeys: ["ed25519"], authorizedKeys: [key.pubLine] });
+  echo = await startEcho();
+});
+
+afterEach(async () => {
+  await killAllCli();
+  for (const s of sockets.splice(0)) s.socket.destroy();
+  for (const t of targets.splice(0)) t.close();
+  for (const r of relays.splice(0)) await r.stop();
+  for (const s of fillers.splice(0)) s.destroy();
+  for (const c of children.splice(0)) {
+    if (c.pid !== undefined && c.exitCode === null) {
+      try {
+        process.kill(c.pid, "SIGCONT");
+      } catch {}
+      c.kill("SIGKILL");
+    }
+  }
+  if (!sshd.running) await sshd.restart();
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  echo?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function target(handler?: (c: Recorded) => void, keep = false): Promise<TargetServer> {
+  const t = await startTarget(handler, keep);
+  targets.push(t);
+  return t;
+}
+
+/** An echo target of the cell's own (the same target twice would be one tunnel port). */
+function cellEcho(): Promise<TargetServer> {
+  return target((c) => c.socket.pipe(c.socket));
+}
+
+async function relay(): Promise<FaultRelay> {
+  const r = await startFaultRelay(sshd.port);
+  relays.push(r);
+  return r;
+}
+
+async function local(port: number, keep = false): Promise<Recorded> {
+  const r = await connectLocal(port, keep);
+  sockets.push(r);
+  return r;
+}
+
+/**
+ * `tunnel open` to the cell's target and to the shared echo target (the second local port,
+ * for the "still serving" check), through `via` (a fault relay) or straight to sshd.
+ */
+async function open(targetPort: number, extra: string[] = [], via?: FaultRelay): Promise<OpenProcess> {
+  return startOpen(
+    [
+      `127.0.0.1:${targetPort}`,
+      `127.0.0.1:${echo.port}`,
+      "--port",
+      String(await freePort()),
+      "--via",
+      `${sshd.user}@127.0.0.1:${via?.port ?? sshd.port}`,
+      "--identity",
+      key.path,
+      "--known-hosts",
+      via ? knownHostsFor(sshd, via.port, dir) : sshd.knownHostsFile,
+      ...extra,
+    ],
+    {},
+    2,
+  );
+}
+
+/** Still serving: a fresh echo round trip through the tunnel's second port; nothing printed a stack trace. */
+async function stillServes(tunnel: OpenProcess, waitMs = 0): Promise<void> {
+  const result = waitMs > 0 ? await echoEventually(tunnel.ports[1]!, waitMs) : await echoRoundTrip(tunnel.ports[1]!);
+  expect(result, `fresh echo round trip; stderr:\n${tunnel.stderr()}`).toBe("ok");
+  expect(tunnel.exit()).toBeUndefined();
+  expect(tunnel.stderr()).not.toMatch(STACK_TRACE);
+}
+
+/** Waits until `f()` is true (polling), or fails naming `what`. */
+async function until(f: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+async function exitWithin(tunnel: OpenProcess, ms: number): Promise<Exit> {
+  const e = await Promise.race([tunnel.exited, sleep(ms).then(() => undefined)]);
+  if (!e) throw new Error(`still running ${ms} ms later; stderr:\n${tunnel.stderr()}`);
+  return e;
+}
+
+/** A target that sends the stream `seed` (`total` bytes) with backpressure, then FIN. */
+function streamingTarget(seed: string, total: number): Promise<TargetServer> {
+  return target((c) => void pump(c.socket, seed, total));
+}
+
+/** Reading ended with a RST (an error and no FIN): what the peer sent was cut short. */
+function expectReset(end: Ending, why: string): void {
+  expect({ fin: end.fin, reset: end.error !== undefined }, why).toEqual({ fin: false, reset: true });
+}
+
+/** The bytes a recorded end read are the first bytes of the stream `seed`. */
+function expectPrefix(r: Recorded, seed: string, what: string): void {
+  const end = r.ending();
+  expect(end, `${what} has ended`).toBeDefined();
+  expect(end!.sha256, `${what}: the ${end!.bytes} bytes read are the stream's first ${end!.bytes}`).toBe(
+    streamSha(seed, end!.bytes),
+  );
+}
+
+// ---------------------------------------------------------------- the local application first
+
+describe("closing matrix: the local application closes first", () => {
+  it("FIN after a complete upload: the target gets every byte and a FIN, the reply still comes back whole", async () => {
+    const t = await target((c) => c.socket.on("end", () => void pump(c.socket, "reply", 2 * MiB)));
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    await pump(l.socket, "upload", 8 * MiB);
+    const end = await endsWithin(l, 20_000, "local end");
+    const te = await endsWithin(t.conns[0]!, 5000, "target end");
+    expect(te).toMatchObject({ fin: true, error: undefined, bytes: 8 * MiB, sha256: streamSha("upload", 8 * MiB) });
+    expect(end).toMatchObject({ fin: true, error: undefined, bytes: 2 * MiB, sha256: streamSha("reply", 2 * MiB) });
+    await stillServes(tunnel);
+  });
+
+  it("FIN mid-download (half-close): the download still arrives whole, then a FIN", async () => {
+    const t = await streamingTarget("download", 16 * MiB);
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    l.socket.end("x");
+    const end = await endsWithin(l, 20_000, "local end");
+    expect(end).toMatchObject({
+      fin: true,
+      error: undefined,
+      bytes: 16 * MiB,
+      sha256: streamSha("download", 16 * MiB),
+    });
+    const te = await endsWithin(t.conns[0]!, 5000, "target end");
+    expect(te).toMatchObject({ fin: true, bytes: 1 });
+    await stillServes(tunnel);
+  });
+
+  it("RST mid-upload: the target's connection is closed (not left open) after a prefix of the upload", async () => {
+    const t = await target();
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    void pump(l.socket, "upload", 256 * MiB, false);
+    await t.waitForConns(1);
+    await until(() => t.conns[0]!.bytes() >= MiB, 10_000, "1 MiB at the target");
+    resetSocket(l.socket);
+    await endsWithin(t.conns[0]!, 3000, "target end");
+    expectPrefix(t.conns[0]!, "upload", "target");
+    await stillServes(tunnel);
+  });
+
+  it("RST mid-download: the target's connection is closed (its writes do not hang on a full window)", async () => {
+    const t = await streamingTarget("download", 1024 * MiB);
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    await until(() => l.bytes() >= MiB, 10_000, "1 MiB at the local end");
+    resetSocket(l.socket);
+    await endsWithin(t.conns[0]!, 3000, "target end");
+    await stillServes(tunnel);
+  });
+
+  it("RST before the channel is confirmed (slow link): the late target connection is closed, nothing leaks", async () => {
+    const r = await relay();
+    const t = await target();
+    const tunnel = await open(t.port, [], r);
+    await r.set({ delay: 300 });
+    const l = await local(tunnel.ports[0]!);
+    l.socket.write("hello");
+    resetSocket(l.socket);
+    await sleep(2000); // the open, its confirmation and the close cross the slow link
+    for (const c of t.conns) await endsWithin(c, 3000, "the late target connection");
+    await r.set("pass");
+    await stillServes(tunnel);
+  });
+
+  it("FIN before the channel is confirmed (slow link): what it sent is delivered, then the reply and a FIN", async () => {
+    const r = await relay();
+    const t = await target((c) => c.socket.on("end", () => c.socket.end("bye")), true);
+    const tunnel = await open(t.port, [], r);
+    await r.set({ delay: 300 });
+    const l = await local(tunnel.ports[0]!, true);
+    l.socket.end("hello");
+    const end = await endsWithin(l, 10_000, "local end");
+    expect(t.conns[0]?.data().toString()).toBe("hello");
+    expect(end).toMatchObject({ fin: true, error: undefined });
+    expect(l.data().toString()).toBe("bye");
+    await r.set("pass");
+    await stillServes(tunnel);
+  });
+
+  it("FIN while the target is slow to accept: once it accepts, what was sent arrives, then the reply and a FIN", async () => {
+    const slow = await slowAcceptTarget();
+    const tunnel = await open(slow.port);
+    const l = await local(tunnel.ports[0]!, true);
+    l.socket.end("hello");
+    await sleep(1000); // sshd's connect to the target is stuck in SYN_SENT: the channel is not confirmed
+    expect(l.ending()).toBeUndefined();
+    slow.resume();
+    const end = await endsWithin(l, 15_000, "local end");
+    expect(slow.events().some((e) => e.ev === "end" && e.text === "hello")).toBe(true);
+    expect(end).toMatchObject({ fin: true, error: undefined });
+    expect(l.data().toString()).toBe("bye");
+    await stillServes(tunnel);
+  });
+
+  it("RST while the target is slow to accept: once it accepts, the late channel is closed at once", async () => {
+    const slow = await slowAcceptTarget();
+    const tunnel = await open(slow.port);
+    const l = await local(tunnel.ports[0]!);
+    l.socket.write("hello");
+    await sleep(300);
+    resetSocket(l.socket);
+    await sleep(700);
+    const resumedAt = Date.now();
+    slow.resume();
+    // sshd's SYN is retried about 3 s after the first; the connection is closed right after
+    await until(() => slow.events().some((e) => e.ev === "close" && e.id > slow.filled), 15_000, "the late close");
+    const closed = slow.events().find((e) => e.ev === "close" && e.id > slow.filled)!;
+    const accepted = slow.events().find((e) => e.ev === "accept" && e.id === closed.id)!;
+    expect(closed.at - accepted.at).toBeLessThan(3000);
+    expect(accepted.at).toBeGreaterThanOrEqual(resumedAt);
+    await stillServes(tunnel);
+  });
+
+  it("closing during the drain: its last bytes are delivered, it ends with a FIN, and the tunnel exits 0 at once", async () => {
+    const tunnel = await open((await cellEcho()).port, ["--grace=5"]);
+    const l = await local(tunnel.ports[0]!, true);
+    l.socket.write("first ");
+    await until(() => l.bytes() === 6, 5000, "the first echo");
+    tunnel.signal("SIGINT");
+    await sleep(300);
+    l.socket.end("last");
+    const end = await endsWithin(l, 3000, "local end");
+    expect(end).toMatchObject({ fin: true, error: undefined });
+    expect(l.data().toString()).toBe("first last");
+    const exit = await exitWithin(tunnel, 1500);
+    expect(exit.code).toBe(0);
+    expect(tunnel.stderr()).not.toMatch(STACK_TRACE);
+  });
+});
+
+// ---------------------------------------------------------------- the target first
+
+describe("closing matrix: the target closes first", () => {
+  it("FIN after a complete download: the local end gets every byte, then a FIN", async () => {
+    const t = await streamingTarget("download", 16 * MiB);
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    const end = await endsWithin(l, 20_000, "local end");
+    expect(end).toMatchObject({
+      fin: true,
+      error: undefined,
+      bytes: 16 * MiB,
+      sha256: streamSha("download", 16 * MiB),
+    });
+    l.socket.end();
+    await endsWithin(t.conns[0]!, 5000, "target end");
+    await stillServes(tunnel);
+  });
+
+  it("FIN mid-upload (half-close): the local end gets a FIN at once and its upload still arrives whole", async () => {
+    const t = await target((c) => c.socket.end());
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    const sent = startPump(l.socket, "upload", 16 * MiB);
+    await until(() => l.socket.readableEnded, 10_000, "the target's FIN at the local end");
+    expect(sent.written()).toBeLessThan(16 * MiB); // it came while the upload was going on
+    await sent.done;
+    const te = await endsWithin(t.conns[0]!, 20_000, "target end");
+    expect(te).toMatchObject({ fin: true, error: undefined, bytes: 16 * MiB, sha256: streamSha("upload", 16 * MiB) });
+    const end = await endsWithin(l, 5000, "local end");
+    expect(end).toMatchObject({ fin: true, error: undefined, bytes: 0 });
+    await stillServes(tunnel);
+  });
+
+  it("close while the local end is still uploading: the local end is reset, never ended as if all was delivered", async () => {
+    const t = await target((c) => {
+      c.socket.on("data", () => {
+        if (c.bytes() >= MiB) c.socket.destroy(); // unread bytes left: the kernel answers with RST
+      });
+    });
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    void pump(l.socket, "upload", 256 * MiB);
+    // its read side may end with a FIN (the target sent all it had); its writes must fail
+    const end = await closesWithin(l, 10_000, "local end");
+    expect(end.error, "the upload was cut short: the local end must see a reset").toBeDefined();
+    await stillServes(tunnel);
+  });
+
+  it("RST mid-download: the local end gets a prefix of the stream and is closed, not left open", async () => {
+    const t = await target((c) => {
+      const p = startPump(c.socket, "download", 1024 * MiB);
+      const check = setInterval(() => {
+        if (p.written() >= 2 * MiB) {
+          clearInterval(check);
+          resetSocket(c.socket);
+        }
+      }, 5);
+    });
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    await endsWithin(l, 10_000, "local end");
+    expectPrefix(l, "download", "local end");
+    await stillServes(tunnel);
+  });
+
+  it("refusing after the local end sent data (slow link): the local end is reset, with a message", async () => {
+    const r = await relay();
+    const refused = await freePort();
+    const tunnel = await open(refused, [], r);
+    await r.set({ delay: 300 });
+    const l = await local(tunnel.ports[0]!);
+    l.socket.end("hello");
+    const end = await endsWithin(l, 10_000, "local end");
+    expectReset(end, "bytes it accepted were never delivered: a reset, not a clean close");
+    await tunnel.waitStderr(new RegExp(`127\\.0\\.0\\.1:${refused}.*(refused|failed)`), 5000);
+    await r.set("pass");
+    await stillServes(tunnel);
+  });
+
+  it("closing during the drain: the rest of its reply arrives with a FIN, and the tunnel exits 0", async () => {
+    let go: () => void = () => {};
+    const started = new Promise<void>((r) => {
+      go = r;
+    });
+    const t = await target((c) => void started.then(() => pump(c.socket, "late", 4 * MiB)));
+    const tunnel = await open(t.port, ["--grace=10"]);
+    const l = await local(tunnel.ports[0]!);
+    await t.waitForConns(1);
+    tunnel.signal("SIGINT");
+    await sleep(300);
+    go();
+    const end = await endsWithin(l, 10_000, "local end");
+    expect(end).toMatchObject({ fin: true, error: undefined, bytes: 4 * MiB, sha256: streamSha("late", 4 * MiB) });
+    l.socket.end();
+    const exit = await exitWithin(tunnel, 3000);
+    expect(exit.code).toBe(0);
+    expect(tunnel.stderr()).not.toMatch(STACK_TRACE);
+  });
+
+  it("the grace period ending mid-transfer: the local end is reset, never given a FIN after a truncated stream", async () => {
+    const t = await target((c) => {
+      const src = setInterval(() => {
+        if (c.socket.writable) c.socket.write(Buffer.alloc(1024, 1));
+        else clearInterval(src);
+      }, 20);
+      c.socket.on("close", () => clearInterval(src));
+    });
+    const tunnel = await open(t.port, ["--grace=1"]);
+    const l = await local(tunnel.ports[0]!);
+    await until(() => l.bytes() > 0, 5000, "the stream at the local end");
+    const t0 = tunnel.signal("SIGINT");
+    const end = await endsWithin(l, 3000, "local end");
+    expectReset(end, "cut mid-stream at the end of the grace period: a reset");
+    const exit = await exitWithin(tunnel, 3000);
+    expect(exit.code).toBe(0);
+    expect(exit.at - t0).toBeLessThanOrEqual(2000);
+    expect(tunnel.stderr()).not.toMatch(STACK_TRACE);
+  });
+});
+
+// ---------------------------------------------------------------- the bastion first
+
+describe("closing matrix: the bastion goes first", () => {
+  it("sshd's session killed mid-download: the local end is reset after a prefix; a new connection works after the reconnect", async () => {
+    const t = await streamingTarget("download", 1024 * MiB);
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    await until(() => l.bytes() >= 2 * MiB, 10_000, "2 MiB at the local end");
+    expect(await sshd.killConnections("SIGKILL")).toBeGreaterThan(0);
+    const end = await endsWithin(l, 3000, "local end");
+    expectReset(end, "the download was cut: a reset, not a FIN");
+    expectPrefix(l, "download", "local end");
+    await tunnel.waitStderr(/^Connection to bastion lost \(.+\); reconnecting in [\d.]+ s \(attempt \d+\)/, 5000);
+    await stillServes(tunnel, 10_000);
+  });
+
+  it("link reset (RST) mid-upload: the local end is reset; a new connection works after the reconnect", async () => {
+    const r = await relay();
+    const t = await target();
+    const tunnel = await open(t.port, [], r);
+    const l = await local(tunnel.ports[0]!);
+    void pump(l.socket, "upload", 1024 * MiB);
+    await t.waitForConns(1);
+    await until(() => t.conns[0]!.bytes() >= 2 * MiB, 10_000, "2 MiB at the target");
+    await r.set("reset", "existing");
+    const end = await endsWithin(l, 3000, "local end");
+    expectReset(end, "the upload was cut: a reset");
+    await endsWithin(t.conns[0]!, 5000, "target end");
+    expectPrefix(t.conns[0]!, "upload", "target");
+    await stillServes(tunnel, 10_000);
+  });
+
+  it("link closed (FIN) mid-download: the local end is reset, not given a clean FIN", async () => {
+    const r = await relay();
+    const t = await streamingTarget("download", 1024 * MiB);
+    const tunnel = await open(t.port, [], r);
+    const l = await local(tunnel.ports[0]!);
+    await until(() => l.bytes() >= 2 * MiB, 10_000, "2 MiB at the local end");
+    await r.set("close", "existing");
+    const end = await endsWithin(l, 3000, "local end");
+    expectReset(end, "the download was cut: a reset, not a FIN");
+    expectPrefix(l, "download", "local end");
+    await stillServes(tunnel, 10_000);
+  });
+
+  it("sshd killed mid-transfer and restarted: the local end is reset; a new connection works once sshd is back", async () => {
+    const t = await streamingTarget("download", 1024 * MiB);
+    const tunnel = await open(t.port);
+    const l = await local(tunnel.ports[0]!);
+    await until(() => l.bytes() >= 2 * MiB, 10_000, "2 MiB at the local end");
+    await sshd.kill({ signal: "SIGKILL" });
+    const end = await endsWithin(l, 3000, "local end");
+    expectReset(end, "the download was cut: a reset");
+    expectPrefix(l, "download", "local end");
+    await sleep(1000);
+    await sshd.restart();
+    await stillServes(tunnel, 15_000);
+  });
+
+  it("link lost before the channel is confirmed: the local end is carried after the reconnect or reset, never closed cleanly with its bytes lost", async () => {
+    const r = await relay();
+    const tunnel = await open((await cellEcho()).port, [], r);
+    await r.set({ delay: 500 }, "existing");
+    const l = await local(tunnel.ports[0]!, true);
+    l.socket.write("hello");
+    await sleep(200);
+    await r.set("reset", "existing");
+    await Promise.race([until(() => l.bytes() >= 5, 15_000, "the echo").catch(() => {}), l.ended]);
+    if (l.bytes() >= 5) {
+      // carried over the new connection: it must finish cleanly
+      l.socket.end();
+      const end = await endsWithin(l, 5000, "local end");
+      expect(end).toMatchObject({ fin: true, error: undefined });
+      expect(l.data().toString()).toBe("hello");
+    } else {
+      const end = await endsWithin(l, 1000, "local end");
+      expectReset(end, "its bytes were lost with the link: a reset, not a clean close");
+    }
+    await stillServes(tunnel, 10_000);
+  });
+
+  it("link lost during the drain: connections are reset, no reconnect, exit 0 within grace + 1 s", async () => {
+    const r = await relay();
+    const t = await streamingTarget("download", 1024 * MiB);
+    const tunnel = await open(t.port, ["--grace=3"], r);
+    const l = await local(tunnel.ports[0]!);
+    await until(() => l.bytes() >= MiB, 10_000, "1 MiB at the local end");
+    const t0 = tunnel.signal("SIGINT");
+    await sleep(300);
+    await r.set("reset", "existing");
+    const end = await endsWithin(l, 3000, "local end");
+    expectReset(end, "the download was cut: a reset");
+    const exit = await exitWithin(tunnel, 5000);
+    expect(exit.code).toBe(0);
+    expect(exit.at - t0).toBeLessThanOrEqual(4000);
+    expect(tunnel.stderr()).not.toMatch(/reconnecting in/);
+    expect(tunnel.stderr()).not.toMatch(STACK_TRACE);
+  });
+});
+
+// ---------------------------------------------------------------- a target slow to accept
+
+interface SlowTarget {
+  port: number;
+  /** How many of our own connections fill its accept queue (their ids are 1…filled). */
+  filled: number;
+  events(): { ev: string; id: number; text?: string; at: number }[];
+  /** SIGCONT: it accepts what is queued, and sshd's next SYN gets through. */
+  resume(): void;
+}
+
+const SLOW_TARGET = `
+import * as net from "node:net";
+const out = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
+let n = 0;
+const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+  const id = ++n;
+  let text = "";
+  out({ ev: "accept", id });
+  s.on("data", (d) => { text += d.toString("latin1"); });
+  s.on("end", () => { out({ ev: "end", id, text }); s.end("bye"); });
+  s.on("error", (e) => out({ ev: "error", id, text: e.code }));
+  s.on("close", () => out({ ev: "close", id }));
+});
+srv.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => out({ ev: "listening", id: 0, text: String(srv.address().port) }));
+`;
+
+/**
+ * A target whose accept queue is full: a Node process listening with a backlog of 1, stopped
+ * (SIGSTOP) and its queue filled with connections of ours, so the kernel drops further SYNs and
+ * sshd's connect for a direct-tcpip channel waits (RFC 4254 §7.2: no confirmation until it
+ * connects) — until resume().
+ */
+async function slowAcceptTarget(): Promise<SlowTarget> {
+  const script = path.join(dir, "slow-accept.mjs");
+  fs.writeFileSync(script, SLOW_TARGET);
+  const child = spawn("node", [script], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  const events: { ev: string; id: number; text?: string; at: number }[] = [];
+  let partial = "";
+  child.stdout?.on("data", (d) => {
+    const lines = (partial + String(d)).split("\n");
+    partial = lines.pop() ?? "";
+    for (const l of lines) if (l) events.push({ ...JSON.parse(l), at: Date.now() });
+  });
+  await until(() => events.some((e) => e.ev === "listening"), 10_000, "the slow target listening");
+  const port = Number(events.find((e) => e.ev === "listening")!.text);
+  process.kill(child.pid!, "SIGSTOP");
+  let filled = 0;
+  for (;;) {
+    const s = net.connect(port, "127.0.0.1");
+    s.on("error", () => {});
+    const ok = await Promise.race([
+      new Promise<boolean>((r) => s.once("connect", () => r(true))),
+      sleep(300).then(() => false),
+    ]);
+    if (!ok) {
+      s.destroy(); // its SYN was dropped: the queue is full
+      break;
+    }
+    filled++;
+    fillers.push(s);
+    if (filled > 64) throw new Error("the slow target's accept queue never filled");
+  }
+  return {
+    port,
+    filled,
+    events: () => events,
+    resume: () => process.kill(child.pid!, "SIGCONT"),
+  };
+}
