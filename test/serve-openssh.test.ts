@@ -155,7 +155,7 @@ beforeAll(async () => {
   echo = net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
   echoPort = (echo.address() as net.AddressInfo).port;
-  serve = await startServe(["--allow", `127.0.0.1:${echoPort}`]);
+  serve = await startServe(["--allow", `127.0.0.1:${echoPort}`, "--allow-remote", "0"]);
 });
 
 afterAll(() => {

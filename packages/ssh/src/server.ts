@@ -25,8 +25,13 @@ export interface ServerOptions {
   provider?: CryptoProvider;
   random?: RandomSource;
   software?: string;
-  /** Handshake + auth deadline (OpenSSH's LoginGraceTime is 120 s). */
+  /**
+   * Handshake + auth deadline, from the moment the connection is taken (OpenSSH's
+   * LoginGraceTime, 120 s by default there and here); 0: none.
+   */
   loginGraceMs?: number;
+  /** Channels open or being opened at once, both directions (`Mux.maxChannels`). */
+  maxChannels?: number;
   strictKex?: boolean;
   onOpen?(open: IncomingOpen, session: SshServerConnection): void;
   onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): GlobalReply;
@@ -44,6 +49,13 @@ export class SshServerConnection {
   readonly authenticated: Promise<ServerAuthResult>;
 
   constructor(conn: Conn, options: ServerOptions) {
+    // Checked before the connection is touched.
+    if (options.maxChannels !== undefined && !(Number.isInteger(options.maxChannels) && options.maxChannels >= 1)) {
+      throw new RangeError(`maxChannels: expected a whole number of at least 1, got ${options.maxChannels}`);
+    }
+    if (options.loginGraceMs !== undefined && !(options.loginGraceMs >= 0)) {
+      throw new RangeError(`loginGraceMs: expected 0 or more milliseconds, got ${options.loginGraceMs}`);
+    }
     this.authenticated = new Promise((r) => {
       this.readyResolve = r;
     });
@@ -84,19 +96,22 @@ export class SshServerConnection {
       this.readyResolve(r);
     };
     this.mux = new Mux(this.transport);
+    if (options.maxChannels !== undefined) this.mux.maxChannels = options.maxChannels;
     this.mux.onOpen = (open) => {
       if (options.onOpen) options.onOpen(open, this);
       else open.reject(1, "this server accepts no channels");
     };
     this.mux.onGlobalRequest = (name, data) => options.onGlobalRequest?.(name, data, this);
     const grace = options.loginGraceMs ?? 120_000;
-    this.graceTimer = setTimeout(() => {
-      this.transport.fail(
-        new SshError("TIMEOUT", `authentication did not finish within ${grace} ms`, {
-          reason: DisconnectReason.PROTOCOL_ERROR,
-        }),
-      );
-    }, grace);
+    if (grace > 0) {
+      this.graceTimer = setTimeout(() => {
+        this.transport.fail(
+          new SshError("TIMEOUT", `authentication did not finish within ${grace} ms`, {
+            reason: DisconnectReason.PROTOCOL_ERROR,
+          }),
+        );
+      }, grace);
+    }
     this.transport.start();
   }
 

@@ -1,77 +1,247 @@
 /**
- * A forwarding-only SSH bastion: accepts `direct-tcpip` channels (RFC 4254 §7.2) to
- * destinations its policy allows and refuses everything else — sessions, shells, exec — with
- * a clear reason.
+ * A forwarding-only SSH bastion (`tunnel serve`): `direct-tcpip` channels (RFC 4254 §7.2) to
+ * destinations its policy allows, remote forwarding (`tcpip-forward`, §7.1) on the loopback
+ * ports it grants, everything else — sessions, shells, exec — refused with a clear reason.
+ *
+ * Policy: server-wide `allow` (direct-tcpip) and `allowRemote` (listen ports; none by
+ * default), and per key the authorized_keys options (authorized-keys.ts, sshd(8) semantics:
+ * restrict, port-forwarding, permitopen, permitlisten, from=, expiry-time=). Both must agree.
+ *
+ * Limits, so that no client, logged in or not, makes it hold unbounded state:
+ * - channels per connection, open or being opened, in both directions (`maxChannels`,
+ *   default 1,024): an open past the cap gets RESOURCE_SHORTAGE before any socket is made;
+ * - connections not yet authenticated: OpenSSH's MaxStartups random early drop (`maxStartups`,
+ *   default 10:30:100), so what they can make us buffer is at most `full` × one maximal packet
+ *   (256 KiB, RFC 4253 §6.1 and OpenSSH's PACKET_MAX_SIZE);
+ * - the time to log in (`loginGraceMs`, default 30 s);
+ * - remote forwards per connection (`MAX_REMOTE_FORWARDS`).
+ *
+ * Stopping (`drain`): no new SSH connections, channels or remote forwards; each client is sent
+ * DISCONNECT (RFC 4253 §11.1) as soon as its channels are done, the rest when the grace period
+ * ends (or at once, `forceStop`).
  */
 
-import { type Listener, type Reader, Writer } from "@tunnel/ssh";
-
-/** Remote forwards one connection may hold. */
-export const MAX_REMOTE_FORWARDS = 64;
-
 import {
+  fingerprintSha256,
+  type Listener,
   OpenFailure,
   type PrivateKey,
   peerText,
+  type Reader,
   type ServerAuthPolicy,
   type SshServerConnection,
   serveConnection,
+  Writer,
 } from "@tunnel/ssh";
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type CryptoMode, providerFor } from "./algorithms.ts";
-import { pipeChannel } from "./forward.ts";
+import { type AuthorizedKey, matchAuthorizedKey, permitListenAllows, permitOpenAllows } from "./authorized-keys.ts";
+import { holdConn, pipeChannel } from "./forward.ts";
+import {
+  DEFAULT_MAX_STARTUPS,
+  formatMaxStartups,
+  type MaxStartups,
+  NO_PORTS,
+  type PortGrant,
+  portGrantAllows,
+  shouldDrop,
+} from "./serve-limits.ts";
+
+export * from "./serve-limits.ts";
+
+/** Remote forwards one connection may hold. */
+export const MAX_REMOTE_FORWARDS = 64;
+/** Channels per connection unless `maxChannels` says otherwise. */
+export const DEFAULT_SERVE_MAX_CHANNELS = 1024;
+/** Time to log in unless `loginGraceMs` says otherwise. */
+export const DEFAULT_LOGIN_GRACE_MS = 30_000;
+/** Dropped connections are summed up in one log line at most this often. */
+const DROP_LOG_INTERVAL_MS = 1000;
 
 export interface ForwardingServerOptions {
   hostKeys: readonly PrivateKey[];
-  auth: ServerAuthPolicy;
+  /** Password, none, banner…; its `publicKey` is replaced by `authorizedKeys` when both are given. */
+  auth?: ServerAuthPolicy;
+  /** Public-key logins from these entries, each with its options (from=, expiry-time=, …). */
+  authorizedKeys?: readonly AuthorizedKey[];
   /** May this connection reach host:port? Default: nothing is allowed. */
   allow?(host: string, port: number, session: SshServerConnection): boolean;
-  /** Accept tcpip-forward (remote forwarding) requests, on loopback only. Default true. */
-  allowRemoteForwarding?: boolean;
+  /** Ports remote forwards may listen on (on loopback). Default: none, remote forwarding is off. */
+  allowRemote?: PortGrant;
+  /** Channels per connection (default 1,024). */
+  maxChannels?: number;
+  /** Random early drop of unauthenticated connections (default 10:30:100). */
+  maxStartups?: MaxStartups;
+  /** Time from connect to a completed login (default 30 s; 0: none). */
+  loginGraceMs?: number;
+  /** [0, 1) for the early drop; default Math.random. */
+  random?: () => number;
   log?(line: string): void;
   crypto?: CryptoMode | undefined;
   /** The socket adapter; default: this runtime's own. */
   sockets?: Runtime | undefined;
 }
 
+export interface DrainResult {
+  /** Clients that still had channels open when the grace period ended (or was cut short). */
+  clients: number;
+  /** Channels they had open. */
+  channels: number;
+}
+
 export interface ForwardingServer {
   listener: Listener;
   connections: Set<SshServerConnection>;
+  /** Channels open or being opened, over all connections. */
+  readonly activeChannels: number;
+  /** Connections that have not authenticated yet. */
+  readonly unauthenticated: number;
+  /**
+   * Stops accepting SSH connections, channels and remote-forward connections; disconnects each
+   * client once its channels are done, and all that are left after `graceMs`. Resolves when
+   * every client is gone. Calling it again returns the same promise.
+   */
+  drain(graceMs: number): Promise<DrainResult>;
+  /** Ends the grace period now (a second Ctrl+C). */
+  forceStop(): void;
+  /** Disconnects everyone at once and stops listening. */
   close(): Promise<void>;
 }
+
+interface Client {
+  id: number;
+  session: SshServerConnection;
+  address: string;
+  authenticated: boolean;
+  /** authorized_keys entries that admitted a key this client offered, by key blob. */
+  admitted: Map<string, AuthorizedKey>;
+  remote: Map<string, Listener>;
+  /** Channels open or being opened, from the policy's yes to the end of both sides. */
+  channels: number;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 export async function startForwardingServer(
   bind: string,
   port: number,
   o: ForwardingServerOptions,
 ): Promise<ForwardingServer> {
+  const maxChannels = o.maxChannels ?? DEFAULT_SERVE_MAX_CHANNELS;
+  if (!Number.isInteger(maxChannels) || maxChannels < 1) {
+    throw new RangeError(`maxChannels: expected a whole number of at least 1, got ${maxChannels}`);
+  }
+  const maxStartups = o.maxStartups ?? DEFAULT_MAX_STARTUPS;
+  const allowRemote = o.allowRemote ?? NO_PORTS;
+  const loginGraceMs = o.loginGraceMs ?? DEFAULT_LOGIN_GRACE_MS;
+  if (!(loginGraceMs >= 0)) throw new RangeError(`loginGraceMs: expected 0 or more milliseconds, got ${loginGraceMs}`);
+  const random = o.random ?? Math.random;
+  const log = (line: string) => o.log?.(line);
   const connections = new Set<SshServerConnection>();
+  const clients = new Set<Client>();
   const provider = providerFor(o.crypto);
   const sockets = o.sockets ?? runtime;
   let seq = 0;
+  let unauthenticated = 0;
+
+  // ---- stopping
+  let draining = false;
+  let drained: Promise<DrainResult> | undefined;
+  let wake: (() => void) | undefined;
+  let forced = false;
+  const disconnectIfIdle = (c: Client) => {
+    if (draining && c.channels === 0) c.session.close("server shutting down");
+  };
+
+  // ---- MaxStartups drops, summed up in one line a second
+  let dropped = 0;
+  let dropLoggedAt = 0;
+  let dropTimer: ReturnType<typeof setTimeout> | undefined;
+  const logDrops = () => {
+    dropTimer = undefined;
+    if (dropped === 0) return;
+    log(
+      `dropped ${dropped} connection(s): ${unauthenticated} not yet authenticated (max-startups ${formatMaxStartups(maxStartups)})`,
+    );
+    dropped = 0;
+    dropLoggedAt = Date.now();
+  };
+  const noteDrop = () => {
+    dropped++;
+    if (Date.now() - dropLoggedAt >= DROP_LOG_INTERVAL_MS) logDrops();
+    else if (!dropTimer) {
+      dropTimer = setTimeout(logDrops, DROP_LOG_INTERVAL_MS);
+      (dropTimer as { unref?: () => void }).unref?.();
+    }
+  };
+
   const listener = await sockets.listen(bind, port, (conn) => {
+    if (draining) {
+      conn.destroy();
+      return;
+    }
+    // MaxStartups counts the connections already waiting, not this one (as sshd does).
+    if (shouldDrop(unauthenticated, maxStartups, random)) {
+      conn.destroy();
+      noteDrop();
+      return;
+    }
     const id = ++seq;
     const from = `${conn.remoteAddress}:${conn.remotePort}`;
-    o.log?.(`[${id}] connection from ${from}`);
-    const remote = new Map<string, Listener>();
+    log(`[${id}] connection from ${from}`);
+    unauthenticated++;
+    const client: Client = {
+      id,
+      session: undefined as unknown as SshServerConnection,
+      address: conn.remoteAddress,
+      authenticated: false,
+      admitted: new Map(),
+      remote: new Map(),
+      channels: 0,
+    };
+    const auth: ServerAuthPolicy = o.authorizedKeys
+      ? {
+          ...o.auth,
+          publicKey: (_user, key) => {
+            const m = matchAuthorizedKey(o.authorizedKeys ?? [], key, client.address);
+            if (m.entry) {
+              client.admitted.set(hex(key.blob), m.entry);
+              return {};
+            }
+            for (const r of m.refusals) {
+              log(`[${id}] key ${fingerprintSha256(provider, key.blob)} refused by ${peerText(r)}`);
+            }
+            return false;
+          },
+        }
+      : (o.auth ?? {});
+
+    const refuseForwarding = (entry: AuthorizedKey | undefined): string | undefined => {
+      if (draining) return "the server is shutting down";
+      if (entry && !entry.portForwarding) return `port forwarding is off for this key (${entry.source})`;
+      return undefined;
+    };
+
     const session = serveConnection(conn, {
       hostKeys: o.hostKeys,
-      auth: o.auth,
+      auth,
       provider,
+      loginGraceMs,
+      maxChannels,
       onGlobalRequest(name, data, s) {
-        if (name === "tcpip-forward" && o.allowRemoteForwarding !== false) return bindRemote(data, s);
+        if (name === "tcpip-forward") return bindRemote(data, s);
         if (name === "cancel-tcpip-forward") {
           const key = `${data.utf8("address")}:${data.uint32("port")}`;
-          const l = remote.get(key);
+          const l = client.remote.get(key);
           if (!l) return undefined;
-          remote.delete(key);
+          client.remote.delete(key);
           return l.close().then(() => new Uint8Array(0));
         }
         return undefined;
       },
-      onOpen(open, session) {
+      onOpen(open, s) {
         if (open.type !== "direct-tcpip") {
-          o.log?.(`[${id}] refused ${peerText(open.type)} channel`);
+          log(`[${id}] refused ${peerText(open.type)} channel`);
           open.reject(
             OpenFailure.ADMINISTRATIVELY_PROHIBITED,
             "this server only forwards TCP (no shell, exec or subsystems)",
@@ -80,79 +250,208 @@ export async function startForwardingServer(
         }
         const host = open.data.utf8("host to connect");
         const p = open.data.uint32("port to connect");
-        if (!o.allow?.(host, p, session)) {
-          o.log?.(`[${id}] refused direct-tcpip to ${peerText(host)}:${p}`);
+        const entry = keyEntry(s);
+        const why =
+          refuseForwarding(entry) ??
+          (!o.allow?.(host, p, s)
+            ? "not among the server's allowed destinations"
+            : !permitOpenAllows(entry?.permitOpen, host, p)
+              ? `not permitted by permitopen (${entry?.source})`
+              : undefined);
+        if (why) {
+          log(`[${id}] refused direct-tcpip to ${peerText(host)}:${p}: ${why}`);
           open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `forwarding to ${host}:${p} is not allowed`);
           return;
         }
+        client.channels++;
+        const done = () => {
+          client.channels--;
+          disconnectIfIdle(client);
+          wakeIfDone();
+        };
         sockets.connect(host, p, { timeoutMs: 10_000 }).then(
           (target) => {
+            // Never throws: if the connection died meanwhile the channel comes back closed,
+            // and the pipe then closes the target too.
             const ch = open.accept();
-            o.log?.(`[${id}] channel ${ch.localId} → ${peerText(host)}:${p}`);
-            pipeChannel(target, ch);
+            if (ch.localId >= 0) log(`[${id}] channel ${ch.localId} → ${peerText(host)}:${p}`);
+            // Handed over held (paused, what it did meanwhile remembered), resumed once piped.
+            const held = holdConn(target);
+            pipeChannel(held, ch, { closed: done });
+            if (!held.closed) target.resume();
           },
           (err: Error) => {
-            o.log?.(`[${id}] direct-tcpip to ${peerText(host)}:${p} failed: ${peerText(err.message)}`);
+            log(`[${id}] direct-tcpip to ${peerText(host)}:${p} failed: ${peerText(err.message)}`);
             open.reject(OpenFailure.CONNECT_FAILED, err.message);
+            done();
           },
         );
       },
     });
+    client.session = session;
+
+    /** The authorized_keys entry this client logged in with (undefined: not by such a key). */
+    function keyEntry(s: SshServerConnection): AuthorizedKey | undefined {
+      const key = s.auth.result?.key;
+      return key ? client.admitted.get(hex(key.blob)) : undefined;
+    }
+
     /** RFC 4254 §7.1: bind, and open forwarded-tcpip channels back for each connection. */
     async function bindRemote(data: Reader, s: SshServerConnection): Promise<Uint8Array | undefined> {
       const address = data.utf8("address to bind");
       const port = data.uint32("port to bind");
+      const entry = keyEntry(s);
       // Like OpenSSH with GatewayPorts no: remote forwards listen on loopback only.
       const bindHost = ["", "*", "0.0.0.0", "localhost", "127.0.0.1"].includes(address)
         ? "127.0.0.1"
         : address === "::1"
           ? "::1"
           : undefined;
-      if (!bindHost || port > 65535 || remote.size >= MAX_REMOTE_FORWARDS) {
-        o.log?.(`[${id}] refused tcpip-forward ${peerText(address)}:${port}`);
+      const why =
+        refuseForwarding(entry) ??
+        (port > 65535
+          ? "not a port"
+          : !portGrantAllows(allowRemote, port)
+            ? allowRemote.ranges.length === 0
+              ? "remote forwarding is off (--allow-remote grants ports)"
+              : `port ${port} is not granted (--allow-remote ${allowRemote.text})`
+            : !permitListenAllows(entry?.permitListen, address, port)
+              ? `not permitted by permitlisten (${entry?.source})`
+              : !bindHost
+                ? "only loopback addresses can be bound"
+                : client.remote.size >= MAX_REMOTE_FORWARDS
+                  ? `already ${MAX_REMOTE_FORWARDS} remote forwards on this connection`
+                  : undefined);
+      if (why || !bindHost) {
+        log(`[${id}] refused tcpip-forward ${peerText(address)}:${port}: ${why}`);
         return undefined;
       }
       let listener: Listener;
       try {
         listener = await sockets.listen(bindHost, port, (local) => {
-          local.pause();
+          if (draining) {
+            local.destroy();
+            return;
+          }
+          const held = holdConn(local);
           const extra = new Writer(64)
             .string(address)
             .uint32(listener.port)
             .string(local.remoteAddress)
             .uint32(local.remotePort)
             .bytes();
+          client.channels++;
+          const done = () => {
+            client.channels--;
+            disconnectIfIdle(client);
+            wakeIfDone();
+          };
+          // Counted against maxChannels from here on; past the cap the open fails at once.
           s.mux.open("forwarded-tcpip", extra).then(
             (ch) => {
-              pipeChannel(local, ch);
-              local.resume();
+              pipeChannel(held, ch, { closed: done });
+              if (!held.closed) local.resume();
             },
-            () => local.destroy(),
+            () => {
+              local.destroy();
+              done();
+            },
           );
         });
       } catch (err) {
-        o.log?.(`[${id}] tcpip-forward ${peerText(address)}:${port} failed: ${peerText((err as Error).message)}`);
+        log(`[${id}] tcpip-forward ${peerText(address)}:${port} failed: ${peerText((err as Error).message)}`);
         return undefined;
       }
-      remote.set(`${address}:${listener.port}`, listener);
-      o.log?.(`[${id}] listening on ${bindHost}:${listener.port} for the client`);
+      if (s.transport.closed || draining) {
+        // The connection went away (or the server began to stop) while the port was bound.
+        void listener.close();
+        return undefined;
+      }
+      client.remote.set(`${address}:${listener.port}`, listener);
+      log(`[${id}] listening on ${bindHost}:${listener.port} for the client`);
       return port === 0 ? new Writer(4).uint32(listener.port).bytes() : new Uint8Array(0);
     }
 
     connections.add(session);
+    clients.add(client);
+    session.authenticated.then((r) => {
+      if (client.authenticated) return;
+      client.authenticated = true;
+      unauthenticated--;
+      const entry = keyEntry(session);
+      log(`[${id}] logged in as ${peerText(r.user)} by ${r.method}${entry ? ` (${entry.source})` : ""}`);
+    });
     session.onceClosed((err) => {
-      for (const l of remote.values()) void l.close();
-      remote.clear();
+      if (!client.authenticated) {
+        client.authenticated = true; // counted out once
+        unauthenticated--;
+      }
+      for (const l of client.remote.values()) void l.close();
+      client.remote.clear();
       connections.delete(session);
-      o.log?.(`[${id}] closed${err ? `: ${peerText(err.message)}` : ""}`);
+      clients.delete(client);
+      log(`[${id}] closed${err ? `: ${peerText(err.message)}` : ""}`);
+      wakeIfDone();
     });
   });
+
+  function wakeIfDone(): void {
+    if (draining && clients.size === 0) wake?.();
+  }
+
+  function activeChannels(): number {
+    let n = 0;
+    for (const c of clients) n += c.channels;
+    return n;
+  }
+
+  function drain(graceMs: number): Promise<DrainResult> {
+    drained ??= (async () => {
+      draining = true;
+      for (const c of clients) {
+        for (const l of c.remote.values()) void l.close();
+        c.remote.clear();
+        disconnectIfIdle(c);
+      }
+      await listener.close().catch(() => {});
+      if (clients.size > 0 && !forced) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, graceMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          if (clients.size === 0 || forced) wake();
+        });
+      }
+      const left = [...clients];
+      const result = { clients: left.length, channels: left.reduce((n, c) => n + c.channels, 0) };
+      for (const c of left) c.session.close("server shutting down");
+      clearTimeout(dropTimer);
+      logDrops();
+      return result;
+    })();
+    return drained;
+  }
+
   return {
     listener,
     connections,
+    get activeChannels() {
+      return activeChannels();
+    },
+    get unauthenticated() {
+      return unauthenticated;
+    },
+    drain,
+    forceStop() {
+      forced = true;
+      wake?.();
+    },
     async close() {
-      for (const c of connections) c.close();
-      await listener.close();
+      forced = true;
+      wake?.();
+      await drain(0);
     },
   };
 }

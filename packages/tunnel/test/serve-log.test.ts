@@ -42,17 +42,23 @@ describe("serve log lines carry peer names escaped", () => {
     const host = "db\n[9] connection from 6.6.6.6\x1b[2J\u202e";
     const err = await client.mux.openDirectTcpip(host, 5432, "127.0.0.1", 1).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ChannelOpenError);
-    expect(lines).toContain("[1] refused direct-tcpip to db\\n[9] connection from 6.6.6.6\\x1b[2J\\u202e:5432");
+    expect(lines).toContain(
+      "[1] refused direct-tcpip to db\\n[9] connection from 6.6.6.6\\x1b[2J\\u202e:5432: not among the server's allowed destinations",
+    );
   });
 
   it("a 10 KB host name is logged capped", async () => {
     await client.mux.openDirectTcpip("h".repeat(10_240), 1, "127.0.0.1", 1).catch(() => {});
-    expect(lines).toContain(`[1] refused direct-tcpip to ${"h".repeat(512)}…:1`);
+    expect(lines).toContain(
+      `[1] refused direct-tcpip to ${"h".repeat(512)}…:1: not among the server's allowed destinations`,
+    );
   });
 
   it("a tcpip-forward address with control characters is logged escaped", async () => {
     await expect(client.forwardRemote("0.0.0.0\r\n[2] closed", 0, () => {})).rejects.toThrow();
-    expect(lines).toContain("[1] refused tcpip-forward 0.0.0.0\\r\\n[2] closed:0");
+    expect(lines).toContain(
+      "[1] refused tcpip-forward 0.0.0.0\\r\\n[2] closed:0: remote forwarding is off (--allow-remote grants ports)",
+    );
   });
 
   it("no log line holds a raw control, format or separator character", () => {

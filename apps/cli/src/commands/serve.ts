@@ -3,17 +3,24 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
   type CryptoMode,
-  findAuthorizedKey,
+  DEFAULT_LOGIN_GRACE_MS,
+  DEFAULT_MAX_STARTUPS,
+  DEFAULT_SERVE_MAX_CHANNELS,
+  formatMaxStartups,
   loadAuthorizedKeys,
   loadIdentity,
   loadOrCreateHostKey,
+  parseAllowList,
   parseDestination,
+  parseMaxStartups,
+  parsePortGrant,
   permitOpenAllows,
   startForwardingServer,
 } from "@tunnel/core";
-import { fingerprintSha256, nobleProvider, type PrivateKey } from "@tunnel/ssh";
+import { fingerprintSha256, MAX_CHANNELS, nobleProvider, type PrivateKey } from "@tunnel/ssh";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
@@ -26,12 +33,40 @@ export default defineCommand({
     },
     "authorized-keys": { type: "string", description: "authorized_keys file (default: ~/.ssh/authorized_keys)" },
     allow: { type: "string", description: "destinations clients may reach: host:port,… (* allowed for host or port)" },
+    "allow-remote": {
+      type: "string",
+      description:
+        "ports remote forwards (ssh -R) may listen on, on loopback: 0 (kernel's choice), N, N-M, * (0 and 1024-65535), comma-separated (default: none)",
+    },
+    "max-channels": {
+      type: "string",
+      description: `channels one connection may have open or opening (default ${DEFAULT_SERVE_MAX_CHANNELS})`,
+    },
+    "max-startups": {
+      type: "string",
+      description: `connections not yet logged in: start:rate:full random early drop, as sshd's MaxStartups (default ${formatMaxStartups(DEFAULT_MAX_STARTUPS)})`,
+    },
+    "login-grace": {
+      type: "string",
+      description: `seconds a connection has to log in (default ${DEFAULT_LOGIN_GRACE_MS / 1000}; 0: no limit)`,
+    },
+    grace: { type: "string", description: "on Ctrl+C, seconds open channels may finish in (default 3)" },
     crypto: algorithmArgs.crypto,
   },
   async run({ args, rawArgs }) {
     const err = (l: string) => process.stderr.write(`${l}\n`);
     const listen = parseDestination(args.listen ?? "127.0.0.1:2222", 2222);
     if (listen.user) throw new TypeError(`--listen: expected address:port, got "${args.listen}"`);
+    // Every flag is checked before anything is created or bound.
+    const allow = parseAllowList(args.allow ?? "", "--allow");
+    const allowRemote = args["allow-remote"] === undefined ? undefined : parsePortGrant(args["allow-remote"]);
+    const maxChannels = parseCount(args["max-channels"], "--max-channels", DEFAULT_SERVE_MAX_CHANNELS);
+    if (maxChannels > MAX_CHANNELS) {
+      throw new RangeError(`--max-channels: ${maxChannels} is above the most a connection can hold (${MAX_CHANNELS})`);
+    }
+    const maxStartups = args["max-startups"] === undefined ? undefined : parseMaxStartups(args["max-startups"]);
+    const loginGraceMs = parseSeconds(args["login-grace"], "--login-grace", DEFAULT_LOGIN_GRACE_MS / 1000);
+    const graceMs = parseSeconds(args.grace, "--grace", 3);
     const hostKeyFiles = collect(rawArgs, "--host-key");
     const hostKeys: PrivateKey[] = [];
     if (hostKeyFiles.length === 0) {
@@ -43,35 +78,51 @@ export default defineCommand({
     const akFile = args["authorized-keys"] ?? path.join(os.homedir(), ".ssh", "authorized_keys");
     const authorized = loadAuthorizedKeys(akFile, err);
     if (authorized.length === 0) err(`WARNING: no usable keys in ${akFile}: nobody can log in`);
-    const allow = (args.allow ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
     if (allow.length === 0) err("WARNING: no --allow given: every forwarding request will be refused");
     const server = await startForwardingServer(listen.host, listen.port, {
       hostKeys,
-      auth: {
-        publicKey: (_user, key) => (findAuthorizedKey(authorized, key) ? {} : false),
-      },
-      allow: (host, port, session) => {
-        const key = session.auth.result?.key;
-        const entry = key ? findAuthorizedKey(authorized, key) : undefined;
-        return permitOpenAllows(allow, host, port) && permitOpenAllows(entry?.permitOpen, host, port);
-      },
+      authorizedKeys: authorized,
+      allow: (host, port) => permitOpenAllows(allow, host, port),
+      allowRemote,
+      maxChannels,
+      maxStartups,
+      loginGraceMs,
       log: err,
       crypto: args.crypto as CryptoMode | undefined,
     });
     // Signals are caught before the address is printed: whoever reads it may stop us at once.
-    const stopped = new Promise<void>((resolve) => {
-      const stop = () => {
-        void server.close().then(resolve);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => {
+      stopped = resolve;
     });
+    const interrupts = onInterrupt(
+      () => {
+        const channels = server.activeChannels;
+        const clients = server.connections.size;
+        err(
+          channels === 0
+            ? `Closing: no new SSH connections; disconnecting ${clients} client(s)`
+            : `Closing: no new SSH connections; waiting up to ${graceMs / 1000} s for ${channels} open channel(s) of ${clients} client(s) (Ctrl+C again to close at once)`,
+        );
+        void server.drain(graceMs).then((left) => {
+          if (left.clients > 0) {
+            err(`Disconnected ${left.clients} client(s) with ${left.channels} channel(s) still open`);
+          }
+          stopped();
+        });
+      },
+      () => {
+        err("Closing at once");
+        server.forceStop();
+      },
+    );
     err(`Listening on ${server.listener.address}:${server.listener.port}`);
     process.stdout.write(`${server.listener.address}:${server.listener.port}\n`);
-    await stopped;
+    await done;
+    interrupts.dispose();
+    // The DISCONNECTs are written; sockets still lingering must not hold the exit up.
+    const exitSoon = setTimeout(() => process.exit(0), 300);
+    (exitSoon as { unref?: () => void }).unref?.();
   },
 });
 
