@@ -17,6 +17,14 @@ import { resolveTarget } from "../target.ts";
 import { download, type LoadEnv, roundTrip, upload } from "./load.ts";
 import { startTarget } from "./target.ts";
 
+export {
+  DEFAULT_RELAY_CAP,
+  type DelayRelay,
+  type DelayRelayOptions,
+  type RelayStats,
+  startDelayRelay,
+} from "./delay-relay.ts";
+
 export interface BenchRow {
   through: string;
   cipher: string;
