@@ -8,7 +8,7 @@
  * touches it.
  */
 import { AttachGate } from "./attach-gate.ts";
-import { CONNECT_TIMEOUT_MS, connectWithin } from "./connecting.ts";
+import { CONNECT_TIMEOUT_MS, connectUnixWithin, connectWithin } from "./connecting.ts";
 import { OutQueue } from "./out-queue.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
@@ -39,12 +39,11 @@ interface BunSocketHandler {
 }
 
 interface BunApi {
-  connect(options: {
-    hostname: string;
-    port: number;
-    allowHalfOpen?: boolean;
-    socket: BunSocketHandler;
-  }): Promise<BunSocket>;
+  connect(
+    options:
+      | { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }
+      | { unix: string; allowHalfOpen?: boolean; socket: BunSocketHandler },
+  ): Promise<BunSocket>;
   listen(options: { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }): {
     readonly hostname: string;
     readonly port: number;
@@ -207,6 +206,13 @@ export const bunRuntime: Runtime = {
       late.terminate(),
     );
     if (options?.keepAliveMs) socket.setKeepAlive?.(true, options.keepAliveMs);
+    return socket.data as BunConn;
+  },
+  async connectUnix(path, options) {
+    const connecting = bunApi().connect({ unix: path, allowHalfOpen: true, socket: handlerTable() });
+    const socket = await connectUnixWithin(path, options?.timeoutMs ?? CONNECT_TIMEOUT_MS, connecting, (late) =>
+      late.terminate(),
+    );
     return socket.data as BunConn;
   },
   async listen(host, port, onConn) {

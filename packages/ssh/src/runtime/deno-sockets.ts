@@ -8,13 +8,14 @@
  * handlers, so nothing that arrives early is lost. The `Deno` global is read only when a
  * connection is made.
  */
-import { CONNECT_TIMEOUT_MS, connectWithin } from "./connecting.ts";
+import { CONNECT_TIMEOUT_MS, connectUnixWithin, connectWithin } from "./connecting.ts";
 import { OutQueue } from "./out-queue.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
+/** A TCP address; a Unix socket's has `path` and neither of these. */
 interface DenoAddr {
-  readonly hostname: string;
-  readonly port: number;
+  readonly hostname?: string;
+  readonly port?: number;
 }
 
 interface DenoTcpConn {
@@ -35,7 +36,9 @@ interface DenoTcpListener {
 }
 
 interface DenoApi {
-  connect(options: { hostname: string; port: number; transport: "tcp" }): Promise<DenoTcpConn>;
+  connect(
+    options: { hostname: string; port: number; transport: "tcp" } | { path: string; transport: "unix" },
+  ): Promise<DenoTcpConn>;
   listen(options: { hostname: string; port: number; transport: "tcp" }): DenoTcpListener;
 }
 
@@ -186,16 +189,16 @@ class DenoConn implements Conn {
     void this.readLoop();
   }
   get remoteAddress(): string {
-    return this.conn.remoteAddr.hostname;
+    return this.conn.remoteAddr.hostname ?? "";
   }
   get remotePort(): number {
-    return this.conn.remoteAddr.port;
+    return this.conn.remoteAddr.port ?? 0;
   }
   get localAddress(): string {
-    return this.conn.localAddr.hostname;
+    return this.conn.localAddr.hostname ?? "";
   }
   get localPort(): number {
-    return this.conn.localAddr.port;
+    return this.conn.localAddr.port ?? 0;
   }
 }
 
@@ -208,6 +211,15 @@ export const denoRuntime: Runtime = {
     );
     // Deno sets no delay for the first probe: the system's default applies.
     if (options?.keepAliveMs) conn.setKeepAlive?.(true);
+    return new DenoConn(conn);
+  },
+  async connectUnix(path, options) {
+    // Deno's UnixConn reads, writes and half-closes like its TcpConn; it has no setNoDelay,
+    // which DenoConn tolerates.
+    const connecting = denoApi().connect({ path, transport: "unix" });
+    const conn = await connectUnixWithin(path, options?.timeoutMs ?? CONNECT_TIMEOUT_MS, connecting, (late) =>
+      late.close(),
+    );
     return new DenoConn(conn);
   },
   async listen(host, port, onConn) {
@@ -233,8 +245,8 @@ export const denoRuntime: Runtime = {
       }
     })();
     const result: Listener = {
-      address: listener.addr.hostname,
-      port: listener.addr.port,
+      address: listener.addr.hostname ?? "",
+      port: listener.addr.port ?? 0,
       close: async () => {
         if (!open) return;
         open = false;

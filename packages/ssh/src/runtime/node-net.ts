@@ -4,7 +4,7 @@
  */
 import * as net from "node:net";
 import { AttachGate } from "./attach-gate.ts";
-import { CONNECT_TIMEOUT_MS, connectError, timeoutError } from "./connecting.ts";
+import { CONNECT_TIMEOUT_MS, connectError, timeoutError, unixConnectError, unixTimeoutError } from "./connecting.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
 
 const noop = () => {};
@@ -118,6 +118,25 @@ export const nodeRuntime: Runtime = {
       socket.once("error", (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(connectError(host, port, err));
+      });
+    });
+  },
+  connectUnix(path, options) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ path, allowHalfOpen: true });
+      const timeoutMs = options?.timeoutMs ?? CONNECT_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(unixTimeoutError(path, timeoutMs));
+      }, timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        socket.removeAllListeners("error");
+        resolve(new NodeConn(socket));
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(unixConnectError(path, err));
       });
     });
   },

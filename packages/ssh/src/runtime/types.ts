@@ -58,5 +58,12 @@ export interface ConnectOptions {
 export interface Runtime {
   readonly name: string;
   connect(host: string, port: number, options?: ConnectOptions): Promise<Conn>;
+  /**
+   * A Unix-domain stream socket at `path` (an ssh-agent's `SSH_AUTH_SOCK`). Its `Conn` has
+   * no addresses: they read "" and 0. Errors name the path: "cannot connect to PATH: no such
+   * socket" (or connection refused, permission denied). Node's, Bun's and Deno's adapters all
+   * have it; a test double that never reaches an agent may leave it out.
+   */
+  connectUnix?(path: string, options?: { timeoutMs?: number }): Promise<Conn>;
   listen(host: string, port: number, onConn: (conn: Conn) => void): Promise<Listener>;
 }
