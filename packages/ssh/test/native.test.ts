@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { preferredCiphers } from "../src/algorithms/cipher.ts";
 import { createNativeProvider } from "../src/crypto/native.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
 import { type CryptoProvider, joinParts } from "../src/crypto/provider.ts";
@@ -79,29 +78,6 @@ describe("runtime accelerators behind the provider seam", () => {
     expect(accelerated).not.toContain("aes-gcm");
     expect(provider.aesGcmEncrypt).toBe(broken.aesGcmEncrypt);
     expect(accelerated).toContain("aes-ctr");
-  });
-
-  it("orders the defaults by the AEAD speeds the provider measured (AES-GCM first unless clearly slower), OpenSSH's order without them", () => {
-    const gcmFaster = { ...nobleProvider, speeds: { "aes-gcm": 2e9, "chacha20-poly1305": 2e8 } };
-    const alike = { ...nobleProvider, speeds: { "aes-gcm": 1.7e8, "chacha20-poly1305": 2e8 } };
-    const chachaFaster = { ...nobleProvider, speeds: { "aes-gcm": 1.7e8, "chacha20-poly1305": 8e8 } };
-    expect(preferredCiphers(alike)[0]).toBe("aes128-gcm@openssh.com");
-    expect(preferredCiphers(gcmFaster).slice(0, 3)).toEqual([
-      "aes128-gcm@openssh.com",
-      "aes256-gcm@openssh.com",
-      "chacha20-poly1305@openssh.com",
-    ]);
-    expect(preferredCiphers(chachaFaster)[0]).toBe("chacha20-poly1305@openssh.com");
-    expect(preferredCiphers(nobleProvider)[0]).toBe("chacha20-poly1305@openssh.com");
-    // The accelerated provider measured both, with positive figures.
-    const speeds = createNativeProvider().provider.speeds;
-    expect(speeds?.["aes-gcm"]).toBeGreaterThan(0);
-    expect(speeds?.["chacha20-poly1305"]).toBeGreaterThan(0);
-    // On this runtime: AES-GCM leads on Node and Bun (node:crypto's is fast there), ChaCha20-
-    // Poly1305 on Deno (its node:crypto AES-GCM is several times slower than its ChaCha20 with
-    // our WebAssembly Poly1305).
-    const lead = "Deno" in globalThis ? "chacha20-poly1305@openssh.com" : "aes128-gcm@openssh.com";
-    expect(preferredCiphers(createNativeProvider().provider)[0]).toBe(lead);
   });
 
   it("ChaCha20 from node:crypto equals noble for both nonce forms, any counter and length", () => {

@@ -17,7 +17,7 @@ import {
   SIGNATURE_ALGORITHMS,
   selectAlgorithms,
 } from "@tunnel/ssh";
-import { nativeProvider, type Runtime } from "@tunnel/ssh/runtime";
+import { nativeProvider, type Runtime, runtime } from "@tunnel/ssh/runtime";
 
 export interface AlgorithmOptions {
   kexAlgorithms?: string | undefined;
@@ -53,7 +53,8 @@ export function resolveAlgorithms(
   provider?: CryptoProvider,
   knownKeyTypes: readonly string[] = [],
 ): AlgorithmLists {
-  const cipherDefaults = provider ? preferredCiphers(provider) : DEFAULT_CIPHERS;
+  // The runtime whose crypto runs here (chosen by export condition), whatever `sockets` says.
+  const cipherDefaults = provider ? preferredCiphers(provider, runtime.name) : DEFAULT_CIPHERS;
   const hostKey = selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, DEFAULT_HOST_KEY_ALGORITHMS, [
     ...SIGNATURE_ALGORITHMS.keys(),
   ]);

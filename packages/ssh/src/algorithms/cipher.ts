@@ -16,7 +16,7 @@ export const CIPHERS: ReadonlyMap<string, CipherAlgorithm> = new Map(
   [CHACHA20_POLY1305, ...AES_GCM_CIPHERS, ...AES_CTR_CIPHERS].map((c) => [c.name, c]),
 );
 
-/** OpenSSH's default order. A later issue picks the order by what is fast on the runtime. */
+/** OpenSSH's default order (ChaCha20-Poly1305 first); see `preferredCiphers` for ours. */
 export const DEFAULT_CIPHERS: readonly string[] = [
   "chacha20-poly1305@openssh.com",
   "aes128-gcm@openssh.com",
@@ -26,26 +26,40 @@ export const DEFAULT_CIPHERS: readonly string[] = [
   "aes256-ctr",
 ];
 
+/** AES-GCM first: where the runtime's AES-GCM is the fastest AEAD it has. */
+const AES_GCM_FIRST: readonly string[] = [
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "chacha20-poly1305@openssh.com",
+  "aes128-ctr",
+  "aes192-ctr",
+  "aes256-ctr",
+];
+
 /**
- * The default order for this provider (DESIGN.md "default cipher order chosen by what is fast
- * on the running runtime"), from the AEAD speeds the provider measured at load: AES-GCM first
- * where the runtime accelerates it (Node, Bun), ChaCha20-Poly1305 where AES-GCM is several
- * times slower (Deno); without measurements, OpenSSH's order.
+ * Runtimes whose node:crypto AES-GCM passes its known answers but is several times slower
+ * than their accelerated ChaCha20-Poly1305: Deno's (bench/RESULTS.md "Cipher order": 176 MB/s
+ * sealing against 627 for ChaCha20 with our WebAssembly Poly1305, where Node seals 1,153
+ * against 565 and Bun 934 against 284).
  */
-export function preferredCiphers(provider: CryptoProvider): string[] {
-  const speeds = provider.speeds;
-  // AES-GCM leads unless it is clearly slower: per packet it costs less around the primitive
-  // (one call, no separate MAC), so on Node it carries more even when the two primitives time
-  // alike; only a several-fold gap (Deno's slow AES-GCM) hands the lead to ChaCha20.
-  if (speeds && speeds["aes-gcm"] >= 0.5 * speeds["chacha20-poly1305"]) {
-    return [
-      "aes128-gcm@openssh.com",
-      "aes256-gcm@openssh.com",
-      "chacha20-poly1305@openssh.com",
-      "aes128-ctr",
-      "aes192-ctr",
-      "aes256-ctr",
-    ];
-  }
-  return [...DEFAULT_CIPHERS];
+const SLOW_NODE_CRYPTO_AES_GCM: ReadonlySet<string> = new Set(["deno"]);
+
+/**
+ * The default order for this provider on the runtime named `runtime` (the `name` of
+ * `@tunnel/ssh/runtime`'s runtime: "node", "bun", "deno"), from facts that do not change
+ * from run to run — which accelerators passed their known-answer checks at load, and which
+ * runtime this is — never from timing, so the same program offers the same list every time.
+ *
+ * - AES-GCM first where node:crypto carries it (Node, Bun): one call per packet, several times
+ *   noble's ChaCha20-Poly1305 and faster than ours.
+ * - ChaCha20-Poly1305 first (OpenSSH's order) where node:crypto's AES-GCM is known to be slow
+ *   and ChaCha20 and Poly1305 are both accelerated (Deno), and wherever AES-GCM is not
+ *   accelerated (pure noble: its ChaCha20-Poly1305 is about 2.5 times its AES-GCM).
+ */
+export function preferredCiphers(provider: CryptoProvider, runtime: string): string[] {
+  const gcmAccelerated = provider.implementation("aes-gcm") === "node:crypto";
+  const chachaAccelerated =
+    provider.implementation("chacha20") !== "noble" && provider.implementation("poly1305") !== "noble";
+  const gcmFirst = gcmAccelerated && !(SLOW_NODE_CRYPTO_AES_GCM.has(runtime) && chachaAccelerated);
+  return [...(gcmFirst ? AES_GCM_FIRST : DEFAULT_CIPHERS)];
 }
