@@ -22,6 +22,7 @@
  */
 
 import {
+  type Channel,
   fingerprintSha256,
   type Listener,
   OpenFailure,
@@ -36,7 +37,7 @@ import {
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { type AuthorizedKey, matchAuthorizedKey, permitListenAllows, permitOpenAllows } from "./authorized-keys.ts";
-import { holdConn, pipeChannel } from "./forward.ts";
+import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
 import {
   DEFAULT_MAX_STARTUPS,
   formatMaxStartups,
@@ -263,12 +264,7 @@ export async function startForwardingServer(
           open.reject(OpenFailure.ADMINISTRATIVELY_PROHIBITED, `forwarding to ${host}:${p} is not allowed`);
           return;
         }
-        client.channels++;
-        const done = () => {
-          client.channels--;
-          disconnectIfIdle(client);
-          wakeIfDone();
-        };
+        const done = countChannel(client);
         sockets.connect(host, p, { timeoutMs: 10_000 }).then(
           (target) => {
             // Never throws: if the connection died meanwhile the channel comes back closed,
@@ -277,7 +273,7 @@ export async function startForwardingServer(
             if (ch.localId >= 0) log(`[${id}] channel ${ch.localId} → ${peerText(host)}:${p}`);
             // Handed over held (paused, what it did meanwhile remembered), resumed once piped.
             const held = holdConn(target);
-            pipeChannel(held, ch, { closed: done });
+            pipe(held, ch, done);
             if (!held.closed) target.resume();
           },
           (err: Error) => {
@@ -340,16 +336,11 @@ export async function startForwardingServer(
             .string(local.remoteAddress)
             .uint32(local.remotePort)
             .bytes();
-          client.channels++;
-          const done = () => {
-            client.channels--;
-            disconnectIfIdle(client);
-            wakeIfDone();
-          };
+          const done = countChannel(client);
           // Counted against maxChannels from here on; past the cap the open fails at once.
           s.mux.open("forwarded-tcpip", extra).then(
             (ch) => {
-              pipeChannel(held, ch, { closed: done });
+              pipe(held, ch, done);
               if (!held.closed) local.resume();
             },
             () => {
@@ -394,6 +385,36 @@ export async function startForwardingServer(
       wakeIfDone();
     });
   });
+
+  /** Counts one channel of `c` from now on; the function returned uncounts it (once). */
+  function countChannel(c: Client): () => void {
+    c.channels++;
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      c.channels--;
+      disconnectIfIdle(c);
+      wakeIfDone();
+    };
+  }
+
+  /**
+   * Carries the socket over the channel. The channel counts as done once it is closed both
+   * ways (RFC 4254 §5.3), even if the socket still lingers over its last bytes; or, if it
+   * closed before we could see it, once the pipe is done with both.
+   */
+  function pipe(held: HeldConn, ch: Channel, done: () => void): void {
+    pipeChannel(held, ch, { closed: done });
+    const piped = ch.events;
+    ch.events = {
+      ...piped,
+      close() {
+        piped.close?.();
+        done();
+      },
+    };
+  }
 
   function wakeIfDone(): void {
     if (draining && clients.size === 0) wake?.();

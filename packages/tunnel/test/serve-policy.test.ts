@@ -1,8 +1,9 @@
 /**
- * `tunnel serve`'s forwarding policy and per-connection limits, driven by an SSH client in this
- * process over loopback (issue 12, items 4, 5 and 6): remote forwarding off unless granted,
- * privileged ports only by name, authorized_keys options with sshd(8)'s meaning, and channel
- * opens waiting for their target counted against the channel cap.
+ * `tunnel serve`'s forwarding policy, per-connection limits and drain, driven by an SSH client
+ * in this process over loopback (issue 12, items 4, 5 and 6; issue 13, item 1): remote
+ * forwarding off unless granted, privileged ports only by name, authorized_keys options with
+ * sshd(8)'s meaning, channel opens waiting for their target counted against the channel cap,
+ * connections not yet logged in capped; stopping lets channels finish, then disconnects.
  */
 import * as net from "node:net";
 import {
@@ -31,7 +32,10 @@ const servers: ForwardingServer[] = [];
 const clients: SshClient[] = [];
 
 beforeAll(async () => {
-  const echo = net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
+  const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on("error", () => {}); // a cut channel resets its target socket
+    s.pipe(s);
+  });
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
   echo.unref();
   echoPort = (echo.address() as net.AddressInfo).port;
@@ -338,5 +342,87 @@ describe("limits", () => {
     expect(server.unauthenticated).toBe(0);
     expect(await echoThrough(await login())).toBe("ping");
     expect(server.unauthenticated).toBe(0);
+  });
+});
+
+describe("stopping (issue 13, item 1: serve drains like open)", () => {
+  /** Opens direct-tcpip to the echo target and keeps it open. */
+  async function held(client: SshClient) {
+    const ch = await client.mux.openDirectTcpip("127.0.0.1", echoPort, "127.0.0.1", 1);
+    ch.events = { data: (d) => ch.consumed(d.length) };
+    return ch;
+  }
+
+  function closedWith(client: SshClient): Promise<string> {
+    return new Promise((resolve) => client.onceClosed((err) => resolve(err?.message ?? "clean")));
+  }
+
+  it("DrainWithNothingOpen: resolves at once, and the port no longer takes connections", async () => {
+    const { server } = await serve("");
+    const t0 = Date.now();
+    expect(await server.drain(30_000)).toEqual({ clients: 0, channels: 0 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const refused = await new Promise<string>((resolve) => {
+      const s = net.connect(server.listener.port, "127.0.0.1");
+      s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      s.on("close", () => resolve("closed"));
+    });
+    expect(["ECONNREFUSED", "closed", "ECONNRESET"]).toContain(refused);
+  });
+
+  it("DrainLetsChannelsFinish: no new channels or remote forwards; the client is disconnected once its channel closes", async () => {
+    const { server, login, log } = await serve("", { allowRemote: parsePortGrant("0") });
+    const client = await login();
+    const idle = await login();
+    const bound = await remote(client, "localhost", 0);
+    expect(typeof bound).toBe("number");
+    const ch = await held(client);
+    const idleClosed = closedWith(idle);
+    const clientClosed = closedWith(client);
+    expect(server.activeChannels).toBe(1);
+    const drained = server.drain(30_000);
+    // a logged-in client with nothing open goes at once
+    expect(await idleClosed).toMatch(/server shutting down/);
+    // nothing new on the client that stays
+    expect(await echoThrough(client)).toBeInstanceOf(ChannelOpenError);
+    expect(log.some((l) => /refused direct-tcpip to 127\.0\.0\.1:\d+: the server is shutting down/.test(l))).toBe(true);
+    expect(await remote(client, "localhost", 0)).toBeInstanceOf(ChannelOpenError);
+    const forwarded = await new Promise<string>((resolve) => {
+      const s = net.connect(bound as number, "127.0.0.1");
+      s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      s.on("close", () => resolve("closed"));
+    });
+    expect(["ECONNREFUSED", "closed", "ECONNRESET"]).toContain(forwarded);
+    // the channel in progress finishes; then its client is sent DISCONNECT and the drain ends
+    const t0 = Date.now();
+    ch.close();
+    expect(await clientClosed).toMatch(/server shutting down/);
+    expect(await drained).toEqual({ clients: 0, channels: 0 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("DrainGraceEnds: a channel still open when the grace period ends is cut and its client disconnected", async () => {
+    const { server, login } = await serve("");
+    const client = await login();
+    await held(client);
+    const closed = closedWith(client);
+    const t0 = Date.now();
+    expect(await server.drain(300)).toEqual({ clients: 1, channels: 1 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(await closed).toMatch(/server shutting down/);
+    expect(server.connections.size).toBe(0);
+  });
+
+  it("ForceStopEndsTheGraceAtOnce: a second Ctrl+C does not wait out a 30 s grace", async () => {
+    const { server, login } = await serve("");
+    const client = await login();
+    await held(client);
+    const drained = server.drain(30_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    server.forceStop();
+    expect(await drained).toEqual({ clients: 1, channels: 1 });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await closedWith(client)).toMatch(/server shutting down/);
   });
 });
