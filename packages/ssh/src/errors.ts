@@ -43,6 +43,7 @@ export type SshErrorCode =
   | "TIMEOUT"
   | "KEY_FORMAT"
   | "KEY_ENCRYPTED"
+  | "AGENT_REFUSED"
   | "QUEUE_FULL"
   | "CHANNEL_OPEN_FAILED"
   | "CHANNEL_ERROR";

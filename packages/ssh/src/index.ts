@@ -13,6 +13,7 @@ export * from "./connection/mux.ts";
 export * from "./crypto/noble.ts";
 export * from "./crypto/provider.ts";
 export * from "./errors.ts";
+export * from "./keys/agent.ts";
 export * from "./keys/fingerprint.ts";
 export * from "./keys/generate.ts";
 export * from "./keys/known-hosts.ts";
