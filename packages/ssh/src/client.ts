@@ -204,8 +204,10 @@ export class SshClient {
       }
       return this.auth;
     } catch (err) {
-      this.transport.fail(err as Error);
-      throw err;
+      // A server hanging up on too many refused keys: the error names the keys offered.
+      const e = this.authState.explain(err as Error);
+      this.transport.fail(e);
+      throw e;
     } finally {
       clearTimeout(timer);
       closed.catch(() => {});

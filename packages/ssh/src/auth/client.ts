@@ -4,6 +4,14 @@
  * (§8), with partial success (§5.1) and banners (§5.4). RSA keys sign with rsa-sha2-512/256
  * chosen from the server's `server-sig-algs` (RFC 8332 §3.2, RFC 8308 §3.1).
  *
+ * Keys come as `Identity`: a loaded `PrivateKey`, or a key an ssh-agent holds and signs with
+ * (keys/agent.ts; its signer is asynchronous). A certificate (OpenSSH PROTOCOL.certkeys) is an
+ * identity whose blob is the certificate and whose algorithms are `*-cert-v01@openssh.com`.
+ * A key whose signer fails (an agent that refuses) is skipped, as ssh(1) does. A failure names
+ * the methods the server allows and every key offered, with its source, type and SHA256
+ * fingerprint; a server that hangs up after too many refused keys (sshd's MaxAuthTries) gets
+ * the same list and what to do about it.
+ *
  * Rules pinned here (RFC 4252 §4, §5.1): USERAUTH_SUCCESS before we sent any request, any
  * userauth message before SERVICE_ACCEPT, and connection-layer messages before success are
  * protocol errors. A server that lets us in with `none` cannot have checked who we are: it is
@@ -12,18 +20,56 @@
  * (RFC 4252 §5.4 asks for control-character filtering before display).
  */
 
+import { nobleProvider } from "../crypto/noble.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
-import type { PrivateKey } from "../keys/types.ts";
+import { fingerprintSha256 } from "../keys/fingerprint.ts";
 import { MSG } from "../wire/messages.ts";
 import { peerText } from "../wire/peer-text.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 
+/**
+ * What publickey authentication needs of a key: its public half as sent (a key blob, RFC 4253
+ * §6.6, or an OpenSSH certificate), the signature algorithms it can make and a signer. A
+ * `PrivateKey` is one; so is a key an ssh-agent holds (`agentIdentity` in keys/agent.ts).
+ */
+export interface Identity {
+  /** The type the blob names: ssh-ed25519, ssh-rsa, ssh-ed25519-cert-v01@openssh.com, … */
+  readonly type: string;
+  readonly publicKey: { readonly blob: Uint8Array; readonly comment: string };
+  /**
+   * Signature algorithms, preferred first. With more than one (RSA: rsa-sha2-512, -256, or
+   * their certificate forms) the first the server lists in server-sig-algs is used; none: the
+   * key is skipped.
+   */
+  readonly signatureAlgorithms: readonly string[];
+  /** The SSH signature blob (`string algorithm, string signature`) over `data`. */
+  sign(data: Uint8Array, algorithm: string): Uint8Array | Promise<Uint8Array>;
+  /** Where the key comes from, for messages: its file, or "agent". */
+  readonly source?: string;
+  /** For a certificate, the blob of the key inside: the fingerprint shown is taken over it, as ssh-keygen -l does. */
+  readonly keyBlob?: Uint8Array;
+}
+
+/** One key offered, and what became of it (for messages). */
+export interface KeyAttempt {
+  /** `/path/key ssh-ed25519 SHA256:…` or `comment ssh-rsa SHA256:… (agent)`. */
+  readonly key: string;
+  readonly outcome: "refused" | "signature refused" | "not signed" | "skipped";
+  /** Why it was not signed or skipped. */
+  readonly detail?: string;
+}
+
 export interface ClientAuthOptions {
   username: string;
-  identities?: readonly PrivateKey[];
+  identities?: readonly Identity[];
   /** A password, or a callback asked once when the server offers `password`. */
   password?: string | (() => Promise<string | undefined>);
+  /**
+   * How a user of ours offers a password (e.g. "set TUNNEL_PASSWORD"): added to the failure
+   * message when the server allows passwords and none was given.
+   */
+  passwordHint?: string;
   /** Refuse success through `none` (trivial authentication). */
   rejectTrivialAuth?: boolean;
   /** USERAUTH_BANNER text, made safe to print: escapes for control characters, line breaks kept. */
@@ -41,7 +87,7 @@ export interface AuthResult {
    */
   method: "none" | "publickey" | "password";
   /** The key that succeeded, for publickey. */
-  key?: PrivateKey;
+  key?: Identity;
   /** The signature algorithm used, for publickey. */
   signatureAlgorithm?: string;
 }
@@ -71,6 +117,8 @@ export class ClientAuth {
   private waiter: { resolve(r: Reply): void; reject(e: Error): void } | undefined;
   private serviceWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   private failed: Error | undefined;
+  /** Every key offered so far, in order. */
+  readonly attempts: KeyAttempt[] = [];
 
   constructor(
     private readonly transport: AuthTransport,
@@ -194,7 +242,7 @@ export class ClientAuth {
     if (reply.kind !== "failure") throw protocol("unexpected reply to the none request");
     let methods = reply.methods;
     const tried: string[] = [];
-    const triedKeys = new Set<PrivateKey>();
+    const triedKeys = new Set<Identity>();
     let passwordTried = false;
 
     for (;;) {
@@ -206,6 +254,7 @@ export class ClientAuth {
           progressed = true;
           const r = await this.tryKey(key);
           if (r.kind === "success") return r.result;
+          if (r.kind === "skipped") continue;
           methods = r.methods;
           if (r.partial) break;
           if (!methods.includes("publickey")) break;
@@ -227,10 +276,15 @@ export class ClientAuth {
       }
       if (!progressed) {
         const offered = this.describeOwn();
+        const allowsPassword = methods.includes("password") || methods.includes("keyboard-interactive");
+        const hint =
+          allowsPassword && this.options.password === undefined && this.options.passwordHint
+            ? `\nthe server accepts passwords: ${this.options.passwordHint}`
+            : "";
         throw authError(
           `authentication failed for user "${this.options.username}": the server allows ${peerText(methods.join(", ")) || "(none)"}; we tried ${
             tried.join(", ") || "nothing"
-          }${offered}`,
+          }${offered}${this.describeAttempts()}${hint}`,
         );
       }
     }
@@ -244,20 +298,54 @@ export class ClientAuth {
     return parts.length ? ` (${parts.join("; ")})` : "";
   }
 
-  /** Picks the signature algorithm: for RSA the best that the server announced (RFC 8332 §3.2). */
-  private algorithmFor(key: PrivateKey): string {
+  /** One line per key offered: what it was and what became of it. */
+  private describeAttempts(): string {
+    return this.attempts.map((a) => `\n  ${a.outcome}: ${a.key}${a.detail ? ` (${a.detail})` : ""}`).join("");
+  }
+
+  /**
+   * What to throw when the connection ended during authentication: a server that hangs up
+   * because too many keys were refused (sshd's MaxAuthTries, 6 by default) becomes an
+   * AUTH_FAILED naming the keys offered and how to offer fewer. Anything else is returned as is.
+   */
+  explain(err: Error): Error {
+    if (this.phase !== "auth" || this.attempts.length === 0) return err;
+    if (!(err instanceof SshError) || err.code !== "DISCONNECTED") return err;
+    if (!/too many authentication failures/i.test(err.message)) return err;
+    return new SshError(
+      "AUTH_FAILED",
+      `authentication failed for user "${this.options.username}": ${err.message} after ${this.attempts.length} keys were offered${this.describeAttempts()}\nthe server stops after a few refused keys (sshd's MaxAuthTries, 6 by default): name the right key (--identity, IdentityFile) and set IdentitiesOnly so that only it is offered`,
+      { reason: DisconnectReason.NO_MORE_AUTH_METHODS_AVAILABLE, cause: err },
+    );
+  }
+
+  /**
+   * Picks the signature algorithm: the key's first when it has one; otherwise (RSA keys and
+   * certificates) the first whose plain form the server announced in server-sig-algs (RFC 8332
+   * §3.2, RFC 8308 §3.1; servers list plain names only), else the key's first.
+   */
+  private algorithmFor(key: Identity): string {
     const algs = key.signatureAlgorithms;
     const serverAlgs = this.transport.serverSigAlgs;
-    if (key.type === "ssh-rsa" && serverAlgs) {
-      const pick = algs.find((a) => serverAlgs.includes(a));
+    if (algs.length > 1 && serverAlgs) {
+      const pick = algs.find((a) => serverAlgs.includes(a.replace(CERT_SUFFIX, "")));
       if (pick) return pick;
     }
     return algs[0] as string;
   }
 
   private async tryKey(
-    key: PrivateKey,
-  ): Promise<{ kind: "success"; result: AuthResult } | { kind: "failure"; methods: string[]; partial: boolean }> {
+    key: Identity,
+  ): Promise<
+    | { kind: "success"; result: AuthResult }
+    | { kind: "failure"; methods: string[]; partial: boolean }
+    | { kind: "skipped" }
+  > {
+    const label = describeIdentity(key);
+    if (key.signatureAlgorithms.length === 0) {
+      this.attempts.push({ key: label, outcome: "skipped", detail: "a key type we cannot sign with" });
+      return { kind: "skipped" };
+    }
     const algorithm = this.algorithmFor(key);
     const blob = key.publicKey.blob;
     // RFC 4252 §7: ask whether the key is acceptable before signing.
@@ -265,7 +353,10 @@ export class ClientAuth {
       "publickey-query",
       this.header("publickey").boolean(false).string(algorithm).string(blob).bytes(),
     );
-    if (query.kind === "failure") return { kind: "failure", methods: query.methods, partial: query.partial };
+    if (query.kind === "failure") {
+      this.attempts.push({ key: label, outcome: "refused" });
+      return { kind: "failure", methods: query.methods, partial: query.partial };
+    }
     if (query.kind === "success") throw protocol("USERAUTH_SUCCESS in reply to a publickey query without a signature");
     if (query.kind !== "pk-ok") throw protocol("unexpected reply to a publickey query");
     const sessionId = this.transport.sessionId;
@@ -281,14 +372,36 @@ export class ClientAuth {
       .string(algorithm)
       .string(blob)
       .bytes();
-    const signature = key.sign(signed, algorithm);
+    let signature: Uint8Array;
+    try {
+      signature = await key.sign(signed, algorithm);
+    } catch (err) {
+      // The signer failed (an agent refused, or went away): ssh(1) moves on to the next key.
+      if (this.failed) throw this.failed;
+      this.attempts.push({ key: label, outcome: "not signed", detail: (err as Error).message });
+      return { kind: "skipped" };
+    }
     const reply = await this.request(
       "publickey",
       this.header("publickey").boolean(true).string(algorithm).string(blob).string(signature).bytes(),
     );
     if (reply.kind === "success")
       return { kind: "success", result: { method: "publickey", key, signatureAlgorithm: algorithm } };
-    if (reply.kind === "failure") return { kind: "failure", methods: reply.methods, partial: reply.partial };
+    if (reply.kind === "failure") {
+      this.attempts.push({ key: label, outcome: "signature refused" });
+      return { kind: "failure", methods: reply.methods, partial: reply.partial };
+    }
     throw protocol("unexpected reply to a signed publickey request");
   }
+}
+
+const CERT_SUFFIX = "-cert-v01@openssh.com";
+
+/** `/path/key ssh-ed25519 SHA256:…`, `comment ssh-rsa SHA256:… (agent)`: as ssh -v names keys. */
+export function describeIdentity(key: Identity): string {
+  const fingerprint = fingerprintSha256(nobleProvider, key.keyBlob ?? key.publicKey.blob);
+  const comment = peerText(key.publicKey.comment, { max: 120 });
+  if (key.source === "agent") return `${comment || "(no comment)"} ${key.type} ${fingerprint} (agent)`;
+  const name = key.source ?? (comment || "key");
+  return `${name} ${key.type} ${fingerprint}`;
 }
