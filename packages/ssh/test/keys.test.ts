@@ -128,15 +128,15 @@ describe("bad key inputs", () => {
     ],
     ["trailing data", () => wrap(Uint8Array.from([...body(ed()), 1, 2, 3])), "KEY_FORMAT"],
     [
-      "PEM with Proc-Type encryption",
+      "PEM encrypted with a 1-byte IV (damaged: no passphrase is asked for)",
       () =>
         "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----",
-      "KEY_ENCRYPTED",
+      "KEY_FORMAT",
     ],
     [
-      "PKCS#8 encrypted",
+      "PKCS#8 encrypted, its body not DER (damaged: no passphrase is asked for)",
       () => "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----",
-      "KEY_ENCRYPTED",
+      "KEY_FORMAT",
     ],
     [
       "DER with an indefinite length",

@@ -6,12 +6,14 @@
  */
 
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
-import { unsafe as aesUnsafe, ctr, gcm } from "@noble/ciphers/aes.js";
+import { unsafe as aesUnsafe, cbc, ctr, gcm } from "@noble/ciphers/aes.js";
 import { chacha20, chacha20orig } from "@noble/ciphers/chacha.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { sha1 } from "@noble/hashes/legacy.js";
+import { md5, sha1 } from "@noble/hashes/legacy.js";
+import { pbkdf2 } from "@noble/hashes/pbkdf2.js";
+import { scrypt } from "@noble/hashes/scrypt.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { chacha20StreamOver } from "./chacha20-stream.ts";
 import { type CryptoProvider, type EcCurveName, type HashName, joinParts } from "./provider.ts";
@@ -150,5 +152,30 @@ export const nobleProvider: CryptoProvider = {
         return false;
       }
     },
+  },
+};
+
+/**
+ * What only encrypted private key files need, beyond `nobleProvider`: PKCS#5 PBES2's key
+ * derivations (RFC 8018 §5.2 PBKDF2, RFC 7914 scrypt), the MD5 of RFC 1421 PEM encryption's
+ * key derivation, and AES-CBC decryption (RFC 8018 §6.2, RFC 1423 §1.1; OpenSSH's aes*-cbc).
+ * Used once per key load, so always noble's; CBC padding is left to the caller, which must
+ * tell a wrong passphrase from a damaged file.
+ */
+export const nobleKeyFileCrypto = {
+  md5: (data: Uint8Array): Uint8Array => md5(data),
+  pbkdf2(hash: HashName, password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array {
+    return pbkdf2(hashes[hash], password, salt, { c: iterations, dkLen: length });
+  },
+  scrypt(
+    password: Uint8Array,
+    salt: Uint8Array,
+    o: { N: number; r: number; p: number; length: number; maxMemory: number },
+  ): Uint8Array {
+    return scrypt(password, salt, { N: o.N, r: o.r, p: o.p, dkLen: o.length, maxmem: o.maxMemory });
+  },
+  /** AES-CBC decryption of whole blocks, padding kept. */
+  aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+    return cbc(key, iv, { disablePadding: true }).decrypt(data);
   },
 };

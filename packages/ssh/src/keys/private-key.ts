@@ -1,8 +1,11 @@
 /**
- * Private key files: OpenSSH `openssh-key-v1` (OpenSSH PROTOCOL.key) and PEM — PKCS#1
- * (RFC 8017 A.1.2), SEC1 (RFC 5915) and PKCS#8 (RFC 5208/5958, RFC 8410 for Ed25519) — when
- * unencrypted. An encrypted key gets a one-line KEY_ENCRYPTED error (a later issue decrypts).
- * Every key is checked against its public half at load.
+ * Key layer: private key files — OpenSSH `openssh-key-v1` (OpenSSH PROTOCOL.key) and PEM:
+ * PKCS#1 (RFC 8017 A.1.2), SEC1 (RFC 5915) and PKCS#8 (RFC 5208/5958, RFC 8410 for Ed25519).
+ * Encrypted ones are opened with a passphrase: openssh-key-v1 with bcrypt-pbkdf
+ * (openssh-key-encryption.ts), PKCS#8 PBES2 and RFC 1421 `DEK-Info` PEM (pem-encryption.ts).
+ * Without a passphrase an encrypted key is KEY_ENCRYPTED naming how it is encrypted — checked
+ * after the rest of the file, so a damaged file is KEY_FORMAT and nobody is asked for a
+ * passphrase in vain. Every key is checked against its public half at load.
  */
 import { ECDSA_CURVES, signEcdsa } from "../algorithms/sig-ecdsa.ts";
 import { rsaBlob, signRsa } from "../algorithms/sig-rsa.ts";
@@ -15,14 +18,17 @@ import { Reader } from "../wire/reader.ts";
 import { bigintToBytes, bytesToBigint, Writer } from "../wire/writer.ts";
 import { DerReader, oidToString } from "./asn1.ts";
 import { ed25519FromSeed } from "./generate.ts";
+import { keyFormat, wrongPassphrase } from "./key-errors.ts";
+import { decryptOpenSshSection } from "./openssh-key-encryption.ts";
+import { decryptPemBody, decryptPkcs8 } from "./pem-encryption.ts";
 import type { KeyType, PrivateKey } from "./types.ts";
 
-const keyFormat = (m: string) => new SshError("KEY_FORMAT", m);
-const encrypted = (how: string) =>
-  new SshError(
-    "KEY_ENCRYPTED",
-    `the key is encrypted (${how}); encrypted keys are not supported yet — decrypt a copy with ssh-keygen -p, or use an unencrypted key`,
-  );
+export interface PrivateKeyOptions {
+  /** Opens an encrypted key: text (as UTF-8) or bytes. Ignored for a key that is not encrypted. */
+  passphrase?: string | Uint8Array | undefined;
+  /** What messages call the key (a file name); "the key" by default. */
+  name?: string | undefined;
+}
 
 const MAGIC = "openssh-key-v1\0";
 
@@ -82,25 +88,43 @@ function rsaKey(provider: CryptoProvider, k: RsaPrivateKey, comment: string): Pr
 }
 
 /** OpenSSH PROTOCOL.key. */
-function parseOpenSsh(body: Uint8Array, provider: CryptoProvider): PrivateKey {
+function parseOpenSsh(
+  body: Uint8Array,
+  provider: CryptoProvider,
+  passphrase: Uint8Array | undefined,
+  name: string,
+): PrivateKey {
   const magic = new TextEncoder().encode(MAGIC);
   if (body.length < magic.length || !equalBytes(body.subarray(0, magic.length), magic)) {
     throw keyFormat('not an openssh-key-v1 key: missing "openssh-key-v1" magic');
   }
+  let section: Uint8Array | undefined;
   try {
     const r = new Reader(body, magic.length);
-    const cipher = r.ascii("cipher name");
-    const kdf = r.ascii("kdf name");
-    r.string("kdf options");
-    if (cipher !== "none" || kdf !== "none") throw encrypted(`${cipher}, ${kdf}`);
+    const cipherName = r.ascii("cipher name");
+    const kdfName = r.ascii("kdf name");
+    const kdfOptions = r.string("kdf options");
     const n = r.uint32("number of keys");
     if (n !== 1) throw keyFormat(`openssh key file holds ${n} keys; expected 1`);
     const pubBlob = r.string("public key");
-    const priv = new Reader(r.string("private section"));
+    const stored = r.string("private section");
+    const encrypted = cipherName !== "none";
+    if (encrypted) {
+      section = decryptOpenSshSection(
+        { cipherName, kdfName, kdfOptions, encrypted: stored, readTag: (len) => r.raw(len, "authentication tag") },
+        passphrase,
+        name,
+      );
+    } else if (kdfName !== "none") {
+      throw keyFormat(`openssh key names KDF ${JSON.stringify(kdfName)} but cipher none`);
+    }
     r.done("openssh key file");
+    const priv = new Reader(section ?? stored);
     const check1 = priv.uint32("check-int");
     const check2 = priv.uint32("check-int");
-    if (check1 !== check2) throw keyFormat("openssh key check-ints differ (corrupt or wrongly decrypted key)");
+    // PROTOCOL.key: equal check-ints are how a CTR or CBC decryption shows the passphrase was right.
+    if (check1 !== check2)
+      throw encrypted ? wrongPassphrase(name) : keyFormat("openssh key check-ints differ (corrupt key)");
     const type = priv.ascii("key type");
     let key: PrivateKey;
     if (type === "ssh-ed25519") {
@@ -142,6 +166,8 @@ function parseOpenSsh(body: Uint8Array, provider: CryptoProvider): PrivateKey {
   } catch (err) {
     if (err instanceof SshError && (err.code === "KEY_FORMAT" || err.code === "KEY_ENCRYPTED")) throw err;
     throw keyFormat(`malformed openssh-key-v1 key: ${(err as Error).message}`);
+  } finally {
+    section?.fill(0);
   }
 }
 
@@ -215,32 +241,72 @@ function parsePkcs8(der: Uint8Array, provider: CryptoProvider): PrivateKey {
   throw keyFormat(`unsupported PKCS#8 key algorithm ${oid}; expected RSA, EC or Ed25519`);
 }
 
-/** Parses a private key file's text. Throws `SshError` KEY_FORMAT / KEY_ENCRYPTED. */
-export function parsePrivateKey(text: string, provider: CryptoProvider = nobleProvider): PrivateKey {
+/** RFC 1421 §4.4: header lines, then a blank line, then the base64 body. */
+function splitPemHeaders(text: string): { headers: Map<string, string>; body: string } {
+  const headers = new Map<string, string>();
+  if (!/^[A-Za-z-]+:/.test(text.trimStart())) return { headers, body: text };
+  const lines = text.split(/\r?\n/);
+  let i = 0;
+  while (i < lines.length && lines[i]?.trim() === "") i++;
+  for (; i < lines.length && (lines[i] as string).trim() !== ""; i++) {
+    const m = /^([A-Za-z-]+):\s*(.*)$/.exec(lines[i] as string);
+    if (m) headers.set((m[1] as string).toLowerCase(), (m[2] as string).trim());
+  }
+  return { headers, body: lines.slice(i).join("\n") };
+}
+
+/**
+ * Parses a private key file's text; `options.passphrase` opens an encrypted one. Throws
+ * `SshError` KEY_FORMAT (damaged, or a kind we do not read) or KEY_ENCRYPTED (no passphrase
+ * given, or "incorrect passphrase for …").
+ */
+export function parsePrivateKey(
+  text: string,
+  provider: CryptoProvider = nobleProvider,
+  options: PrivateKeyOptions = {},
+): PrivateKey {
+  const name = options.name ?? "the key";
+  const passphrase =
+    typeof options.passphrase === "string" ? new TextEncoder().encode(options.passphrase) : options.passphrase;
   const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
   if (!m) throw keyFormat("not a private key file: no -----BEGIN … PRIVATE KEY----- block");
   const label = m[1] as string;
-  let bodyText = m[2] as string;
-  if (label === "ENCRYPTED PRIVATE KEY") throw encrypted("PKCS#8 encryption");
-  if (/^Proc-Type:\s*4,ENCRYPTED/m.test(bodyText)) {
-    const dek = /^DEK-Info:\s*([^,\s]+)/m.exec(bodyText);
-    throw encrypted(`PEM ${dek?.[1] ?? "encryption"}`);
-  }
-  // Drop RFC 1421 headers if any.
-  if (/^[A-Za-z-]+:/m.test(bodyText))
-    bodyText = bodyText
-      .split(/\r?\n\r?\n/)
-      .slice(1)
-      .join("\n");
+  const { headers, body: bodyText } = splitPemHeaders(m[2] as string);
   let body: Uint8Array;
   try {
     body = decodeBase64(bodyText.replace(/\s+/g, ""));
   } catch (err) {
     throw keyFormat(`${label}: ${(err as Error).message}`);
   }
-  if (label === "OPENSSH PRIVATE KEY") return parseOpenSsh(body, provider);
-  if (label === "RSA PRIVATE KEY") return parsePkcs1(body, provider);
-  if (label === "EC PRIVATE KEY") return parseSec1(body, provider);
-  if (label === "PRIVATE KEY") return parsePkcs8(body, provider);
-  throw keyFormat(`unsupported key file type "${label}"; expected OPENSSH, RSA, EC or PKCS#8 PRIVATE KEY`);
+  let plain: Uint8Array | undefined;
+  try {
+    if (label === "OPENSSH PRIVATE KEY") return parseOpenSsh(body, provider, passphrase, name);
+    if (label === "ENCRYPTED PRIVATE KEY") {
+      plain = decryptPkcs8(body, passphrase, name);
+      return parsePkcs8(plain, provider);
+    }
+    const procType = headers.get("proc-type");
+    if (procType !== undefined) {
+      if (!/^4,\s*ENCRYPTED$/i.test(procType))
+        throw keyFormat(`unsupported PEM Proc-Type ${JSON.stringify(procType)}; expected 4,ENCRYPTED`);
+      const dek = headers.get("dek-info");
+      if (dek === undefined) throw keyFormat("PEM Proc-Type 4,ENCRYPTED without a DEK-Info header");
+      if (label !== "RSA PRIVATE KEY" && label !== "EC PRIVATE KEY")
+        throw keyFormat(`unsupported encrypted key file type "${label}"; expected RSA or EC PRIVATE KEY`);
+      plain = decryptPemBody(dek, body, passphrase, name);
+      body = plain;
+    }
+    if (label === "RSA PRIVATE KEY") return parsePkcs1(body, provider);
+    if (label === "EC PRIVATE KEY") return parseSec1(body, provider);
+    if (label === "PRIVATE KEY") return parsePkcs8(body, provider);
+  } catch (err) {
+    // Past a good padding and a whole DER SEQUENCE, a structure we cannot read is still more
+    // likely a wrong passphrase (1 in 2⁴⁰ or so) than a damaged file that decrypts cleanly.
+    if (plain && err instanceof SshError && err.code === "KEY_FORMAT" && err.message.startsWith("malformed DER"))
+      throw wrongPassphrase(name);
+    throw err;
+  } finally {
+    plain?.fill(0);
+  }
+  throw keyFormat(`unsupported key file type "${label}"; expected OPENSSH, RSA, EC, PKCS#8 or ENCRYPTED PRIVATE KEY`);
 }
