@@ -98,6 +98,33 @@ describe("fault relay", () => {
     expect(ce.fin).toBe(true);
   });
 
+  it("freeze one direction: up held, down passing (and the reverse)", async () => {
+    const target = await startTarget(() => {}, true);
+    const relay = await relayTo(target);
+    const c = await connectLocal(relay.port, true);
+    await target.waitForConns(1);
+    const t = target.conns[0]!;
+    const [link] = await relay.waitForLinks(1);
+    link!.set({ freeze: "up" });
+    c.socket.end("held");
+    t.socket.write("passes");
+    for (let i = 0; i < 100 && c.bytes() < 6; i++) await sleep(20);
+    expect(c.data().toString()).toBe("passes");
+    await sleep(200);
+    expect(t.bytes()).toBe(0);
+    expect(t.ending()).toBeUndefined(); // the FIN is held too
+    link!.set({ freeze: "down" });
+    t.socket.end("later");
+    await endsWithin(t, 3000, "target");
+    expect(t.data().toString()).toBe("held");
+    await sleep(200);
+    expect(c.data().toString()).toBe("passes");
+    expect(c.ending()).toBeUndefined();
+    link!.set("pass");
+    await endsWithin(c, 3000, "client");
+    expect(c.data().toString()).toBe("passeslater");
+  });
+
   it("reset: both ends get a RST (ECONNRESET), not a FIN", async () => {
     const target = await startTarget();
     const relay = await relayTo(target);

@@ -513,6 +513,33 @@ describe("closing matrix: the bastion goes first", () => {
     await stillServes(tunnel, 10_000);
   });
 
+  it("link lost while a finished upload is still in flight: the local end is reset, not closed as if it had been delivered", async () => {
+    // The local end sends 1 MiB and its FIN; the link holds them (frozen towards sshd) while the
+    // target's reply and FIN come back. A FIN passed on to the local end now would close its
+    // connection cleanly with the upload undelivered; the link then dies.
+    const r = await relay();
+    let reply: () => void = () => {};
+    const t = await target((c) => {
+      reply = () => c.socket.end("ok");
+    });
+    const tunnel = await open(t.port, [], r);
+    const l = await local(tunnel.ports[0]!, true);
+    await t.waitForConns(1);
+    await r.set({ freeze: "up" }, "existing");
+    await new Promise<void>((resolve) => l.socket.end(Buffer.alloc(MiB, 7), () => resolve()));
+    await sleep(300); // the tunnel has read all of it and the FIN
+    reply();
+    await sleep(500);
+    await r.set("reset", "existing");
+    const end = await closesWithin(l, 5000, "local end");
+    expect(t.conns[0]!.bytes(), "nothing of the upload got through").toBeLessThan(MiB);
+    expect(
+      end.error,
+      "its upload was lost with the link: the local end must be reset, not closed cleanly",
+    ).toBeDefined();
+    await stillServes(tunnel, 10_000);
+  });
+
   it("link lost during the drain: connections are reset, no reconnect, exit 0 within grace + 1 s", async () => {
     const r = await relay();
     const t = await streamingTarget("download", 1024 * MiB);

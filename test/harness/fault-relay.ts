@@ -16,6 +16,8 @@
  * Modes:
  * - `pass`: bytes cross as they come; FIN and RST from either end are passed on as such.
  * - `{ delay: ms }`: each chunk is held `ms` before it is forwarded, each way, order kept.
+ * - `{ freeze: "up" }` / `{ freeze: "down" }`: the same for one direction only (up is
+ *   client → target), the other passing as in `pass`.
  * - `freeze`: a black hole: both sockets stay open and are read, nothing is forwarded (not
  *   even a FIN). What was read is held and crosses when the link is switched back to `pass`
  *   or `delay`, as TCP would deliver it after a short outage; a link left frozen is usually
@@ -34,7 +36,14 @@
  */
 import * as net from "node:net";
 
-export type FaultMode = "pass" | "freeze" | "reset" | "close" | "refuse" | { delay: number };
+export type FaultMode =
+  | "pass"
+  | "freeze"
+  | "reset"
+  | "close"
+  | "refuse"
+  | { delay: number }
+  | { freeze: "up" | "down" };
 /** What a single link can be switched to (`refuse` concerns new connections only). */
 export type LinkMode = Exclude<FaultMode, "refuse">;
 export type FaultScope = "all" | "existing" | "new";
@@ -108,12 +117,16 @@ export function resetSocket(socket: net.Socket): void {
 }
 
 function describeMode(mode: FaultMode): string {
-  return typeof mode === "object" ? `delay(${mode.delay})` : mode;
+  if (typeof mode !== "object") return mode;
+  return "delay" in mode ? `delay(${mode.delay})` : `freeze(${mode.freeze})`;
 }
 
 function checkMode(mode: FaultMode): void {
   if (typeof mode === "object") {
-    if (!Number.isFinite(mode.delay) || mode.delay < 0)
+    if ("freeze" in mode) {
+      if (mode.freeze !== "up" && mode.freeze !== "down")
+        throw new TypeError(`freeze: expected "up" or "down", got ${String(mode.freeze)}`);
+    } else if (!Number.isFinite(mode.delay) || mode.delay < 0)
       throw new RangeError(`delay: expected a number of milliseconds >= 0, got ${mode.delay}`);
   } else if (!["pass", "freeze", "reset", "close", "refuse"].includes(mode)) {
     throw new TypeError(`mode: expected pass, delay, freeze, reset, close or refuse, got ${String(mode)}`);
@@ -136,21 +149,34 @@ class Direction {
 
   constructor(
     private readonly link: Link,
+    private readonly name: "up" | "down",
     private readonly from: net.Socket,
     private readonly to: net.Socket,
   ) {}
 
+  /** Nothing crosses this way now. */
+  private frozen(): boolean {
+    const mode = this.link.mode;
+    return mode === "freeze" || (typeof mode === "object" && "freeze" in mode && mode.freeze === this.name);
+  }
+
+  /** Milliseconds each chunk is held this way. */
+  private delay(): number {
+    const mode = this.link.mode;
+    return typeof mode === "object" && "delay" in mode ? mode.delay : 0;
+  }
+
   onData(chunk: Buffer): void {
     this.link.bytesRead += chunk.length;
     if (this.link.isClosing) return; // closing: what comes now is dropped
-    if (this.queue.length === 0 && this.link.mode === "pass" && !this.to.destroyed) {
+    if (this.queue.length === 0 && !this.frozen() && this.delay() === 0 && !this.to.destroyed) {
       this.forwarded += chunk.length;
       if (!this.to.write(chunk)) this.from.pause();
       return;
     }
     this.queue.push({ chunk, at: Date.now() });
     this.queued += chunk.length;
-    const limit = this.link.mode === "freeze" ? FREEZE_HOLD_BYTES : QUEUE_HIGH;
+    const limit = this.frozen() ? FREEZE_HOLD_BYTES : QUEUE_HIGH;
     if (this.queued >= limit) this.from.pause();
     this.flush();
   }
@@ -166,14 +192,13 @@ class Direction {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const mode = this.link.mode;
     if (this.link.isClosing || this.to.destroyed) return;
-    if (mode === "freeze") {
+    if (this.frozen()) {
       // a black hole still reads, up to what it may hold
       if (this.queued < FREEZE_HOLD_BYTES && !this.finPending) this.from.resume();
       return;
     }
-    const delay = typeof mode === "object" ? mode.delay : 0;
+    const delay = this.delay();
     const now = Date.now();
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
@@ -221,8 +246,8 @@ class Link implements RelayLink {
     onGone: (link: Link) => void,
   ) {
     this.mode = mode;
-    this.up = new Direction(this, client, server);
-    this.down = new Direction(this, server, client);
+    this.up = new Direction(this, "up", client, server);
+    this.down = new Direction(this, "down", server, client);
     let clientClosed = false;
     let serverClosed = false;
     this.closed = new Promise((resolve) => {
@@ -263,7 +288,7 @@ class Link implements RelayLink {
 
   private peerFailed(other: net.Socket): void {
     if (this.isClosing) return;
-    if (this.mode === "freeze") return;
+    if (this.mode === "freeze" || (typeof this.mode === "object" && "freeze" in this.mode)) return;
     this.isClosing = true;
     this.up.drop();
     this.down.drop();

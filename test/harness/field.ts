@@ -304,12 +304,13 @@ export function closesWithin(r: Recorded, ms: number, what: string): Promise<End
   return within(r.closed, ms, () => `${what}: not closed after ${ms} ms (${r.bytes()} bytes read)`);
 }
 
-function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+/** `p`, or a rejection with `message` after `ms`. */
+export function within<T>(p: Promise<T>, ms: number, message: string | (() => string)): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message())), ms);
+      timer = setTimeout(() => reject(new Error(typeof message === "string" ? message : message())), ms);
     }),
   ]);
 }
