@@ -108,15 +108,23 @@ export class PacketWriter {
 
 /**
  * Incremental packet reader: feed it bytes, take payloads out. It never buffers more than one
- * packet's worth beyond what the caller has not yet consumed.
+ * packet's worth beyond what the caller has not yet consumed, and its copying is linear in the
+ * bytes received however the stream is cut: a packet arriving a byte at a time grows its buffer
+ * geometrically (up to the packet's size), not by one copy of everything so far per byte.
  */
 export class PacketReader {
   seq = 0;
   bytes = 0;
   packets = 0;
   private buf: Uint8Array = new Uint8Array(0);
-  /** Bytes received after those in `buf`, not yet needed. */
-  private tail: Uint8Array | undefined;
+  /**
+   * `buf` is our own allocation, with room after `end` we may fill. Bytes before `end` are never
+   * written again: payloads handed out are views into them.
+   */
+  private owned = false;
+  /** Chunks received after those in `buf`, not yet needed, in order. */
+  private waiting: Uint8Array[] = [];
+  private waitingBytes = 0;
   private start = 0;
   private end = 0;
   /** packet_length of the packet whose header was already peeked, or -1. */
@@ -126,64 +134,89 @@ export class PacketReader {
 
   /** Bytes waiting in the buffer. */
   get buffered(): number {
-    return this.end - this.start + (this.tail ? this.tail.length : 0);
+    return this.end - this.start + this.waitingBytes;
   }
 
   /**
    * Takes a chunk as it is when nothing is buffered. Otherwise only the bytes that complete
-   * the packet in progress are joined (one packet's worth, never the whole chunk); the rest
-   * waits in `tail` and is taken without a copy once that packet is out.
+   * the packet in progress are copied in (one packet's worth, never the whole chunk); the rest
+   * waits and is taken without a copy once that packet is out.
    */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    if (this.tail) {
-      // Still finishing the previous chunk: keep order by joining behind it.
-      const t = this.tail;
-      const joined = new Uint8Array(t.length + chunk.length);
-      joined.set(t);
-      joined.set(chunk, t.length);
-      this.tail = joined;
+    if (this.waiting.length > 0) {
+      // Still finishing earlier chunks: keep order by queueing behind them.
+      this.waiting.push(chunk);
+      this.waitingBytes += chunk.length;
       return;
     }
     if (this.start === this.end) {
       this.buf = chunk;
+      this.owned = false;
       this.start = 0;
       this.end = chunk.length;
       return;
     }
-    this.tail = chunk;
+    this.waiting.push(chunk);
+    this.waitingBytes += chunk.length;
     this.fill();
   }
 
-  /** Moves bytes from `tail` into the buffer, as far as the packet in progress needs them. */
+  /** Moves waiting bytes into the buffer, as far as the packet in progress needs them. */
   private fill(): void {
-    const tail = this.tail;
-    if (!tail) return;
+    const opener = this.opener;
+    while (this.waiting.length > 0) {
+      const head = this.waiting[0] as Uint8Array;
+      const have = this.end - this.start;
+      if (have === 0) {
+        this.waiting.shift();
+        this.waitingBytes -= head.length;
+        this.buf = head;
+        this.owned = false;
+        this.start = 0;
+        this.end = head.length;
+        continue;
+      }
+      // Until the header is known, take just enough for it; then up to the packet's end.
+      let want: number;
+      let size: number;
+      if (this.pendingLength < 0 && have < opener.headerSize) {
+        want = opener.headerSize - have;
+        size = opener.headerSize;
+      } else {
+        if (this.pendingLength < 0) this.peek();
+        size = 4 + this.pendingLength + opener.overhead;
+        want = size - have;
+      }
+      if (want <= 0) return; // the packet in progress is complete already
+      const take = Math.min(want, head.length);
+      this.append(head.subarray(0, take), size);
+      if (take === head.length) this.waiting.shift();
+      else this.waiting[0] = head.subarray(take);
+      this.waitingBytes -= take;
+    }
+  }
+
+  /**
+   * Appends to the packet in progress, whose full size is `size`: in place while our buffer has
+   * room, else into a new one at least twice as large as what it holds (capped at `size`), so
+   * the bytes of one packet are copied a bounded number of times in all.
+   */
+  private append(bytes: Uint8Array, size: number): void {
     const have = this.end - this.start;
-    if (have === 0) {
-      this.tail = undefined;
-      this.buf = tail;
-      this.start = 0;
-      this.end = tail.length;
+    if (this.owned && this.end + bytes.length <= this.buf.length) {
+      this.buf.set(bytes, this.end);
+      this.end += bytes.length;
       return;
     }
-    const opener = this.opener;
-    // Until the header is known, take just enough for it; then up to the packet's end.
-    let want: number;
-    if (this.pendingLength < 0 && have < opener.headerSize) want = opener.headerSize - have;
-    else {
-      if (this.pendingLength < 0) this.peek();
-      want = 4 + this.pendingLength + opener.overhead - have;
-    }
-    if (want <= 0) return; // the packet in progress is complete already
-    const take = Math.min(want, tail.length);
-    const joined = new Uint8Array(have + take);
-    joined.set(this.buf.subarray(this.start, this.end));
-    joined.set(tail.subarray(0, take), have);
-    this.buf = joined;
+    const need = have + bytes.length;
+    const grown = new Uint8Array(Math.max(need, Math.min(size, 2 * need, MAX_PACKET_LENGTH + 1024)));
+    grown.set(this.buf.subarray(this.start, this.end));
+    grown.set(bytes, have);
+    this.buf = grown;
+    this.owned = true;
     this.start = 0;
-    this.end = joined.length;
-    this.tail = take === tail.length ? undefined : tail.subarray(take);
+    this.end = need;
   }
 
   private peek(): void {
@@ -196,22 +229,13 @@ export class PacketReader {
   /** The next payload, or undefined if more bytes are needed. */
   next(): Uint8Array | undefined {
     const opener = this.opener;
-    if (this.tail) this.fill();
-    let have = this.end - this.start;
+    if (this.waiting.length > 0) this.fill();
+    const have = this.end - this.start;
     if (this.pendingLength < 0) {
-      if (have < opener.headerSize) {
-        if (!this.tail) return undefined;
-        this.fill();
-        have = this.end - this.start;
-        if (have < opener.headerSize) return undefined;
-      }
-      if (this.pendingLength < 0) this.peek();
+      if (have < opener.headerSize) return undefined;
+      this.peek();
     }
     const total = 4 + this.pendingLength + opener.overhead;
-    if (have < total && this.tail) {
-      this.fill();
-      have = this.end - this.start;
-    }
     if (have < total) return undefined;
     const wire = this.buf.subarray(this.start, this.start + total);
     this.start += total;
