@@ -549,7 +549,7 @@ describe("agent keys in publickey authentication (RFC 4252 §7)", () => {
     const { auth, offers } = server({ identities }, () => true);
     const result = await auth.run();
     expect(result.method).toBe("publickey");
-    expect(result.key?.source).toBe("agent");
+    expect(result.key?.agent).toBe(true);
     expect(offers.map((o) => [o.signed, o.algorithm])).toEqual([
       [false, "ssh-ed25519"],
       [true, "ssh-ed25519"],

@@ -7,9 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { connectClient, fingerprintSha256, nobleProvider, peerText, type SshClient } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
+import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { parseDestination } from "./destination.ts";
-import { expandHome, resolveIdentities } from "./identity.ts";
+import { expandHome } from "./identity.ts";
 import {
   type HostKeyPolicy,
   knownHostKeyTypesIn,
@@ -18,9 +19,13 @@ import {
 } from "./known-hosts-file.ts";
 import { localUserName } from "./local-user.ts";
 
-export interface CheckOptions extends AlgorithmOptions {
+export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   destination: string;
   identity?: string | undefined;
+  /** IdentityAgent: a socket path, `none`, `SSH_AUTH_SOCK` or `$VAR` (default: SSH_AUTH_SOCK). */
+  agent?: string | undefined;
+  /** How to offer a password, shown when authentication fails and the server takes one. */
+  passwordHint?: string | undefined;
   knownHosts?: string | undefined;
   hostKeyCheck?: HostKeyPolicy;
   password?: string | undefined;
@@ -43,8 +48,12 @@ export interface CheckReport {
   strictKex: boolean;
   /** "none" when the server let us in without checking any key or password (`noneAuthWarning`). */
   authMethod: string;
-  userKey: { type: string; fingerprint: string } | null;
+  /** The key that let us in; `agent` when an ssh-agent signed. A certificate's fingerprint is its key's. */
+  userKey: { type: string; fingerprint: string; agent?: true } | null;
 }
+
+/** How the CLI takes a password (README): added to an authentication failure when the server takes one. */
+export const DEFAULT_PASSWORD_HINT = "set TUNNEL_PASSWORD to offer one";
 
 export function defaultKnownHosts(): string {
   return path.join(os.homedir(), ".ssh", "known_hosts");
@@ -56,20 +65,33 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const provider = providerFor(o.crypto);
   const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
   const algorithms = resolveAlgorithms(o, provider, knownHostKeyTypesIn(knownHosts, dest.host, dest.port));
-  const ids = resolveIdentities(o.identity);
-  const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port);
-  const client = await connectClient(conn, {
-    host: dest.host,
-    port: dest.port,
-    username: user,
-    identities: ids.keys,
-    ...(o.password !== undefined ? { password: o.password } : {}),
-    algorithms,
-    provider,
-    verifyHostKey: knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "yes", o.events),
-    timeoutMs: o.timeoutMs ?? 30_000,
-    ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
+  const ids = await resolveAuthIdentities({
+    identity: o.identity,
+    identityFiles: o.identityFiles,
+    identitiesOnly: o.identitiesOnly,
+    agent: o.agent,
+    sockets: o.sockets,
   });
+  let client: SshClient;
+  try {
+    const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port);
+    client = await connectClient(conn, {
+      host: dest.host,
+      port: dest.port,
+      username: user,
+      identities: ids.identities,
+      notes: ids.notes,
+      passwordHint: o.passwordHint ?? DEFAULT_PASSWORD_HINT,
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      algorithms,
+      provider,
+      verifyHostKey: knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "yes", o.events),
+      timeoutMs: o.timeoutMs ?? 30_000,
+      ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
+    });
+  } finally {
+    ids.close();
+  }
   const info = client.info;
   const neg = info.negotiated;
   if (!neg || !info.hostKeyFingerprint)
@@ -88,7 +110,13 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     implementation: { clientToServer: info.implC2S, serverToClient: info.implS2C },
     strictKex: info.strictKex,
     authMethod: auth?.method ?? "none",
-    userKey: auth?.key ? { type: auth.key.type, fingerprint: fingerprintOfKey(auth.key.publicKey.blob) } : null,
+    userKey: auth?.key
+      ? {
+          type: auth.key.type,
+          fingerprint: fingerprintOfKey(auth.key.keyBlob ?? auth.key.publicKey.blob),
+          ...(auth.key.agent ? { agent: true as const } : {}),
+        }
+      : null,
   };
   await closeCleanly(client);
   return report;

@@ -1,4 +1,5 @@
 /** The tunnel engine: what programs embed. Re-exports only. */
+export * from "./agent-identities.ts";
 export * from "./algorithms.ts";
 export * from "./auth-warning.ts";
 export * from "./authorized-keys.ts";

@@ -1,8 +1,14 @@
 /**
  * `tunnel open`: one SSH connection to the bastion, one local listener per target, each
- * local connection carried as a `direct-tcpip` channel of that one connection.
+ * local connection carried as a `direct-tcpip` channel of that one connection (RFC 4254 §7.2).
+ *
+ * The same session carries `tunnel run` (the targets on free ports), `tunnel socks` (one
+ * listener whose connections name their destination in a handshake: `route`) and `tunnel
+ * expose` (remote forwards requested on each new connection: `setup`, their connections
+ * carried by `adopt`), so all of them keep alive, reconnect and stop in the same way.
  */
 import {
+  type Channel,
   type Conn,
   connectClient,
   type HostKeyVerifier,
@@ -13,12 +19,13 @@ import {
   type TransportInfo,
 } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
+import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { noneAuthWarning } from "./auth-warning.ts";
-import { defaultKnownHosts } from "./check.ts";
+import { DEFAULT_PASSWORD_HINT, defaultKnownHosts } from "./check.ts";
 import { parseDestination } from "./destination.ts";
 import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
-import { expandHome, resolveIdentities } from "./identity.ts";
+import { expandHome } from "./identity.ts";
 import {
   type HostKeyPolicy,
   knownHostKeyTypesIn,
@@ -41,12 +48,14 @@ export const DEFAULT_KEEPALIVE_COUNT = 3;
 /** How long a local connection waits for the bastion, and the TCP connect timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
-export interface OpenOptions extends AlgorithmOptions {
+export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   targets: Target[];
   via: string;
   port?: number | undefined;
   bind?: string | undefined;
   identity?: string | undefined;
+  /** IdentityAgent: a socket path, `none`, `SSH_AUTH_SOCK` or `$VAR` (default: SSH_AUTH_SOCK). */
+  agent?: string | undefined;
   knownHosts?: string | undefined;
   hostKeyCheck?: HostKeyPolicy;
   password?: string | undefined;
@@ -71,6 +80,31 @@ export interface OpenOptions extends AlgorithmOptions {
     /** Per-connection lines (--verbose). */
     verbose?(line: string): void;
   };
+  /**
+   * Asks each local connection where it goes before it is carried (a SOCKS handshake)
+   * instead of sending it to its listener's target. The router calls `carry` once the
+   * handshake named the destination — from within its data handler, so that nothing the
+   * connection does in between is missed — or closes the connection itself.
+   */
+  route?: ((conn: Conn, carry: (route: Route) => void) => void) | undefined;
+  /**
+   * Runs on every new SSH connection before it carries anything (`again` on reconnections):
+   * remote forwards are requested here. If it fails, that connection is closed: the first
+   * time `start` fails with the error; after a reconnection the session retries later.
+   */
+  setup?: ((client: SshClient, again: boolean) => Promise<void>) | undefined;
+}
+
+/** Where one local connection goes, as its handshake said (see `OpenOptions.route`). */
+export interface Route {
+  host: string;
+  port: number;
+  /** Bytes the client sent past its handshake: they go first through the channel. */
+  early?: Uint8Array | undefined;
+  /** The channel is open: tell the client, before any byte from the far end reaches it. */
+  opened?(conn: Conn): void;
+  /** No channel: tell the client why and close the connection (the router owns it now). */
+  failed?(conn: Conn, err: Error): void;
 }
 
 export interface OpenedTarget {
@@ -91,6 +125,8 @@ interface LocalEntry {
   /** Waiting for the bastion: closed when this fires. */
   timer?: ReturnType<typeof setTimeout> | undefined;
   piped: boolean;
+  /** Set when a handshake chose the destination (`OpenOptions.route`). */
+  route?: Route | undefined;
 }
 
 export class TunnelSession {
@@ -133,12 +169,17 @@ export class TunnelSession {
     return this.attempt > 0;
   }
 
+  /** False once the session is stopping or over: new connections are refused then. */
+  get accepting(): boolean {
+    return !this.stopping && !this.finished;
+  }
+
   async start(): Promise<OpenedTarget[]> {
     const bind = this.options.bind ?? "127.0.0.1";
     // Bind first: a busy explicit port fails before we touch the network.
     await this.bindAll(bind);
     try {
-      this.attach(await this.connect());
+      this.attach(await this.prepare(await this.connect(), false));
     } catch (err) {
       this.finish(err as Error);
       throw err;
@@ -153,28 +194,56 @@ export class TunnelSession {
     const provider = providerFor(o.crypto);
     const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
     const algorithms = resolveAlgorithms(o, provider, knownHostKeyTypesIn(knownHosts, dest.host, dest.port));
-    const keys = o.keys ?? resolveIdentities(o.identity).keys;
+    // Resolved afresh on each (re)connect: the agent may hold other keys by now.
+    const ids = o.keys
+      ? { identities: [...o.keys], notes: [], close() {} }
+      : await resolveAuthIdentities({
+          identity: o.identity,
+          identityFiles: o.identityFiles,
+          identitiesOnly: o.identitiesOnly,
+          agent: o.agent,
+          sockets: o.sockets,
+        });
     const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const keepaliveMs = o.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
-    const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port, {
-      timeoutMs: connectTimeoutMs,
-      ...(keepaliveMs > 0 ? { keepAliveMs: keepaliveMs } : {}),
-    });
-    const client = await connectClient(conn, {
-      host: dest.host,
-      port: dest.port,
-      username: dest.user ?? localUserName(),
-      identities: keys,
-      ...(o.password !== undefined ? { password: o.password } : {}),
-      algorithms,
-      provider,
-      keepaliveMs,
-      keepaliveCountMax: o.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
-      ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
-      verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
-    });
+    let client: SshClient;
+    try {
+      const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port, {
+        timeoutMs: connectTimeoutMs,
+        ...(keepaliveMs > 0 ? { keepAliveMs: keepaliveMs } : {}),
+      });
+      client = await connectClient(conn, {
+        host: dest.host,
+        port: dest.port,
+        username: dest.user ?? localUserName(),
+        identities: ids.identities,
+        notes: ids.notes,
+        passwordHint: DEFAULT_PASSWORD_HINT,
+        ...(o.password !== undefined ? { password: o.password } : {}),
+        algorithms,
+        provider,
+        keepaliveMs,
+        keepaliveCountMax: o.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
+        ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
+        verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
+      });
+    } finally {
+      ids.close();
+    }
     // Downloads through any server: our receive windows grow on long links (connection/window.ts).
     if (o.maxWindow !== undefined) client.mux.maxWindow = o.maxWindow;
+    return client;
+  }
+
+  /** Runs `setup` on a new connection; closes the connection if that fails. */
+  private async prepare(client: SshClient, again: boolean): Promise<SshClient> {
+    if (!this.options.setup) return client;
+    try {
+      await this.options.setup(client, again);
+    } catch (err) {
+      client.close("tunnel set-up failed");
+      throw err;
+    }
     return client;
   }
 
@@ -226,14 +295,16 @@ export class TunnelSession {
     );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.connect().then(
-        (client) => this.attach(client),
-        (e: Error) => {
-          if (this.stopping) this.finish();
-          else if (isPermanentFailure(e)) this.finish(e);
-          else this.scheduleRetry(e);
-        },
-      );
+      this.connect()
+        .then((client) => this.prepare(client, true))
+        .then(
+          (client) => this.attach(client),
+          (e: Error) => {
+            if (this.stopping) this.finish();
+            else if (isPermanentFailure(e)) this.finish(e);
+            else this.scheduleRetry(e);
+          },
+        );
     }, delay);
   }
 
@@ -294,13 +365,30 @@ export class TunnelSession {
       local.destroy();
       return;
     }
+    const router = this.options.route;
+    if (!router) {
+      this.accept(local, target);
+      return;
+    }
+    router(local, (route) => {
+      const spec = `${route.host.includes(":") ? `[${route.host}]` : route.host}:${route.port}`;
+      this.accept(local, { spec, variable: undefined, host: route.host, port: route.port, url: undefined }, route);
+    });
+  }
+
+  private accept(local: Conn, target: Target, route?: Route): void {
+    if (this.stopping || this.finished) {
+      if (route?.failed) route.failed(local, new Error("the tunnel is closing"));
+      else local.destroy();
+      return;
+    }
     let entry: LocalEntry | undefined;
     const held = holdConn(local, () => {
       // Gone before it had a channel: it no longer counts.
       if (entry && !entry.piped) this.forget(entry);
     });
     if (held.closed) return; // closed before we took it (a port probe): never counted
-    entry = { id: ++this.connSeq, held, target, piped: false };
+    entry = { id: ++this.connSeq, held, target, piped: false, route };
     this.locals.add(entry);
     this.options.events?.verbose?.(
       `[${entry.id}] ${local.remoteAddress}:${local.remotePort} → ${target.host}:${target.port}: accepted`,
@@ -312,7 +400,7 @@ export class TunnelSession {
     // No SSH connection yet, or it is being re-established: wait for it, bounded in number
     // and in time.
     if (this.waiting.length >= MAX_EARLY_CONNECTIONS) {
-      this.drop(entry);
+      this.drop(entry, new Error("too many connections are waiting for the bastion"));
       return;
     }
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -321,7 +409,7 @@ export class TunnelSession {
       this.options.events?.info?.(
         `Closed a connection to ${target.host}:${target.port}: the bastion was not reachable within ${timeoutMs / 1000} s`,
       );
-      this.drop(entry);
+      this.drop(entry, new Error(`the bastion was not reachable within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     this.waiting.push(entry);
   }
@@ -344,6 +432,10 @@ export class TunnelSession {
     client.mux.openDirectTcpip(target.host, target.port, local.remoteAddress || "127.0.0.1", local.remotePort).then(
       (channel) => {
         entry.piped = true;
+        if (entry.route && !held.closed) {
+          entry.route.opened?.(local);
+          if (entry.route.early?.length) channel.write(entry.route.early);
+        }
         pipeChannel(held, channel, {
           closed: (stats, err) => {
             this.forget(entry);
@@ -366,7 +458,7 @@ export class TunnelSession {
           return;
         }
         this.options.events?.info?.(`Connection to ${target.host}:${target.port} failed: ${err.message}`);
-        this.drop(entry);
+        this.drop(entry, err);
       },
     );
   }
@@ -375,16 +467,44 @@ export class TunnelSession {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     entry.timer = setTimeout(() => {
       this.waiting = this.waiting.filter((e) => e !== entry);
-      this.drop(entry);
+      this.drop(entry, new Error(`the bastion was not reachable within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     this.waiting.push(entry);
   }
 
-  /** Closes a local connection that never got a channel. */
-  private drop(entry: LocalEntry): void {
+  /** Closes a local connection that never got a channel (its router says why first). */
+  private drop(entry: LocalEntry, why?: Error): void {
     clearTimeout(entry.timer);
-    entry.held.conn.destroy();
     this.forget(entry);
+    if (entry.route?.failed && !entry.held.closed) entry.route.failed(entry.held.conn, why ?? new Error("the tunnel closed"));
+    else entry.held.conn.destroy();
+  }
+
+  /**
+   * Carries a channel the server opened to us (a connection to a remote forward) over
+   * `local`, counted with the local connections: `stop` lets it finish within the grace and
+   * then cuts it. The caller has connected `local` and accepted the channel.
+   */
+  adopt(local: Conn, channel: Channel, target: Target): void {
+    if (this.stopping || this.finished) {
+      local.reset();
+      channel.close();
+      return;
+    }
+    const held = holdConn(local);
+    const entry: LocalEntry = { id: ++this.connSeq, held, target, piped: true };
+    this.locals.add(entry);
+    const verbose = this.options.events?.verbose;
+    pipeChannel(held, channel, {
+      closed: (stats, err) => {
+        this.forget(entry);
+        verbose?.(
+          `[${entry.id}] closed: ${stats.bytesOut} bytes sent, ${stats.bytesIn} bytes received${err ? ` (${err.message})` : ""}`,
+        );
+      },
+    });
+    if (!held.closed) local.resume();
+    verbose?.(`[${entry.id}] ${target.host}:${target.port}: open`);
   }
 
   private forget(entry: LocalEntry): void {

@@ -70,7 +70,7 @@ function formatReport(r: CheckReport): string {
     `mac:         ${dir(r.mac)}`,
     `crypto:      ${dir(r.implementation)}`,
     `strict-kex: ${r.strictKex ? "yes" : "no (this connection is open to prefix truncation, CVE-2023-48795)"}`,
-    `auth:        ${r.authMethod} as ${r.user}${r.userKey ? ` with ${r.userKey.type} ${r.userKey.fingerprint}` : ""}`,
+    `auth:        ${r.authMethod} as ${r.user}${r.userKey ? ` with ${r.userKey.type} ${r.userKey.fingerprint}${r.userKey.agent ? " (agent)" : ""}` : ""}`,
     "",
   ].join("\n");
 }

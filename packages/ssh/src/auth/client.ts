@@ -45,8 +45,10 @@ export interface Identity {
   readonly signatureAlgorithms: readonly string[];
   /** The SSH signature blob (`string algorithm, string signature`) over `data`. */
   sign(data: Uint8Array, algorithm: string): Uint8Array | Promise<Uint8Array>;
-  /** Where the key comes from, for messages: its file, or "agent". */
+  /** The key's file, for messages (an agent key that matched a configured file is named by it). */
   readonly source?: string;
+  /** Signed by an ssh-agent. */
+  readonly agent?: boolean;
   /** For a certificate, the blob of the key inside: the fingerprint shown is taken over it, as ssh-keygen -l does. */
   readonly keyBlob?: Uint8Array;
 }
@@ -70,6 +72,8 @@ export interface ClientAuthOptions {
    * message when the server allows passwords and none was given.
    */
   passwordHint?: string;
+  /** Lines added to a failure message: keys that could not be loaded, an agent that was not reached. */
+  notes?: readonly string[];
   /** Refuse success through `none` (trivial authentication). */
   rejectTrivialAuth?: boolean;
   /** USERAUTH_BANNER text, made safe to print: escapes for control characters, line breaks kept. */
@@ -117,8 +121,10 @@ export class ClientAuth {
   private waiter: { resolve(r: Reply): void; reject(e: Error): void } | undefined;
   private serviceWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   private failed: Error | undefined;
-  /** Every key offered so far, in order. */
+  /** Every key offered so far and answered, in order. */
   readonly attempts: KeyAttempt[] = [];
+  /** The key offered whose answer has not come yet. */
+  private offering: string | undefined;
 
   constructor(
     private readonly transport: AuthTransport,
@@ -298,9 +304,10 @@ export class ClientAuth {
     return parts.length ? ` (${parts.join("; ")})` : "";
   }
 
-  /** One line per key offered: what it was and what became of it. */
+  /** One line per key offered (what it was and what became of it), then the caller's notes. */
   private describeAttempts(): string {
-    return this.attempts.map((a) => `\n  ${a.outcome}: ${a.key}${a.detail ? ` (${a.detail})` : ""}`).join("");
+    const notes = (this.options.notes ?? []).map((n) => `\n  ${n}`).join("");
+    return `${this.attempts.map((a) => `\n  ${a.outcome}: ${a.key}${a.detail ? ` (${a.detail})` : ""}`).join("")}${notes}`;
   }
 
   /**
@@ -309,12 +316,15 @@ export class ClientAuth {
    * AUTH_FAILED naming the keys offered and how to offer fewer. Anything else is returned as is.
    */
   explain(err: Error): Error {
-    if (this.phase !== "auth" || this.attempts.length === 0) return err;
+    if (this.phase !== "auth") return err;
     if (!(err instanceof SshError) || err.code !== "DISCONNECTED") return err;
     if (!/too many authentication failures/i.test(err.message)) return err;
+    // sshd hangs up instead of answering the request that reached its limit.
+    const last = this.offering ? `\n  no answer: ${this.offering}` : "";
+    const count = this.attempts.length + (this.offering ? 1 : 0);
     return new SshError(
       "AUTH_FAILED",
-      `authentication failed for user "${this.options.username}": ${err.message} after ${this.attempts.length} keys were offered${this.describeAttempts()}\nthe server stops after a few refused keys (sshd's MaxAuthTries, 6 by default): name the right key (--identity, IdentityFile) and set IdentitiesOnly so that only it is offered`,
+      `authentication failed for user "${this.options.username}": ${err.message} after ${count} keys were offered${this.describeAttempts()}${last}\nthe server stops after a few refused keys (sshd's MaxAuthTries, 6 by default): name the right key (--identity, IdentityFile) and set IdentitiesOnly so that only it is offered`,
       { reason: DisconnectReason.NO_MORE_AUTH_METHODS_AVAILABLE, cause: err },
     );
   }
@@ -348,11 +358,13 @@ export class ClientAuth {
     }
     const algorithm = this.algorithmFor(key);
     const blob = key.publicKey.blob;
+    this.offering = label;
     // RFC 4252 §7: ask whether the key is acceptable before signing.
     const query = await this.request(
       "publickey-query",
       this.header("publickey").boolean(false).string(algorithm).string(blob).bytes(),
     );
+    this.offering = undefined;
     if (query.kind === "failure") {
       this.attempts.push({ key: label, outcome: "refused" });
       return { kind: "failure", methods: query.methods, partial: query.partial };
@@ -381,10 +393,12 @@ export class ClientAuth {
       this.attempts.push({ key: label, outcome: "not signed", detail: (err as Error).message });
       return { kind: "skipped" };
     }
+    this.offering = label;
     const reply = await this.request(
       "publickey",
       this.header("publickey").boolean(true).string(algorithm).string(blob).string(signature).bytes(),
     );
+    this.offering = undefined;
     if (reply.kind === "success")
       return { kind: "success", result: { method: "publickey", key, signatureAlgorithm: algorithm } };
     if (reply.kind === "failure") {
@@ -397,11 +411,12 @@ export class ClientAuth {
 
 const CERT_SUFFIX = "-cert-v01@openssh.com";
 
-/** `/path/key ssh-ed25519 SHA256:…`, `comment ssh-rsa SHA256:… (agent)`: as ssh -v names keys. */
+/**
+ * `/path/key ssh-ed25519 SHA256:…`, `comment ssh-rsa SHA256:… (agent)`, as ssh -v names keys:
+ * by file where there is one, else by comment; the fingerprint of the key (inside a certificate).
+ */
 export function describeIdentity(key: Identity): string {
   const fingerprint = fingerprintSha256(nobleProvider, key.keyBlob ?? key.publicKey.blob);
-  const comment = peerText(key.publicKey.comment, { max: 120 });
-  if (key.source === "agent") return `${comment || "(no comment)"} ${key.type} ${fingerprint} (agent)`;
-  const name = key.source ?? (comment || "key");
-  return `${name} ${key.type} ${fingerprint}`;
+  const name = key.source ?? (peerText(key.publicKey.comment, { max: 120 }) || "(no comment)");
+  return `${name} ${key.type} ${fingerprint}${key.agent ? " (agent)" : ""}`;
 }

@@ -379,14 +379,16 @@ export class AgentClient {
 /**
  * An agent key as an identity for publickey authentication: the public key the agent listed
  * (a certificate blob goes out as it is, named by its certificate algorithm), signatures made
- * by the agent. Keys of types we do not know have no algorithms: `ClientAuth` skips them.
+ * by the agent. `file`: the configured key file it matched, which names it in messages (ssh -v
+ * does the same). Keys of types we do not know have no algorithms: `ClientAuth` skips them.
  */
-export function agentIdentity(agent: AgentClient, key: AgentKey): Identity {
+export function agentIdentity(agent: AgentClient, key: AgentKey, file?: string): Identity {
   return {
     type: key.type,
     publicKey: { blob: key.blob, comment: key.comment },
     signatureAlgorithms: key.signatureAlgorithms,
-    source: "agent",
+    agent: true,
+    ...(file !== undefined ? { source: file } : {}),
     keyBlob: key.keyBlob,
     sign: (data, algorithm) => agent.sign(key, data, algorithm),
   };
