@@ -1,16 +1,34 @@
 /**
- * Loading private keys from files: the user's identity (an explicit `--identity PATH`, or the
- * first existing of ~/.ssh/id_ed25519, id_ecdsa, id_rsa: ssh(1)'s defaults, minus the ones we
- * do not support) and `tunnel serve`'s host keys. As ssh(1) and sshd(8) do, a key file of ours
- * that group or others may access is refused (issue 12, item 8): whoever else can read it can
- * be us.
+ * Loading private keys from files: the user's identities (an explicit `--identity PATH`, or
+ * those of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist: ssh(1)'s defaults, minus the ones
+ * we do not support) and `tunnel serve`'s host keys. As ssh(1) and sshd(8) do, a key file of
+ * ours that group or others may access is refused (issue 12, item 8): whoever else can read it
+ * can be us.
+ *
+ * An encrypted key is opened as ssh(1) opens it (sshconnect2.c load_identity_file): its
+ * passphrase asked up to NumberOfPasswordPrompts (3) times, on the terminal or through
+ * SSH_ASKPASS (passphrase.ts); an empty answer, or no way to ask, gives up at once. Asked once
+ * per key per process: the outcome, key or failure, is kept (a reconnecting `tunnel open`
+ * does not ask again). A key that stays locked is skipped with the reason kept for the final
+ * error message; it never stops the other keys being tried (issue 15, item 3).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { nobleProvider, type PrivateKey, parsePrivateKey, SshError } from "@tunnel/ssh";
+import {
+  nobleProvider,
+  openSshPublicKeyBlob,
+  type PrivateKey,
+  parsePrivateKey,
+  parsePublicKeyLine,
+  SshError,
+} from "@tunnel/ssh";
+import { defaultPassphrasePrompter, type PassphrasePrompter } from "./passphrase.ts";
 
 export const DEFAULT_IDENTITY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
+
+/** ssh_config's NumberOfPasswordPrompts default: how many times a passphrase is asked. */
+export const DEFAULT_PASSPHRASE_PROMPTS = 3;
 
 export function defaultIdentityPaths(home = os.homedir()): string[] {
   return DEFAULT_IDENTITY_FILES.map((f) => path.join(home, ".ssh", f));
@@ -37,32 +55,97 @@ export function checkPrivateKeyMode(file: string, stat: { mode: number; uid: num
   );
 }
 
-/**
- * Reads and parses one key file; errors name the file. The mode is checked on the open file,
- * so what is checked is what is read.
- */
-export function loadIdentity(file: string): PrivateKey {
+export interface LoadIdentityOptions {
+  /**
+   * Asks for an encrypted key's passphrase. Default: as ssh asks (the terminal, or SSH_ASKPASS
+   * as SSH_ASKPASS_REQUIRE and DISPLAY say); `false`: never ask (BatchMode), the key stays locked.
+   */
+  passphrase?: PassphrasePrompter | false | undefined;
+  /** How many times to ask (NumberOfPasswordPrompts; default 3). */
+  passphrasePrompts?: number | undefined;
+}
+
+const defaultPrompter = defaultPassphrasePrompter();
+
+/** Keys opened (or given up on) after asking, per prompter, by file: asked once per key. */
+const asked = new WeakMap<PassphrasePrompter, Map<string, { stamp: string; key?: PrivateKey; error?: SshError }>>();
+
+/** Reads a key file, its mode checked on the open file (so what is checked is what is read). */
+function readKeyFile(file: string): { text: string; stamp: string } {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
   } catch (err) {
     throw unreadable(file, err);
   }
-  let text: string;
   try {
-    checkPrivateKeyMode(file, fs.fstatSync(fd));
-    text = fs.readFileSync(fd, "utf8");
+    const st = fs.fstatSync(fd);
+    checkPrivateKeyMode(file, st);
+    return { text: fs.readFileSync(fd, "utf8"), stamp: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
   } catch (err) {
     throw err instanceof TypeError ? err : unreadable(file, err);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Reads and parses one key file; errors name the file. An encrypted key's passphrase is asked
+ * for (`options.passphrase`); if it stays locked, SshError KEY_ENCRYPTED says why ("incorrect
+ * passphrase for FILE (3 tries)", "… is encrypted and no passphrase was given").
+ */
+export function loadIdentity(file: string, options: LoadIdentityOptions = {}): PrivateKey {
+  const { text, stamp } = readKeyFile(file);
   try {
-    return parsePrivateKey(text, nobleProvider);
+    return parsePrivateKey(text, nobleProvider, { name: `identity file ${file}` });
   } catch (err) {
-    if (err instanceof SshError) throw new SshError(err.code, `identity file ${file}: ${err.message}`);
-    throw err;
+    if (!(err instanceof SshError)) throw err;
+    if (err.code !== "KEY_ENCRYPTED") throw new SshError(err.code, `identity file ${file}: ${err.message}`);
   }
+  return unlock(file, text, stamp, options);
+}
+
+function unlock(file: string, text: string, stamp: string, o: LoadIdentityOptions): PrivateKey {
+  const locked = (why: string) => new SshError("KEY_ENCRYPTED", `identity file ${file} is encrypted and ${why}`);
+  if (o.passphrase === false) throw locked("asking for passphrases is off (BatchMode)");
+  const prompter = o.passphrase ?? defaultPrompter;
+  let cache = asked.get(prompter);
+  if (!cache) {
+    cache = new Map();
+    asked.set(prompter, cache);
+  }
+  const id = path.resolve(file);
+  const seen = cache.get(id);
+  if (seen && seen.stamp === stamp) {
+    if (seen.key) return seen.key;
+    throw seen.error;
+  }
+  const tries = o.passphrasePrompts ?? DEFAULT_PASSPHRASE_PROMPTS;
+  let wrong = 0;
+  let why: string | undefined;
+  for (let i = 0; i < tries; i++) {
+    const answer = prompter(`Enter passphrase for key '${file}': `);
+    if (answer.passphrase === undefined) {
+      why = answer.why;
+      break;
+    }
+    try {
+      const key = parsePrivateKey(text, nobleProvider, { passphrase: answer.passphrase, name: file });
+      cache.set(id, { stamp, key });
+      return key;
+    } catch (err) {
+      if (!(err instanceof SshError)) throw err;
+      // Given a passphrase, KEY_ENCRYPTED can only mean it was not the right one.
+      if (err.code !== "KEY_ENCRYPTED") throw new SshError(err.code, `identity file ${file}: ${err.message}`);
+      wrong++;
+    }
+  }
+  const error =
+    why === undefined
+      ? new SshError("KEY_ENCRYPTED", `incorrect passphrase for ${file} (${wrong} ${wrong === 1 ? "try" : "tries"})`)
+      : locked(wrong > 0 ? `${why}, after ${wrong} incorrect` : why);
+  cache.set(id, { stamp, error });
+  throw error;
 }
 
 function unreadable(file: string, err: unknown): TypeError {
@@ -74,14 +157,55 @@ function unreadable(file: string, err: unknown): TypeError {
   );
 }
 
-/** The explicit identity, or the first default that exists (none: an empty list). */
-export function resolveIdentities(explicit: string | undefined): { keys: PrivateKey[]; files: string[] } {
-  if (explicit) {
-    const file = expandHome(explicit);
-    return { keys: [loadIdentity(file)], files: [file] };
+/**
+ * A key file's public key without its private half — from `<file>.pub`, else from an
+ * openssh-key-v1 file's clear header — so nothing is decrypted (or asked for) to learn it:
+ * how ssh matches key files to the agent's keys. Undefined when neither says.
+ */
+export function identityPublicBlob(file: string): Uint8Array | undefined {
+  try {
+    return parsePublicKeyLine(fs.readFileSync(`${file}.pub`, "utf8")).blob;
+  } catch {
+    // No usable .pub: the key file's header, if it has one.
   }
-  for (const file of defaultIdentityPaths()) {
-    if (fs.existsSync(file)) return { keys: [loadIdentity(file)], files: [file] };
+  try {
+    return openSshPublicKeyBlob(fs.readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
   }
-  return { keys: [], files: [] };
+}
+
+export interface ResolvedIdentities {
+  keys: PrivateKey[];
+  /** The files `keys` came from, in the same order. */
+  files: string[];
+  /** Keys left out and why, one line each, for a failure message (`ClientAuthOptions.notes`). */
+  notes: string[];
+}
+
+/**
+ * The explicit identity, or every default that exists, in order. A file the user named must
+ * exist, be private and well-formed — else an error before anything connects — but one that
+ * stays locked (wrong or no passphrase) is skipped as ssh skips it: other keys, or a password,
+ * may still get in. Defaults that cannot be used are skipped, each with its reason in `notes`.
+ */
+export function resolveIdentities(
+  explicit: string | undefined,
+  options: LoadIdentityOptions & { home?: string } = {},
+): ResolvedIdentities {
+  const named = explicit !== undefined && explicit !== "";
+  const candidates = named
+    ? [expandHome(explicit)]
+    : defaultIdentityPaths(options.home).filter((f) => fs.existsSync(f));
+  const out: ResolvedIdentities = { keys: [], files: [], notes: [] };
+  for (const file of candidates) {
+    try {
+      out.keys.push(loadIdentity(file, options));
+      out.files.push(file);
+    } catch (err) {
+      if (named && !(err instanceof SshError && err.code === "KEY_ENCRYPTED")) throw err;
+      out.notes.push(`skipped: ${file} (${(err as Error).message})`);
+    }
+  }
+  return out;
 }

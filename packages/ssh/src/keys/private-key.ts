@@ -310,3 +310,27 @@ export function parsePrivateKey(
   }
   throw keyFormat(`unsupported key file type "${label}"; expected OPENSSH, RSA, EC, PKCS#8 or ENCRYPTED PRIVATE KEY`);
 }
+
+/**
+ * The public key an `openssh-key-v1` file carries in the clear (OpenSSH PROTOCOL.key: before
+ * the private section, encrypted or not) — how ssh matches a key file to an agent's key or
+ * offers it without asking for a passphrase. Undefined for PEM files (their public half is
+ * inside the encryption) and for anything we cannot read.
+ */
+export function openSshPublicKeyBlob(text: string): Uint8Array | undefined {
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----\r?\n([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  if (!m) return undefined;
+  try {
+    const body = decodeBase64((m[1] as string).replace(/\s+/g, ""));
+    const magic = new TextEncoder().encode(MAGIC);
+    if (body.length < magic.length || !equalBytes(body.subarray(0, magic.length), magic)) return undefined;
+    const r = new Reader(body, magic.length);
+    r.string("cipher name");
+    r.string("kdf name");
+    r.string("kdf options");
+    if (r.uint32("number of keys") !== 1) return undefined;
+    return r.string("public key").slice();
+  } catch {
+    return undefined;
+  }
+}
