@@ -500,3 +500,131 @@ export async function steady(value: () => number, quietMs: number, timeoutMs: nu
   }
   throw new Error(`still changing after ${timeoutMs} ms (at ${value()})`);
 }
+
+// ---------------------------------------------------------------- verified transfers
+
+/** What a stream target read of one connection's upload (after its 16-byte id). */
+export interface Upload {
+  bytes: number;
+  /** SHA-256 (hex) of the upload bytes read, once the socket is closed. */
+  sha256: Promise<string>;
+  closed: Promise<Ending>;
+}
+
+export interface StreamTarget extends TargetServer {
+  /** The uploads by connection id. */
+  uploads: Map<string, Upload>;
+}
+
+/**
+ * A target for verified transfers: each connection starts with a 16-byte id; the target then
+ * sends the stream `down-<id>` (`perConnection` bytes, then FIN) while it hashes the upload
+ * that follows the id.
+ */
+export async function startStreamTarget(perConnection: number): Promise<StreamTarget> {
+  const uploads = new Map<string, Upload>();
+  const server = await startTarget((c) => {
+    let head = Buffer.alloc(0);
+    let upload: Upload | undefined;
+    const hash = crypto.createHash("sha256");
+    c.socket.on("data", (d: Buffer) => {
+      if (!upload) {
+        head = Buffer.concat([head, d]);
+        if (head.length < 16) return;
+        const id = head.subarray(0, 16).toString("latin1");
+        d = head.subarray(16);
+        upload = { bytes: 0, sha256: c.closed.then(() => hash.digest("hex")), closed: c.closed };
+        uploads.set(id, upload);
+        void pump(c.socket, `down-${id}`, perConnection);
+      }
+      upload.bytes += d.length;
+      hash.update(d);
+    });
+  });
+  return Object.assign(server, { uploads });
+}
+
+/** One verified transfer, as both ends saw it. */
+export interface Transfer {
+  id: string;
+  /** How the local end ended (at its close): what it read of the download, FIN, error. */
+  local: Ending;
+  /** The upload as the target read it, if the id got there. */
+  upload: { bytes: number; sha256: string } | undefined;
+}
+
+/**
+ * Through `port` to a stream target: the id, then `perConnection` bytes of `up-<id>` and FIN,
+ * while reading `down-<id>`; resolves once both ends are closed. `onData` sees each chunk the
+ * local end reads. Rejects if the connection cannot be made or stays open past `timeoutMs`.
+ */
+export async function streamTransfer(
+  port: number,
+  target: StreamTarget,
+  id: string,
+  perConnection: number,
+  timeoutMs: number,
+  onData?: (n: number) => void,
+): Promise<Transfer> {
+  if (Buffer.byteLength(id, "latin1") !== 16) throw new RangeError(`id: expected 16 bytes, got "${id}"`);
+  const l = await connectLocal(port);
+  if (onData) l.socket.on("data", (d: Buffer) => onData(d.length));
+  l.socket.write(id);
+  void pump(l.socket, `up-${id}`, perConnection);
+  const local = await closesWithin(l, timeoutMs, `transfer ${id}`).catch((err) => {
+    l.socket.destroy();
+    throw err;
+  });
+  const up = target.uploads.get(id);
+  if (up) await within(up.closed, 10_000, `the target's end of ${id} still open 10 s after the local end closed`);
+  const upload = up ? { bytes: up.bytes, sha256: await up.sha256 } : undefined;
+  target.uploads.delete(id);
+  return { id, local, upload };
+}
+
+/**
+ * What is wrong with a transfer: bytes read at either end that are not the stream's own
+ * (by SHA-256 of the prefix read), a FIN after a cut download, or a clean close at the local
+ * end with its upload cut short. Empty when all is well.
+ */
+export function transferProblems(x: Transfer, perConnection: number): string[] {
+  const out: string[] = [];
+  if (x.local.sha256 !== streamSha(`down-${x.id}`, x.local.bytes))
+    out.push(`${x.id}: the ${x.local.bytes} download bytes the local end read are not the stream's`);
+  if (x.upload && x.upload.sha256 !== streamSha(`up-${x.id}`, x.upload.bytes))
+    out.push(`${x.id}: the ${x.upload.bytes} upload bytes the target read are not the stream's`);
+  if (x.local.fin && x.local.bytes !== perConnection)
+    out.push(`${x.id}: a FIN after ${x.local.bytes} of ${perConnection} download bytes (a silent truncation)`);
+  if (x.local.error === undefined && (x.upload?.bytes ?? 0) !== perConnection)
+    out.push(
+      `${x.id}: closed cleanly, yet the target read ${x.upload?.bytes ?? 0} of ${perConnection} upload bytes (a silent truncation)`,
+    );
+  return out;
+}
+
+/**
+ * A port P such that P … P+n-1 are all free on 127.0.0.1 now: for `tunnel open` with n targets,
+ * which listens on consecutive ports from --port.
+ */
+export async function freePortRun(n: number): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<net.Server | undefined>((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(undefined));
+      srv.listen(port, "127.0.0.1", () => resolve(srv));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await tryListen(0);
+    if (!first) continue;
+    const base = (first.address() as net.AddressInfo).port;
+    const held = [first];
+    for (let i = 1; i < n && base + i <= 65535; i++) {
+      const s = await tryListen(base + i);
+      if (!s) break;
+      held.push(s);
+    }
+    await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
+    if (held.length === n) return base;
+  }
+  throw new Error(`no run of ${n} free ports found`);
+}
