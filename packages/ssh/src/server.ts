@@ -2,6 +2,11 @@
  * The SSH server front: transport (RFC 4253) in the server role, user auth (RFC 4252) and the
  * connection protocol (RFC 4254) over any `Conn`. What a channel open may do is the caller's
  * policy (`onOpen`); by default every channel type is refused.
+ *
+ * What a client that has not logged in can cost us is bounded: the time (`loginGraceMs`) and
+ * the bytes of a packet in progress (`PRE_AUTH_MAX_BUFFERED`, RFC 4253 §6.1's 35,000-byte
+ * packet, instead of the 256 KiB allowed once logged in), so that a server holding many such
+ * connections (OpenSSH's MaxStartups is 100) holds little memory for them.
  */
 
 import { DEFAULT_CIPHERS } from "./algorithms/cipher.ts";
@@ -17,6 +22,14 @@ import type { PrivateKey } from "./keys/types.ts";
 import type { Conn } from "./runtime/types.ts";
 import { type AlgorithmLists, Transport, type TransportInfo } from "./transport/transport.ts";
 import type { Reader } from "./wire/reader.ts";
+
+/**
+ * Bytes of an unfinished packet a client may make us hold before it has logged in. RFC 4253
+ * §6.1: every implementation must take packets of 35,000 bytes, so no client can count on
+ * more from a server it has not authenticated to yet; honest ones send far less before
+ * USERAUTH_SUCCESS (KEXINIT, a key exchange value, a key and a signature).
+ */
+export const PRE_AUTH_MAX_BUFFERED = 35_000;
 
 export interface ServerOptions {
   hostKeys: readonly PrivateKey[];
@@ -62,7 +75,7 @@ export class SshServerConnection {
     const provider = options.provider ?? nobleProvider;
     this.transport = new Transport({
       role: "server",
-      conn,
+      conn: this.boundBeforeAuth(conn),
       algorithms: {
         kex: DEFAULT_KEX,
         hostKey: DEFAULT_HOST_KEY_ALGORITHMS,
@@ -117,6 +130,56 @@ export class SshServerConnection {
 
   get info(): TransportInfo {
     return this.transport.info;
+  }
+
+  /**
+   * The connection as the transport sees it: until the client has logged in, a packet left
+   * unfinished after a read may not hold more than `PRE_AUTH_MAX_BUFFERED` bytes.
+   */
+  private boundBeforeAuth(conn: Conn): Conn {
+    const check = () => {
+      if (this.auth.done) return;
+      const held = this.transport.reader.buffered;
+      if (held <= PRE_AUTH_MAX_BUFFERED) return;
+      this.transport.fail(
+        new SshError(
+          "BAD_PACKET",
+          `the client sent more than ${PRE_AUTH_MAX_BUFFERED} bytes of one packet (${held}) before logging in`,
+          { reason: DisconnectReason.PROTOCOL_ERROR },
+        ),
+      );
+      // No lingering half-close for this one: reading what else it sends would cost what the
+      // bound is there to save.
+      conn.destroy();
+    };
+    return {
+      write: (data) => conn.write(data),
+      end: () => conn.end(),
+      destroy: () => conn.destroy(),
+      reset: () => conn.reset(),
+      pause: () => conn.pause(),
+      resume: () => conn.resume(),
+      setHandlers: (h) =>
+        conn.setHandlers({
+          ...h,
+          data: (chunk) => {
+            h.data(chunk);
+            check();
+          },
+        }),
+      get remoteAddress() {
+        return conn.remoteAddress;
+      },
+      get remotePort() {
+        return conn.remotePort;
+      },
+      get localAddress() {
+        return conn.localAddress;
+      },
+      get localPort() {
+        return conn.localPort;
+      },
+    };
   }
 
   private onMessage(payload: Uint8Array): boolean {

@@ -30,6 +30,7 @@ import {
   peerText,
   type Reader,
   type ServerAuthPolicy,
+  SshError,
   type SshServerConnection,
   serveConnection,
   Writer,
@@ -56,6 +57,8 @@ export const MAX_REMOTE_FORWARDS = 64;
 export const DEFAULT_SERVE_MAX_CHANNELS = 1024;
 /** Time to log in unless `loginGraceMs` says otherwise. */
 export const DEFAULT_LOGIN_GRACE_MS = 30_000;
+/** Ends of a connection that are the peer's doing or the clock's, not a refusal of ours. */
+const PEER_ENDED = new Set(["CONNECTION_LOST", "DISCONNECTED", "TIMEOUT"]);
 /** Dropped connections are summed up in one log line at most this often. */
 const DROP_LOG_INTERVAL_MS = 1000;
 
@@ -95,7 +98,7 @@ export interface ForwardingServer {
   connections: Set<SshServerConnection>;
   /** Channels open or being opened, over all connections. */
   readonly activeChannels: number;
-  /** Connections that have not authenticated yet. */
+  /** MaxStartups slots taken: connections not logged in yet, and ones refused before it (see `releaseStartup`). */
   readonly unauthenticated: number;
   /**
    * Stops accepting SSH connections, channels and remote-forward connections; disconnects each
@@ -372,10 +375,11 @@ export async function startForwardingServer(
       const entry = keyEntry(session);
       log(`[${id}] logged in as ${peerText(r.user)} by ${r.method}${entry ? ` (${entry.source})` : ""}`);
     });
+    const since = Date.now();
     session.onceClosed((err) => {
       if (!client.authenticated) {
         client.authenticated = true; // counted out once
-        unauthenticated--;
+        releaseStartup(since, err);
       }
       for (const l of client.remote.values()) void l.close();
       client.remote.clear();
@@ -385,6 +389,27 @@ export async function startForwardingServer(
       wakeIfDone();
     });
   });
+
+  /**
+   * A connection that ended before logging in gives its MaxStartups slot back — at once if it
+   * went away or timed out, but only when its login grace would have ended if we refused it for
+   * what it sent (an oversized or malformed packet, a failed key exchange). Closing it frees
+   * its memory; keeping the slot means a client cannot get a fresh connection in its place by
+   * misbehaving, so it holds no more slots than by keeping the connection open, as sshd's
+   * would, and none of the memory.
+   */
+  function releaseStartup(since: number, err: Error | undefined): void {
+    const ours = err instanceof SshError && !PEER_ENDED.has(err.code);
+    const left = (loginGraceMs || DEFAULT_LOGIN_GRACE_MS) - (Date.now() - since);
+    if (!ours || left <= 0 || draining) {
+      unauthenticated--;
+      return;
+    }
+    const t = setTimeout(() => {
+      unauthenticated--;
+    }, left);
+    (t as { unref?: () => void }).unref?.();
+  }
 
   /** Counts one channel of `c` from now on; the function returned uncounts it (once). */
   function countChannel(c: Client): () => void {
