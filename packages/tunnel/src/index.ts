@@ -17,5 +17,6 @@ export * from "./known-hosts-file.ts";
 export * from "./local-user.ts";
 export * from "./open.ts";
 export * from "./serve.ts";
+export * from "./socks.ts";
 export * from "./sockets.ts";
 export * from "./target.ts";
