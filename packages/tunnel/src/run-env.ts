@@ -1,0 +1,68 @@
+/**
+ * `tunnel run`: which variable each tunnel's local address goes into, for the command it runs.
+ *
+ * TARGET is `NAME` (an environment variable holding a service URL or host:port, as for
+ * `tunnel open`) or `NAME=URL` / `NAME=host:port` (the target written out, the variable
+ * named). The command finds in NAME the same URL with host and port swapped for the local end
+ * of the tunnel (credentials, path and query kept), or `127.0.0.1:PORT` where the target was
+ * host:port. A URL or host:port with no name is refused: the command would have no way to
+ * learn where its tunnel is.
+ */
+import type { OpenedTarget } from "./open.ts";
+import { mask, resolveTarget, type Target } from "./target.ts";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A target of `tunnel run` with the variable that will hold its local address. */
+export interface RunTarget extends Target {
+  variable: string;
+}
+
+export function resolveRunTarget(spec: string, env: Readonly<Record<string, string | undefined>>): RunTarget {
+  const eq = spec.indexOf("=");
+  if (eq > 0 && ENV_NAME.test(spec.slice(0, eq))) {
+    const variable = spec.slice(0, eq);
+    const value = spec.slice(eq + 1);
+    if (ENV_NAME.test(value.trim())) {
+      throw new TypeError(
+        `${variable}=${value}: expected a URL or host:port after "="; to take another variable's value, write ${value.trim()} alone`,
+      );
+    }
+    return { ...resolveTarget(value, env), variable };
+  }
+  const t = resolveTarget(spec, env);
+  if (t.variable === undefined) {
+    const example = t.url ? "DATABASE_URL" : "REDIS_ADDR";
+    throw new TypeError(
+      `"${mask(spec)}" names no variable for the command to find its local address in; ` +
+        `write it as NAME=${mask(spec)} (e.g. ${example}=${mask(spec)}: the command then reads the local address from $${example})`,
+    );
+  }
+  return { ...t, variable: t.variable };
+}
+
+/** Resolves every TARGET of `tunnel run`; one variable may be named once. */
+export function resolveRunTargets(
+  specs: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): RunTarget[] {
+  const seen = new Set<string>();
+  return specs.map((spec) => {
+    const t = resolveRunTarget(spec, env);
+    if (seen.has(t.variable)) throw new TypeError(`${t.variable} is named twice; expected each variable once`);
+    seen.add(t.variable);
+    return t;
+  });
+}
+
+/** What the command gets: each variable set to its tunnel's local URL, or `host:port`. */
+export function runVariables(opened: readonly OpenedTarget[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of opened) {
+    const variable = o.target.variable;
+    if (variable === undefined) continue;
+    const hostPart = o.localHost.includes(":") ? `[${o.localHost}]` : o.localHost;
+    out[variable] = o.url ?? `${hostPart}:${o.localPort}`;
+  }
+  return out;
+}
