@@ -2,7 +2,7 @@
  * Key layer: decrypting the private section of an `openssh-key-v1` file (OpenSSH
  * PROTOCOL.key). The KDF is `bcrypt` (bcrypt-pbkdf; kdfoptions `string salt, uint32 rounds`),
  * deriving key ‖ IV for the cipher; the ciphers are the transport's, used as OpenSSH's
- * cipher.c uses them for key files: CTR and CBC with a 16-byte IV; the AEAD ones with packet
+ * cipher.c uses them for key files: CTR and CBC with a 16-byte IV (3des-cbc: 8, crypto/des.ts); the AEAD ones with packet
  * sequence number 0 and no additional data — aes*-gcm@openssh.com (RFC 5647 §7.1 with a
  * 12-byte nonce, the derived IV as it is), chacha20-poly1305@openssh.com (OpenSSH
  * PROTOCOL.chacha20poly1305: 64-byte key, the first half encrypts from block 1, block 0 gives
@@ -10,6 +10,7 @@
  * section's string in the file.
  */
 import { bcryptPbkdf } from "../crypto/bcrypt-pbkdf.ts";
+import { desCbcDecrypt } from "../crypto/des.ts";
 import { nobleKeyFileCrypto, nobleProvider } from "../crypto/noble.ts";
 import { equalBytes, wipe } from "../crypto/provider.ts";
 import { Reader } from "../wire/reader.ts";
@@ -76,6 +77,14 @@ const chacha20Poly1305: OpenSshKeyCipher = {
   },
 };
 
+const tripleDesCbc: OpenSshKeyCipher = {
+  blockSize: 8,
+  keyLength: 24,
+  ivLength: 8,
+  tagLength: 0,
+  decrypt: (key, iv, data) => desCbcDecrypt(key, iv, data),
+};
+
 /** The ciphers ssh-keygen can write (`-Z`), by name. */
 export const OPENSSH_KEY_CIPHERS: ReadonlyMap<string, OpenSshKeyCipher> = new Map([
   ["aes128-ctr", ctr(16)],
@@ -87,6 +96,7 @@ export const OPENSSH_KEY_CIPHERS: ReadonlyMap<string, OpenSshKeyCipher> = new Ma
   ["aes128-gcm@openssh.com", gcm(16)],
   ["aes256-gcm@openssh.com", gcm(32)],
   ["chacha20-poly1305@openssh.com", chacha20Poly1305],
+  ["3des-cbc", tripleDesCbc],
 ]);
 
 /**

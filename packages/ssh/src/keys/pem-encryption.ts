@@ -3,19 +3,21 @@
  *
  * - PKCS#8 `ENCRYPTED PRIVATE KEY` (RFC 5958 §3 EncryptedPrivateKeyInfo) with PBES2 (RFC 8018
  *   §6.2, A.4): PBKDF2 (§5.2, A.2; PRF HMAC-SHA-1/256/384/512, RFC 8018 B.1) or scrypt
- *   (RFC 7914 §7), then AES-CBC (RFC 8018 B.2.5; RFC 3565 §4.1 OIDs) with PKCS#5 padding.
- *   What ssh-keygen -m PKCS8 and OpenSSL 1.1+ write. PBES1 and PKCS#12 schemes get one line
- *   naming them.
+ *   (RFC 7914 §7), then AES-CBC (RFC 8018 B.2.5; RFC 3565 §4.1 OIDs) or DES-EDE3-CBC (B.2.2)
+ *   with PKCS#5 padding — what ssh-keygen -m PKCS8 and OpenSSL 1.1+ write; or PKCS#12's
+ *   Triple DES schemes (RFC 7292 Appendix B.2 KDF, C) — what OpenSSL 1.0 wrote. PBES1 and the
+ *   RC2/RC4 schemes get one line naming them.
  * - Legacy RFC 1421 encryption of PKCS#1 / SEC1 bodies: `Proc-Type: 4,ENCRYPTED` and
  *   `DEK-Info: <cipher>,<IV in hex>` headers (RFC 1421 §4.6.1.1, §4.6.1.3), the key derived as
  *   OpenSSL does (EVP_BytesToKey: MD5, one iteration, the IV's first 8 bytes as salt;
- *   D₁ = MD5(P ‖ S), Dᵢ = MD5(Dᵢ₋₁ ‖ P ‖ S)), CBC with PKCS#5 padding. What ssh-keygen -m PEM
- *   and `openssl … -traditional` write.
+ *   D₁ = MD5(P ‖ S), Dᵢ = MD5(Dᵢ₋₁ ‖ P ‖ S)), AES-CBC or DES-EDE3-CBC with PKCS#5 padding.
+ *   What ssh-keygen -m PEM, `openssl … -traditional` and `openssl genrsa -des3` write.
  *
  * A wrong passphrase shows as bad padding or as plaintext that is not one DER SEQUENCE:
  * either way "incorrect passphrase". A body that is not whole blocks is a damaged file.
  */
-import { nobleKeyFileCrypto } from "../crypto/noble.ts";
+import { desCbcDecrypt } from "../crypto/des.ts";
+import { nobleKeyFileCrypto, nobleProvider } from "../crypto/noble.ts";
 import type { HashName } from "../crypto/provider.ts";
 import { wipe } from "../crypto/provider.ts";
 import { DerReader, oidToString } from "./asn1.ts";
@@ -33,11 +35,18 @@ const aesCbc = (keyLength: number): CbcCipher => ({
   decrypt: (key, iv, data) => nobleKeyFileCrypto.aesCbcDecrypt(key, iv, data),
 });
 
+const desEde3Cbc = (keyLength: 16 | 24): CbcCipher => ({
+  keyLength,
+  blockSize: 8,
+  decrypt: (key, iv, data) => desCbcDecrypt(key, iv, data),
+});
+
 /** RFC 1421 DEK-Info names, as OpenSSL writes them. */
 const DEK_CIPHERS: ReadonlyMap<string, CbcCipher> = new Map([
   ["AES-128-CBC", aesCbc(16)],
   ["AES-192-CBC", aesCbc(24)],
   ["AES-256-CBC", aesCbc(32)],
+  ["DES-EDE3-CBC", desEde3Cbc(24)],
 ]);
 
 /** PBES2 encryption schemes by OID. */
@@ -45,6 +54,13 @@ const PBES2_CIPHERS: ReadonlyMap<string, { name: string; cipher: CbcCipher }> = 
   ["2.16.840.1.101.3.4.1.2", { name: "aes128-CBC", cipher: aesCbc(16) }],
   ["2.16.840.1.101.3.4.1.22", { name: "aes192-CBC", cipher: aesCbc(24) }],
   ["2.16.840.1.101.3.4.1.42", { name: "aes256-CBC", cipher: aesCbc(32) }],
+  ["1.2.840.113549.3.7", { name: "des-ede3-cbc", cipher: desEde3Cbc(24) }],
+]);
+
+/** RFC 7292 Appendix C PKCS#12 schemes we decrypt (SHA-1 KDF, Triple DES CBC). */
+const PKCS12_CIPHERS: ReadonlyMap<string, { name: string; cipher: CbcCipher }> = new Map([
+  ["1.2.840.113549.1.12.1.3", { name: "pbeWithSHAAnd3-KeyTripleDES-CBC", cipher: desEde3Cbc(24) }],
+  ["1.2.840.113549.1.12.1.4", { name: "pbeWithSHAAnd2-KeyTripleDES-CBC", cipher: desEde3Cbc(16) }],
 ]);
 
 /** RFC 8018 B.1 PBKDF2 PRFs by OID. */
@@ -59,7 +75,11 @@ const OID_PBES2 = "1.2.840.113549.1.5.13";
 const OID_PBKDF2 = "1.2.840.113549.1.5.12";
 const OID_SCRYPT = "1.3.6.1.4.1.11591.4.11";
 
-/** Schemes we do not decrypt, named in the error (RFC 8018 A.3 PBES1, RFC 7292 C PKCS#12). */
+/**
+ * Schemes we do not decrypt, named in the error (RFC 8018 A.3 PBES1, RFC 7292 C PKCS#12 with
+ * RC2 or RC4): single DES, RC2 and RC4 — OpenSSL 3 (and so ssh) reads them only with its
+ * legacy provider loaded.
+ */
 const OTHER_SCHEMES: ReadonlyMap<string, string> = new Map([
   ["1.2.840.113549.1.5.1", "PBES1 pbeWithMD2AndDES-CBC"],
   ["1.2.840.113549.1.5.3", "PBES1 pbeWithMD5AndDES-CBC"],
@@ -69,8 +89,6 @@ const OTHER_SCHEMES: ReadonlyMap<string, string> = new Map([
   ["1.2.840.113549.1.5.11", "PBES1 pbeWithSHA1AndRC2-CBC"],
   ["1.2.840.113549.1.12.1.1", "PKCS#12 pbeWithSHAAnd128BitRC4"],
   ["1.2.840.113549.1.12.1.2", "PKCS#12 pbeWithSHAAnd40BitRC4"],
-  ["1.2.840.113549.1.12.1.3", "PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC"],
-  ["1.2.840.113549.1.12.1.4", "PKCS#12 pbeWithSHAAnd2-KeyTripleDES-CBC"],
   ["1.2.840.113549.1.12.1.5", "PKCS#12 pbeWithSHAAnd128BitRC2-CBC"],
   ["1.2.840.113549.1.12.1.6", "PKCS#12 pbeWithSHAAnd40BitRC2-CBC"],
 ]);
@@ -180,10 +198,12 @@ export function decryptPkcs8(der: Uint8Array, passphrase: Uint8Array | undefined
   const scheme = algorithm(top, "encryptionAlgorithm");
   const encrypted = top.expect(0x04, "encryptedData");
   top.end("EncryptedPrivateKeyInfo");
+  const pkcs12 = PKCS12_CIPHERS.get(scheme.oid);
+  if (pkcs12) return decryptPkcs12Pbe(pkcs12, scheme.params, encrypted, passphrase, name);
   if (scheme.oid !== OID_PBES2) {
     const known = OTHER_SCHEMES.get(scheme.oid);
     throw keyFormat(
-      `PKCS#8 encryption ${known ? `${known} (${scheme.oid})` : scheme.oid} is not supported; expected PBES2 (PBKDF2 or scrypt, AES-CBC)`,
+      `PKCS#8 encryption ${known ? `${known} (${scheme.oid})` : scheme.oid} is not supported; expected PBES2 (PBKDF2 or scrypt; AES-CBC or DES-EDE3-CBC) or PKCS#12 Triple DES`,
     );
   }
   const p = scheme.params.sequence("PBES2-params");
@@ -192,7 +212,9 @@ export function decryptPkcs8(der: Uint8Array, passphrase: Uint8Array | undefined
   p.end("PBES2-params");
   const c = PBES2_CIPHERS.get(enc.oid);
   if (!c)
-    throw keyFormat(`PKCS#8 PBES2 cipher ${enc.oid} is not supported; expected aes128-CBC, aes192-CBC or aes256-CBC`);
+    throw keyFormat(
+      `PKCS#8 PBES2 cipher ${enc.oid} is not supported; expected aes128-CBC, aes192-CBC, aes256-CBC or des-ede3-cbc`,
+    );
   const iv = enc.params.expect(0x04, "IV");
   enc.params.end("encryptionScheme");
   if (iv.length !== c.cipher.blockSize)
@@ -246,6 +268,75 @@ export function decryptPkcs8(der: Uint8Array, passphrase: Uint8Array | undefined
   checkBlocks(encrypted, c.cipher.blockSize);
   if (!passphrase || passphrase.length === 0) throw needsPassphrase(name, `PKCS#8 PBES2, ${kdfName}, ${c.name}`);
   return cbcDecrypt(c.cipher, derive(passphrase), iv, encrypted, name);
+}
+
+/**
+ * RFC 7292 Appendix B.2: PKCS#12's key derivation with SHA-1 (u = 20, v = 64). `id` 1 derives
+ * the key, 2 the IV. The password is its BMPString (UTF-16 big-endian) with a terminating NUL.
+ */
+export function pkcs12Kdf(
+  password: Uint8Array,
+  salt: Uint8Array,
+  id: 1 | 2,
+  iterations: number,
+  n: number,
+): Uint8Array {
+  const u = 20;
+  const v = 64;
+  const text = new TextDecoder().decode(password);
+  const bmp = new Uint8Array(text.length * 2 + 2);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bmp[2 * i] = c >> 8;
+    bmp[2 * i + 1] = c & 0xff;
+  }
+  const fill = (src: Uint8Array) => {
+    const out = new Uint8Array(src.length === 0 ? 0 : v * Math.ceil(src.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = src[i % src.length] as number;
+    return out;
+  };
+  const I = Uint8Array.from([...fill(salt), ...fill(bmp)]);
+  wipe(bmp);
+  const D = new Uint8Array(v).fill(id);
+  const out = new Uint8Array(n);
+  for (let filled = 0; filled < n; ) {
+    let a = nobleProvider.hash("sha1", Uint8Array.from([...D, ...I]));
+    for (let r = 1; r < iterations; r++) a = nobleProvider.hash("sha1", a);
+    out.set(a.subarray(0, Math.min(u, n - filled)), filled);
+    filled += u;
+    if (filled >= n) break;
+    // I_j = (I_j + B + 1) mod 2^(8v), B being A repeated to v bytes.
+    const B = fill(a);
+    for (let j = 0; j < I.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = (I[j + k] as number) + (B[k] as number) + carry;
+        I[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  wipe(I);
+  return out;
+}
+
+/** RFC 7292 Appendix C: pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }. */
+function decryptPkcs12Pbe(
+  c: { name: string; cipher: CbcCipher },
+  params: DerReader,
+  encrypted: Uint8Array,
+  passphrase: Uint8Array | undefined,
+  name: string,
+): Uint8Array {
+  const p = params.sequence("pkcs-12PbeParams");
+  const salt = p.expect(0x04, "PKCS#12 salt");
+  const iterations = smallInteger(p, "PKCS#12 iterations", MAX_PBKDF2_ITERATIONS);
+  p.end("pkcs-12PbeParams");
+  checkBlocks(encrypted, c.cipher.blockSize);
+  if (!passphrase || passphrase.length === 0)
+    throw needsPassphrase(name, `PKCS#8 PKCS#12 ${c.name}, ${iterations} iterations`);
+  const iv = pkcs12Kdf(passphrase, salt, 2, iterations, c.cipher.blockSize);
+  return cbcDecrypt(c.cipher, pkcs12Kdf(passphrase, salt, 1, iterations, c.cipher.keyLength), iv, encrypted, name);
 }
 
 /** The tag of the next element, without consuming it. */
