@@ -9,18 +9,22 @@ import { connectClient, fingerprintSha256, nobleProvider, peerText, type SshClie
 import { runtime } from "@tunnel/ssh/runtime";
 import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
-import { parseDestination } from "./destination.ts";
-import { expandHome } from "./identity.ts";
 import {
-  type HostKeyPolicy,
-  knownHostKeyTypesIn,
-  knownHostsVerifier,
-  type VerifierEvents,
-} from "./known-hosts-file.ts";
-import { localUserName } from "./local-user.ts";
+  appliedConfigLines,
+  destinationVerifier,
+  knownKeyTypesFor,
+  requireDirect,
+  resolveDestination,
+} from "./destination-config.ts";
+import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 
 export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   destination: string;
+  /**
+   * ssh_config to resolve the destination through: `true` for ~/.ssh/config then
+   * /etc/ssh/ssh_config, a path for that file only (ssh -F; `none`: none); absent: none.
+   */
+  sshConfig?: string | boolean | undefined;
   identity?: string | undefined;
   /** IdentityAgent: a socket path, `none`, `SSH_AUTH_SOCK` or `$VAR` (default: SSH_AUTH_SOCK). */
   agent?: string | undefined;
@@ -30,7 +34,13 @@ export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions
   hostKeyCheck?: HostKeyPolicy;
   password?: string | undefined;
   timeoutMs?: number;
-  events?: VerifierEvents & { banner?(text: string): void };
+  events?: VerifierEvents & {
+    banner?(text: string): void;
+    /** The ssh_config lines that applied, `file:line: text` (--verbose). */
+    verbose?(line: string): void;
+    /** Where we differ from ssh on this configuration (a Match exec we do not run). */
+    warning?(line: string): void;
+  };
 }
 
 export interface CheckReport {
@@ -60,21 +70,27 @@ export function defaultKnownHosts(): string {
 }
 
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
-  const dest = parseDestination(o.destination);
-  const user = dest.user ?? localUserName();
+  const dest = resolveDestination(o);
+  for (const line of dest.config?.warnings ?? []) o.events?.warning?.(line);
+  for (const line of appliedConfigLines(dest)) o.events?.verbose?.(line);
+  requireDirect(dest);
+  const user = dest.user;
   const provider = providerFor(o.crypto);
-  const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
-  const algorithms = resolveAlgorithms(o, provider, knownHostKeyTypesIn(knownHosts, dest.host, dest.port));
+  const algorithms = resolveAlgorithms({ ...o, ...dest.algorithms }, provider, knownKeyTypesFor(dest));
   const ids = await resolveAuthIdentities({
     identity: o.identity,
-    identityFiles: o.identityFiles,
-    identitiesOnly: o.identitiesOnly,
-    agent: o.agent,
+    identityFiles: o.identityFiles ?? dest.identityFiles,
+    identitiesOnly: o.identitiesOnly ?? dest.identitiesOnly,
+    agent: o.agent ?? dest.agent,
     sockets: o.sockets,
   });
   let client: SshClient;
   try {
-    const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port);
+    const conn = await (o.sockets ?? runtime).connect(
+      dest.host,
+      dest.port,
+      dest.connectTimeoutMs !== undefined ? { timeoutMs: dest.connectTimeoutMs } : undefined,
+    );
     client = await connectClient(conn, {
       host: dest.host,
       port: dest.port,
@@ -82,10 +98,10 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       identities: ids.identities,
       notes: ids.notes,
       passwordHint: o.passwordHint ?? DEFAULT_PASSWORD_HINT,
-      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.password !== undefined && dest.passwordAuthentication ? { password: o.password } : {}),
       algorithms,
       provider,
-      verifyHostKey: knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "yes", o.events),
+      verifyHostKey: destinationVerifier(dest, dest.hostKeyCheck ?? "yes", o.events),
       timeoutMs: o.timeoutMs ?? 30_000,
       ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
     });

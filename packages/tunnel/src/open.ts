@@ -22,17 +22,17 @@ import { runtime } from "@tunnel/ssh/runtime";
 import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { noneAuthWarning } from "./auth-warning.ts";
-import { DEFAULT_PASSWORD_HINT, defaultKnownHosts } from "./check.ts";
-import { parseDestination } from "./destination.ts";
-import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
-import { expandHome } from "./identity.ts";
+import { DEFAULT_PASSWORD_HINT } from "./check.ts";
 import {
-  type HostKeyPolicy,
-  knownHostKeyTypesIn,
-  knownHostsVerifier,
-  type VerifierEvents,
-} from "./known-hosts-file.ts";
-import { localUserName } from "./local-user.ts";
+  appliedConfigLines,
+  destinationVerifier,
+  knownKeyTypesFor,
+  type ResolvedDestination,
+  requireDirect,
+  resolveDestination,
+} from "./destination-config.ts";
+import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
+import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import { isPermanentFailure, reconnectDelay } from "./reconnect.ts";
 import { rewriteUrl, type Target } from "./target.ts";
 
@@ -51,6 +51,11 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   targets: Target[];
   via: string;
+  /**
+   * ssh_config to resolve `via` through: `true` for ~/.ssh/config then /etc/ssh/ssh_config,
+   * a path for that file only (ssh -F; `none`: none); absent: none (embedders, the demo).
+   */
+  sshConfig?: string | boolean | undefined;
   port?: number | undefined;
   bind?: string | undefined;
   identity?: string | undefined;
@@ -187,25 +192,38 @@ export class TunnelSession {
     return this.opened;
   }
 
+  private resolvedVia: ResolvedDestination | undefined;
+
+  /** `via` through ssh_config and the flags: resolved once, when the session first connects. */
+  private bastion(): ResolvedDestination {
+    if (this.resolvedVia) return this.resolvedVia;
+    const o = this.options;
+    const dest = resolveDestination({ ...o, destination: o.via });
+    for (const line of dest.config?.warnings ?? []) o.events?.info?.(`WARNING: ${line}`);
+    for (const line of appliedConfigLines(dest)) o.events?.verbose?.(`config: ${line}`);
+    requireDirect(dest);
+    this.resolvedVia = dest;
+    return dest;
+  }
+
   /** One SSH connection to the bastion, host key verified and authenticated. */
   private async connect(): Promise<SshClient> {
     const o = this.options;
-    const dest = parseDestination(o.via);
+    const dest = this.bastion();
     const provider = providerFor(o.crypto);
-    const knownHosts = expandHome(o.knownHosts ?? defaultKnownHosts());
-    const algorithms = resolveAlgorithms(o, provider, knownHostKeyTypesIn(knownHosts, dest.host, dest.port));
+    const algorithms = resolveAlgorithms({ ...o, ...dest.algorithms }, provider, knownKeyTypesFor(dest));
     // Resolved afresh on each (re)connect: the agent may hold other keys by now.
     const ids = o.keys
       ? { identities: [...o.keys], notes: [], close() {} }
       : await resolveAuthIdentities({
           identity: o.identity,
-          identityFiles: o.identityFiles,
-          identitiesOnly: o.identitiesOnly,
-          agent: o.agent,
+          identityFiles: o.identityFiles ?? dest.identityFiles,
+          identitiesOnly: o.identitiesOnly ?? dest.identitiesOnly,
+          agent: o.agent ?? dest.agent,
           sockets: o.sockets,
         });
-    const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const keepaliveMs = o.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    const connectTimeoutMs = dest.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const keepaliveMs = dest.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     let client: SshClient;
     try {
       const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port, {
@@ -215,17 +233,17 @@ export class TunnelSession {
       client = await connectClient(conn, {
         host: dest.host,
         port: dest.port,
-        username: dest.user ?? localUserName(),
+        username: dest.user,
         identities: ids.identities,
         notes: ids.notes,
         passwordHint: DEFAULT_PASSWORD_HINT,
-        ...(o.password !== undefined ? { password: o.password } : {}),
+        ...(o.password !== undefined && dest.passwordAuthentication ? { password: o.password } : {}),
         algorithms,
         provider,
         keepaliveMs,
-        keepaliveCountMax: o.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
+        keepaliveCountMax: dest.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
         ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
-        verifyHostKey: o.verifier ?? knownHostsVerifier(knownHosts, o.hostKeyCheck ?? "accept-new", o.events),
+        verifyHostKey: o.verifier ?? destinationVerifier(dest, dest.hostKeyCheck ?? "accept-new", o.events),
       });
     } finally {
       ids.close();
@@ -255,8 +273,7 @@ export class TunnelSession {
     }
     this.client = client;
     if (client.auth?.method === "none") {
-      const user = parseDestination(this.options.via).user ?? localUserName();
-      this.options.events?.info?.(noneAuthWarning(user, this.options.via));
+      this.options.events?.info?.(noneAuthWarning(this.bastion().user, this.options.via));
     }
     if (this.attempt > 0) {
       const secs = ((Date.now() - this.lostAt) / 1000).toFixed(1);
@@ -476,7 +493,8 @@ export class TunnelSession {
   private drop(entry: LocalEntry, why?: Error): void {
     clearTimeout(entry.timer);
     this.forget(entry);
-    if (entry.route?.failed && !entry.held.closed) entry.route.failed(entry.held.conn, why ?? new Error("the tunnel closed"));
+    if (entry.route?.failed && !entry.held.closed)
+      entry.route.failed(entry.held.conn, why ?? new Error("the tunnel closed"));
     else entry.held.conn.destroy();
   }
 

@@ -17,20 +17,32 @@ export default defineCommand({
     description: VERB_DESCRIPTIONS.check,
   },
   args: {
-    destination: { type: "positional", required: true, description: "[user@]host[:port]" },
+    destination: { type: "positional", required: true, description: "[user@]host[:port], or a Host from ssh_config" },
+    config: {
+      type: "string",
+      alias: "F",
+      description: "ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no file)",
+    },
     identity: {
       type: "string",
       alias: "i",
       description: "private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)",
     },
-    "known-hosts": { type: "string", description: "known_hosts file (default: ~/.ssh/known_hosts)" },
-    "host-key-check": { type: "string", description: "yes | accept-new | no (default: yes)" },
+    "known-hosts": {
+      type: "string",
+      description: "the known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts and the system's)",
+    },
+    "host-key-check": {
+      type: "string",
+      description: "yes | accept-new | no (default: ssh_config's StrictHostKeyChecking, else yes)",
+    },
     ...algorithmArgs,
     json: { type: "boolean", description: "print one JSON object" },
+    verbose: { type: "boolean", alias: "v", description: "show the ssh_config lines that applied" },
   },
   async run({ args }) {
-    const policy = (args["host-key-check"] ?? "yes") as HostKeyPolicy;
-    if (!HOST_KEY_POLICIES.includes(policy)) {
+    const policy = args["host-key-check"] as HostKeyPolicy | undefined;
+    if (policy !== undefined && !HOST_KEY_POLICIES.includes(policy)) {
       throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
     }
     if (policy === "no")
@@ -39,6 +51,7 @@ export default defineCommand({
       );
     const report = await runCheck({
       destination: args.destination,
+      sshConfig: args.config ?? true,
       identity: args.identity,
       knownHosts: args["known-hosts"],
       hostKeyCheck: policy,
@@ -50,6 +63,14 @@ export default defineCommand({
       password: process.env.TUNNEL_PASSWORD,
       events: {
         added: (info, file) => process.stderr.write(`Added ${info.key.type} host key ${info.fingerprint} to ${file}\n`),
+        unchecked: (info) =>
+          policy === "no"
+            ? undefined
+            : process.stderr.write(
+                `WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking (StrictHostKeyChecking no)\n`,
+              ),
+        warning: (line) => process.stderr.write(`WARNING: ${line}\n`),
+        ...(args.verbose ? { verbose: (line: string) => process.stderr.write(`config: ${line}\n`) } : {}),
         banner: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
       },
     });

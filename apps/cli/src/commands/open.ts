@@ -22,22 +22,38 @@ export default defineCommand({
       required: true,
       description: "env var name (e.g. DATABASE_URL), URL, or host:port; several allowed",
     },
-    via: { type: "string", description: "bastion [user@]host[:port] (default: $TUNNEL_VIA)" },
+    via: {
+      type: "string",
+      description: "bastion [user@]host[:port], or a Host from ssh_config (default: $TUNNEL_VIA)",
+    },
+    config: {
+      type: "string",
+      alias: "F",
+      description: "ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no file)",
+    },
     port: { type: "string", alias: "p", description: "local port (default 10000, next free if busy)" },
     bind: { type: "string", description: "local address to listen on (default 127.0.0.1)" },
     "env-file": { type: "string", description: "read variables from this file" },
     identity: { type: "string", alias: "i", description: "private key file" },
-    "known-hosts": { type: "string", description: "known_hosts file (default: ~/.ssh/known_hosts)" },
-    "host-key-check": { type: "string", description: "yes | accept-new | no (default: accept-new)" },
+    "known-hosts": {
+      type: "string",
+      description: "the known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts and the system's)",
+    },
+    "host-key-check": {
+      type: "string",
+      description: "yes | accept-new | no (default: ssh_config's StrictHostKeyChecking, else accept-new)",
+    },
     ...algorithmArgs,
     grace: { type: "string", description: "on Ctrl+C, seconds open connections may finish in (default 3)" },
     keepalive: {
       type: "string",
-      description: "seconds of silence before an SSH keepalive is sent (default 15, 0 turns them off)",
+      description:
+        "seconds of silence before an SSH keepalive is sent (default: ssh_config's ServerAliveInterval, else 15; 0 turns them off)",
     },
     "keepalive-count": {
       type: "string",
-      description: "silent keepalive intervals before the bastion counts as gone (default 3)",
+      description:
+        "silent keepalive intervals before the bastion counts as gone (default: ServerAliveCountMax, else 3)",
     },
     reconnect: {
       type: "boolean",
@@ -46,18 +62,19 @@ export default defineCommand({
     },
     "connect-timeout": {
       type: "string",
-      description: "seconds to wait for the bastion, and a local connection to wait during an outage (default 15)",
+      description:
+        "seconds to wait for the bastion (default: ssh_config's ConnectTimeout, else 15), and a local connection to wait during an outage (default 15)",
     },
     "max-window": {
       type: "string",
       description: "largest receive window a connection may grow to on long links (default 16M)",
     },
     json: { type: "boolean", description: "one JSON object per target on stdout" },
-    verbose: { type: "boolean", alias: "v", description: "log each connection" },
+    verbose: { type: "boolean", alias: "v", description: "log each connection and the ssh_config lines that applied" },
   },
   async run({ args }) {
-    const policy = (args["host-key-check"] ?? "accept-new") as HostKeyPolicy;
-    if (!HOST_KEY_POLICIES.includes(policy)) {
+    const policy = args["host-key-check"] as HostKeyPolicy | undefined;
+    if (policy !== undefined && !HOST_KEY_POLICIES.includes(policy)) {
       throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
     }
     const via = args.via ?? process.env.TUNNEL_VIA;
@@ -68,9 +85,14 @@ export default defineCommand({
     const targets = specs.map((s) => resolveTarget(s, env));
     const port = args.port === undefined ? undefined : parsePort(args.port, "--port");
     const graceMs = parseSeconds(args.grace, "--grace", 3);
-    const keepaliveMs = parseSeconds(args.keepalive, "--keepalive", 15);
-    const keepaliveCountMax = parseCount(args["keepalive-count"], "--keepalive-count", 3);
-    const connectTimeoutMs = parseSeconds(args["connect-timeout"], "--connect-timeout", 15);
+    // Absent flags stay undefined: ssh_config's values, then the session's defaults, apply.
+    const keepaliveMs = args.keepalive === undefined ? undefined : parseSeconds(args.keepalive, "--keepalive", 15);
+    const keepaliveCountMax =
+      args["keepalive-count"] === undefined ? undefined : parseCount(args["keepalive-count"], "--keepalive-count", 3);
+    const connectTimeoutMs =
+      args["connect-timeout"] === undefined
+        ? undefined
+        : parseSeconds(args["connect-timeout"], "--connect-timeout", 15);
     // Not a flag: lets tests force frequent key re-exchanges.
     const rekeyBytes = process.env.TUNNEL_REKEY_BYTES ? Number(process.env.TUNNEL_REKEY_BYTES) : undefined;
     const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -80,6 +102,7 @@ export default defineCommand({
     const session = new TunnelSession({
       targets,
       via,
+      sshConfig: args.config ?? true,
       port,
       bind: args.bind,
       identity: args.identity,
