@@ -51,7 +51,7 @@ describe("DES", () => {
     ]) {
       const padded = Uint8Array.from([...plain, 4, 4, 4, 4]);
       const chain = new Uint8Array(padded.length);
-      let prev = iv;
+      let prev: Uint8Array = iv;
       for (let at = 0; at < padded.length; at += 8) {
         const x = padded.slice(at, at + 8).map((b, i) => b ^ (prev[i] as number));
         prev = ede(key, x);
