@@ -2,7 +2,8 @@
  * Key layer: private key files — OpenSSH `openssh-key-v1` (OpenSSH PROTOCOL.key) and PEM:
  * PKCS#1 (RFC 8017 A.1.2), SEC1 (RFC 5915) and PKCS#8 (RFC 5208/5958, RFC 8410 for Ed25519).
  * Encrypted ones are opened with a passphrase: openssh-key-v1 with bcrypt-pbkdf
- * (openssh-key-encryption.ts), PKCS#8 PBES2 and RFC 1421 `DEK-Info` PEM (pem-encryption.ts).
+ * (openssh-key-encryption.ts), PKCS#8 PBES2 or PKCS#12 Triple DES, and RFC 1421 `DEK-Info`
+ * PEM (pem-encryption.ts).
  * Without a passphrase an encrypted key is KEY_ENCRYPTED naming how it is encrypted — checked
  * after the rest of the file, so a damaged file is KEY_FORMAT and nobody is asked for a
  * passphrase in vain. Every key is checked against its public half at load.
