@@ -118,20 +118,56 @@ describe("keys held only by ssh-agent", () => {
     });
   }
 
-  it("a key file the agent holds is signed for by the agent: an encrypted one is never decrypted", async () => {
-    const locked = await makeKey(path.join(tmp, "keys"), "locked", { type: "ed25519" });
-    // re-encrypt it, then hand it to the agent through SSH_ASKPASS as ssh-add asks
-    await execFileP("ssh-keygen", ["-q", "-p", "-P", "", "-N", "agent test passphrase", "-f", locked.path]);
-    const askpass = path.join(tmp, "askpass.sh");
-    await fs.promises.writeFile(askpass, "#!/bin/sh\necho 'agent test passphrase'\n", { mode: 0o700 });
-    const agent = await startAgent(path.join(tmp, "agent-locked"));
-    agents.push(agent);
-    await execFileP("ssh-add", [locked.path], {
-      env: { ...process.env, SSH_AUTH_SOCK: agent.socket, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force" },
+  describe("a key file the agent holds", () => {
+    let locked: UserKey;
+    let agent: Agent;
+    beforeAll(async () => {
+      locked = await makeKey(path.join(tmp, "keys"), "locked", { type: "ed25519" });
+      // encrypt it, then hand it to the agent through SSH_ASKPASS as ssh-add asks
+      await execFileP("ssh-keygen", ["-q", "-p", "-P", "", "-N", "agent test passphrase", "-f", locked.path]);
+      const askpass = path.join(tmp, "askpass.sh");
+      await fs.promises.writeFile(askpass, "#!/bin/sh\necho 'agent test passphrase'\n", { mode: 0o700 });
+      agent = await startAgent(path.join(tmp, "agent-locked"));
+      agents.push(agent);
+      await execFileP("ssh-add", [locked.path], {
+        env: { ...process.env, SSH_AUTH_SOCK: agent.socket, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force" },
+      });
+      await sshd().addAuthorizedKey(locked.pubLine);
     });
-    await sshd().addAuthorizedKey(locked.pubLine);
-    const r = report(await check(sshd(), agent.socket, ["--identity", locked.path]));
-    expect(r.userKey).toEqual({ type: "ssh-ed25519", fingerprint: locked.fingerprint, agent: true });
+    const viaAgentOnly = (identityFiles: string[]) =>
+      runCheck({
+        destination: `${sshd().user}@${sshd().host}:${sshd().port}`,
+        knownHosts: sshd().knownHostsFile,
+        identityFiles,
+        identitiesOnly: true,
+        agent: agent.socket,
+      });
+
+    it("--identity: the agent signs; the encrypted file is never decrypted (no passphrase asked)", async () => {
+      const res = await check(sshd(), agent.socket, ["--identity", locked.path]);
+      const r = report(res);
+      expect(r.userKey).toEqual({ type: "ssh-ed25519", fingerprint: locked.fingerprint, agent: true });
+      expect(res.stderr).not.toMatch(/passphrase/i);
+    });
+
+    it("IdentitiesOnly: the agent's key is offered because it matches the file (by its .pub)", async () => {
+      const r = await viaAgentOnly([locked.path]);
+      expect(r.userKey).toEqual({ type: "ssh-ed25519", fingerprint: locked.fingerprint, agent: true });
+    });
+
+    it("IdentitiesOnly: an agent key matching no configured file is not offered", async () => {
+      // the agent holds only `locked`, which sshd accepts; the configured file is ed's
+      const r = await viaAgentOnly([ed.path]);
+      expect(r.userKey).toEqual({ type: ed.type, fingerprint: ed.fingerprint });
+    });
+
+    it("IdentitiesOnly: without a .pub the file is matched by its openssh-key-v1 header, still unasked", async () => {
+      const bare = path.join(tmp, "keys", "locked-bare");
+      await fs.promises.copyFile(locked.path, bare);
+      await fs.promises.chmod(bare, 0o600);
+      const r = await viaAgentOnly([bare]);
+      expect(r.userKey).toEqual({ type: "ssh-ed25519", fingerprint: locked.fingerprint, agent: true });
+    });
   });
 
   it("an agent that cannot be reached is skipped: a key file still gets in", async () => {

@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { promisify } from "node:util";
 
@@ -26,6 +27,17 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
+function accepts(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect({ path: socket });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+}
+
 export async function startAgent(dir: string, name = "agent.sock"): Promise<Agent> {
   await fs.promises.mkdir(dir, { recursive: true });
   const socket = path.join(dir, name);
@@ -37,7 +49,8 @@ export async function startAgent(dir: string, name = "agent.sock"): Promise<Agen
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!fs.existsSync(socket)) {
+  // The socket file appears at bind(), a moment before listen(): ready is when a connect works.
+  while (!(await accepts(socket))) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`ssh-agent exited before creating ${socket}: ${stderr}`);
     if (Date.now() > deadline) {

@@ -24,11 +24,17 @@ import {
   equalBytes,
   type Identity,
   type PrivateKey,
-  parsePublicKeyLine,
   peerText,
+  SshError,
 } from "@tunnel/ssh";
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
-import { defaultIdentityPaths, expandHome, loadIdentity } from "./identity.ts";
+import {
+  defaultIdentityPaths,
+  expandHome,
+  identityPublicBlob,
+  type LoadIdentityOptions,
+  loadIdentity,
+} from "./identity.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -50,6 +56,8 @@ export interface AuthIdentityOptions {
   agent?: string | undefined;
   /** The socket adapter that reaches the agent (default: the runtime's). */
   sockets?: Runtime | undefined;
+  /** How a key file the agent does not hold is opened (its passphrase asked, or not: BatchMode). */
+  load?: LoadIdentityOptions | undefined;
   env?: Env;
 }
 
@@ -83,7 +91,7 @@ export interface FileEntry {
   file: string;
   /** Named by the user (`--identity`, IdentityFile): a file that cannot be loaded is an error. */
   userProvided: boolean;
-  /** Its public key blob: from `<file>.pub`, else from the private key once loaded. */
+  /** Its public key blob, known without a passphrase (`<file>.pub`, an openssh-key-v1 header), else once loaded. */
   publicBlob: Uint8Array | undefined;
   key: PrivateKey | undefined;
   error: Error | undefined;
@@ -100,25 +108,10 @@ export function fileIdentity(file: string, key: PrivateKey): Identity {
   };
 }
 
-/** The public key of `<file>.pub`, if there is one that parses. */
-function publicBlobBeside(file: string): Uint8Array | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`${file}.pub`, "utf8");
-  } catch {
-    return undefined;
-  }
-  try {
-    return parsePublicKeyLine(text).blob;
-  } catch {
-    return undefined;
-  }
-}
-
-function load(entry: FileEntry): void {
+function load(entry: FileEntry, options: LoadIdentityOptions): void {
   if (entry.key || entry.error) return;
   try {
-    entry.key = loadIdentity(entry.file);
+    entry.key = loadIdentity(entry.file, options);
     entry.publicBlob ??= entry.key.publicKey.blob;
   } catch (err) {
     entry.error = err as Error;
@@ -135,6 +128,7 @@ export function orderIdentities(
   agentKeys: readonly AgentKey[],
   agent: AgentClient | undefined,
   identitiesOnly: boolean,
+  loadOptions: LoadIdentityOptions = {},
 ): { identities: Identity[]; notes: string[] } {
   const remaining = [...files];
   const matched: Identity[] = [];
@@ -158,11 +152,13 @@ export function orderIdentities(
   }
   const fromFiles: Identity[] = [];
   for (const entry of remaining) {
-    load(entry);
+    load(entry, loadOptions);
     if (entry.key) fromFiles.push(fileIdentity(entry.file, entry.key));
     else if (entry.error) {
-      // A file the user named must load (as before); a default that does not is skipped, as ssh skips it.
-      if (entry.userProvided) throw entry.error;
+      // A file the user named must exist and be sound (an error before connecting) but may stay
+      // locked; a default that cannot be used is skipped. Either way ssh moves on to the rest.
+      const locked = entry.error instanceof SshError && entry.error.code === "KEY_ENCRYPTED";
+      if (entry.userProvided && !locked) throw entry.error;
       notes.push(`skipped: ${entry.file} (${entry.error.message})`);
     }
   }
@@ -180,7 +176,7 @@ export async function resolveAuthIdentities(o: AuthIdentityOptions = {}): Promis
   const files: FileEntry[] = paths.map((file) => ({
     file,
     userProvided: named !== undefined,
-    publicBlob: publicBlobBeside(file),
+    publicBlob: identityPublicBlob(file),
     key: undefined,
     error: undefined,
   }));
@@ -211,12 +207,15 @@ export async function resolveAuthIdentities(o: AuthIdentityOptions = {}): Promis
       notes.push(`agent not used: ${(err as Error).message}`);
     }
   }
-  // Files without a `.pub` are matched by the public half of their private key, as ssh does.
-  if (agentKeys.length > 0) for (const f of files) if (f.publicBlob === undefined) load(f);
+  // A file whose public key is not known without its private half (a PEM key with no .pub) is
+  // matched by the key once loaded, as ssh does; an encrypted one stays unmatched unasked.
+  const quiet: LoadIdentityOptions = { ...o.load, passphrase: false };
+  if (agentKeys.length > 0) for (const f of files) if (f.publicBlob === undefined) load(f, quiet);
+  for (const f of files) if (f.error instanceof SshError && f.error.code === "KEY_ENCRYPTED") f.error = undefined;
 
   let ordered: { identities: Identity[]; notes: string[] };
   try {
-    ordered = orderIdentities(files, agentKeys, agent, o.identitiesOnly ?? false);
+    ordered = orderIdentities(files, agentKeys, agent, o.identitiesOnly ?? false, o.load);
   } catch (err) {
     agent?.close();
     throw err;

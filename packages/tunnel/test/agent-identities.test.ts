@@ -13,6 +13,7 @@ import {
   generateEd25519,
   nobleProvider,
   type PrivateKey,
+  SshError,
 } from "@tunnel/ssh";
 import { describe, expect, it } from "vitest";
 import { memoryPair } from "../../ssh/src/runtime/memory.ts";
@@ -50,14 +51,27 @@ const held = (k: PrivateKey): AgentKey => describeAgentKey(k.publicKey.blob, k.p
 /** An agent client whose connection is never used: ordering signs nothing. */
 const agent = new AgentClient(memoryPair()[0]);
 
-/** A key file: its public key known (from `.pub`), its private key loaded or not. */
-function file(name: string, key: PrivateKey, loaded = true, userProvided = true): FileEntry {
+/**
+ * A key file: its public key known (from `.pub`), its private key loaded, locked (encrypted,
+ * no passphrase) or damaged.
+ */
+function file(
+  name: string,
+  key: PrivateKey,
+  state: "loaded" | "locked" | "damaged" = "loaded",
+  userProvided = true,
+): FileEntry {
   return {
     file: `/keys/${name}`,
     userProvided,
     publicBlob: key.publicKey.blob,
-    key: loaded ? key : undefined,
-    error: loaded ? undefined : new Error(`${name} is encrypted`),
+    key: state === "loaded" ? key : undefined,
+    error:
+      state === "locked"
+        ? new SshError("KEY_ENCRYPTED", `${name} is encrypted and no passphrase was given`)
+        : state === "damaged"
+          ? new SshError("KEY_FORMAT", `${name} is damaged`)
+          : undefined,
   };
 }
 
@@ -87,24 +101,30 @@ describe("order of keys offered (as ssh -v lists them)", () => {
   });
 
   it("a file the agent holds is never loaded: an encrypted one is signed for by the agent", () => {
-    const { identities, notes } = orderIdentities([file("c", c, false)], [held(c)], agent, true);
+    const { identities, notes } = orderIdentities([file("c", c, "locked")], [held(c)], agent, true);
     expect(offered(identities)).toEqual(["file:/keys/c (agent)"]);
     expect(notes).toEqual([]);
   });
 
-  it("a file the user named that cannot be loaded (and the agent lacks) is an error", () => {
-    expect(() => orderIdentities([file("d", d, false)], [held(a)], agent, false)).toThrow(/d is encrypted/);
+  it("a damaged file the user named (and the agent lacks) is an error", () => {
+    expect(() => orderIdentities([file("d", d, "damaged")], [held(a)], agent, false)).toThrow(/d is damaged/);
+  });
+
+  it("a locked file the user named (and the agent lacks) is skipped with a note; the agent's keys still go", () => {
+    const { identities, notes } = orderIdentities([file("d", d, "locked")], [held(a)], agent, false);
+    expect(offered(identities)).toEqual(["agent:key-a (agent)"]);
+    expect(notes).toEqual(["skipped: /keys/d (d is encrypted and no passphrase was given)"]);
   });
 
   it("a default file that cannot be loaded is skipped with a note; the others are still offered", () => {
     const { identities, notes } = orderIdentities(
-      [file("id_rsa", d, false, false), file("id_ed25519", a, true, false)],
+      [file("id_rsa", d, "damaged", false), file("id_ed25519", a, "loaded", false)],
       [],
       undefined,
       false,
     );
     expect(offered(identities)).toEqual(["file:/keys/id_ed25519"]);
-    expect(notes).toEqual(["skipped: /keys/id_rsa (id_rsa is encrypted)"]);
+    expect(notes).toEqual(["skipped: /keys/id_rsa (id_rsa is damaged)"]);
   });
 
   it("an agent key of a type we cannot sign with is left out, with a note", () => {
