@@ -74,7 +74,8 @@ export function holdConn(conn: Conn, onClose?: () => void): HeldConn {
 }
 
 export function pipeChannel(socket: Conn | HeldConn, channel: Channel, events: PipeEvents = {}): void {
-  const held = "conn" in socket ? socket : undefined;
+  // Told apart by the method a socket has (a socket adapter may well have a `conn` field).
+  const held = "setHandlers" in socket ? undefined : socket;
   const local: Conn = held ? held.conn : (socket as Conn);
   const stats: PipeStats = { bytesIn: 0, bytesOut: 0 };
   let unacked = 0;
