@@ -15,8 +15,9 @@ import {
   equalBytes,
   MACS,
   nobleProvider,
+  preferredCiphers,
 } from "@tunnel/ssh";
-import { createNativeProvider } from "@tunnel/ssh/runtime";
+import { createNativeProvider, runtime } from "@tunnel/ssh/runtime";
 
 const PACKET = 32 * 1024;
 const smoke = (globalThis as { process?: { argv: string[] } }).process?.argv.includes("--smoke") ?? false;
@@ -150,4 +151,8 @@ for (const c of CIPHERS.values()) {
   measureCipher(c, nobleProvider, nobleProvider, rows);
   measureCipher(c, native.provider, nobleProvider, rows);
 }
-console.log(JSON.stringify({ runtime: runtimeName(), accelerated: native.accelerated, rows }));
+// The default cipher order here, as `tunnel` decides it (from what passed, not from these timings).
+const order = preferredCiphers(native.provider, runtime.name);
+console.log(
+  JSON.stringify({ runtime: runtimeName(), runtimeName: runtime.name, accelerated: native.accelerated, order, rows }),
+);

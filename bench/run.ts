@@ -4,6 +4,9 @@
  *   pnpm bench                 full run, prints the tables and rewrites bench/RESULTS.md
  *   pnpm bench --smoke         tiny sizes, no RESULTS.md (what the test suite runs)
  *   pnpm bench --runtimes node,bun --ciphers aes128-gcm@openssh.com
+ *   pnpm bench --wan           over a delayed link (bench/lib/wan.ts): replaces the WAN and
+ *                              cipher-order sections of bench/RESULTS.md, keeps the rest
+ *   pnpm bench --wan --rtts 50 --megabytes 64 --repeat 1 --relay-runtime bun --serve-runtime node
  *
  * One sshd (the test harness's), one bench target, the load generator in this process.
  * Through each forwarder — nothing (direct TCP, the limit), `ssh -L`, `tunnel open` under each
@@ -27,12 +30,14 @@ import {
   type RuntimeName,
   runtimeCommand,
   type SshTarget,
+  snapshotCli,
   startSshL,
   startTunnelOpen,
   tunnelCommand,
 } from "./lib/forwarders.ts";
 import { markdownTable, mb, ratio } from "./lib/report.ts";
 import { socketsSection } from "./lib/sockets.ts";
+import { runWan, type WanOptions, wanMarkdown } from "./lib/wan.ts";
 
 const execFileP = promisify(execFile);
 const argv = process.argv.slice(2);
@@ -43,11 +48,12 @@ const option = (name: string) => {
 };
 
 const SMOKE = flag("smoke");
-const BYTES = SMOKE ? 2 * 1024 * 1024 : Number(option("megabytes") ?? 256) * 1024 * 1024;
+const WAN = flag("wan");
+const BYTES = SMOKE ? 2 * 1024 * 1024 : Number(option("megabytes") ?? (WAN ? 128 : 256)) * 1024 * 1024;
 const RTT_COUNT = SMOKE ? 50 : 2000;
 const CHANNELS = SMOKE ? 50 : 1000;
 const CHANNEL_BYTES = SMOKE ? 16 * 1024 : 64 * 1024;
-const REPEAT = SMOKE ? 1 : 3;
+const REPEAT = SMOKE ? 1 : Number(option("repeat") ?? (WAN ? 2 : 3));
 const ALL_CIPHERS = ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"];
 const CIPHERS = option("ciphers")?.split(",") ?? (SMOKE ? ["aes128-gcm@openssh.com"] : ALL_CIPHERS);
 const RUNTIMES = (option("runtimes")?.split(",") ?? ["node", "bun", "deno"]).filter((r): r is RuntimeName => {
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const sshd = await startSshd({ hostKeys: ["ed25519"], config: ["MaxStartups 2000", "MaxSessions 2000"] });
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-bench-"));
+  snapshotCli(path.join(keyDir, "cli"));
   const key = await makeKey(keyDir, "id_ed25519", { type: "ed25519" });
   await sshd.addAuthorizedKey(key.pubLine);
   const target = await startTarget(runtime);
@@ -115,6 +122,16 @@ async function main(): Promise<void> {
   const envFor = (port: number): LoadEnv => ({ runtime: runtime, now, host: "127.0.0.1", port });
   const rows: ThroughputRow[] = [];
   const sections: string[] = [];
+  if (WAN) {
+    try {
+      await wanRun(t, envFor, keyDir, started);
+    } finally {
+      await target.close();
+      await sshd.stop();
+      fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     log("throughput and round trip");
     rows.push(...(await measureThrough("-", [{ env: envFor(target.port), via: "direct TCP" }])));
@@ -148,7 +165,8 @@ async function main(): Promise<void> {
     sections.push(await socketsSection(RUNTIMES, SMOKE ? 2 : 64, REPEAT, log));
 
     log("crypto primitives");
-    sections.push(await cryptoSection());
+    const crypto = await cryptoRuns();
+    sections.push(cryptoSection(crypto), cipherOrderSection(crypto));
     log("crypto primitives done");
   } finally {
     log("stopping the target and sshd");
@@ -167,7 +185,7 @@ async function main(): Promise<void> {
   }
 }
 
-function header(started: Date): string {
+function header(started: Date, title = "# Benchmark results", command = "`pnpm bench`"): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const versions = RUNTIMES.map((rt) => {
     const cmd = runtimeCommand(rt, "") as string[];
@@ -176,14 +194,14 @@ function header(started: Date): string {
   });
   const ssh = spawnSync("ssh", ["-V"], { encoding: "utf8" }).stderr.trim();
   return [
-    `# Benchmark results${SMOKE ? " (smoke run: sizes too small to mean anything)" : ""}`,
+    `${title}${SMOKE ? " (smoke run: sizes too small to mean anything)" : ""}`,
     "",
     `- date: ${started.toISOString()}`,
     `- machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}`,
     `- runtimes: ${versions.join("; ")}`,
     `- OpenSSH: ${ssh} (client and sshd on loopback)`,
     `- sizes: ${BYTES / 2 ** 20} MiB per transfer and ${RTT_COUNT} round trips, best of ${REPEAT} rounds interleaved across the forwarders of a cipher; ${CHANNELS} channels × ${CHANNEL_BYTES / 1024} KiB`,
-    "- command: `pnpm bench`",
+    `- command: ${command}`,
   ].join("\n");
 }
 
@@ -331,7 +349,17 @@ interface CryptoRow {
   mbps: number;
 }
 
-async function cryptoRun(rt: RuntimeName): Promise<{ runtime: string; accelerated: string[]; rows: CryptoRow[] }> {
+interface CryptoRun {
+  runtime: string;
+  /** The name of the runtime's socket adapter (`runtime.name`), which picks the cipher order. */
+  runtimeName: string;
+  accelerated: string[];
+  /** The default cipher order on this runtime (`preferredCiphers`). */
+  order: string[];
+  rows: CryptoRow[];
+}
+
+async function cryptoRun(rt: RuntimeName): Promise<CryptoRun> {
   const cmd = runtimeCommand(rt, path.join(ROOT, "bench/crypto.ts")) as string[];
   const { stdout } = await execFileP(cmd[0] as string, [...cmd.slice(1), ...(SMOKE ? ["--smoke"] : [])], {
     cwd: path.join(ROOT, "bench"),
@@ -340,10 +368,15 @@ async function cryptoRun(rt: RuntimeName): Promise<{ runtime: string; accelerate
   return JSON.parse(stdout);
 }
 
-async function cryptoSection(): Promise<string> {
+async function cryptoRuns(): Promise<CryptoRun[]> {
+  const out: CryptoRun[] = [];
+  for (const rt of RUNTIMES) out.push(await cryptoRun(rt));
+  return out;
+}
+
+function cryptoSection(runs: readonly CryptoRun[]): string {
   const out: string[] = ["## Crypto primitives (32 KiB packets, checked against noble before timing)"];
-  for (const rt of RUNTIMES) {
-    const r = await cryptoRun(rt);
+  for (const r of runs) {
     out.push(
       "",
       `### ${r.runtime} (accelerated: ${r.accelerated.join(", ") || "nothing"})`,
@@ -355,6 +388,117 @@ async function cryptoSection(): Promise<string> {
     );
   }
   return out.join("\n");
+}
+
+/**
+ * Why each runtime's default order is what it is: the two AEADs as the packet path uses them,
+ * accelerated (what passed its known answers at load) and noble. The order itself is decided
+ * from which accelerators passed and which runtime this is (algorithms/cipher.ts), never timed
+ * at start-up; these figures are what that rule rests on.
+ */
+function cipherOrderSection(runs: readonly CryptoRun[]): string {
+  const pick = (r: CryptoRun, name: string, provider: string, op: string) =>
+    r.rows.find((x) => x.name === name && x.provider === provider && x.op === op);
+  const table = runs.map((r) => {
+    const gcm = pick(r, "aes128-gcm@openssh.com", "native", "seal");
+    const chacha = pick(r, "chacha20-poly1305@openssh.com", "native", "seal");
+    const gcmOpen = pick(r, "aes128-gcm@openssh.com", "native", "open");
+    const chachaOpen = pick(r, "chacha20-poly1305@openssh.com", "native", "open");
+    const f = (x: CryptoRow | undefined) => (x ? `${x.mbps.toFixed(0)} (${x.impl})` : "n/a");
+    return [
+      r.runtime,
+      f(gcm),
+      f(gcmOpen),
+      f(chacha),
+      f(chachaOpen),
+      gcm && chacha ? (gcm.mbps / chacha.mbps).toFixed(2) : "",
+      r.order.slice(0, 3).join(", "),
+    ];
+  });
+  return [
+    "## Cipher order",
+    "",
+    "The default order is decided from facts that do not change from run to run — which accelerators passed their known-answer checks at load, and which runtime this is (`preferredCiphers` in packages/ssh/src/algorithms/cipher.ts) — not timed at start-up, so every run offers the same list. AES-GCM leads where node:crypto carries it, except on Deno, whose node:crypto AES-GCM is several times slower than its ChaCha20-Poly1305 (node:crypto's ChaCha20 with our WebAssembly Poly1305); without accelerated AES-GCM, OpenSSH's order. The figures the rule rests on (MB/s, 32 KiB packets, this run):",
+    "",
+    markdownTable(
+      [
+        "runtime",
+        "aes128-gcm seal",
+        "aes128-gcm open",
+        "chacha20-poly1305 seal",
+        "chacha20-poly1305 open",
+        "gcm ÷ chacha (seal)",
+        "default order (first three)",
+      ],
+      table,
+    ),
+  ].join("\n");
+}
+
+/** Replaces `## <title>` sections (up to the next `## ` heading) in `text`, or appends them. */
+function replaceSections(text: string, sections: readonly string[]): string {
+  let out = text.trimEnd();
+  for (const section of sections) {
+    const title = section.split("\n")[0] as string;
+    const start = out.indexOf(`\n${title}\n`);
+    if (start < 0) {
+      out = `${out}\n\n${section}`;
+      continue;
+    }
+    const next = out.indexOf("\n## ", start + title.length + 2);
+    out = `${out.slice(0, start)}\n${section}${next < 0 ? "" : `\n${out.slice(next)}`}`;
+  }
+  return `${out}\n`;
+}
+
+async function wanRun(t: SshTarget, envFor: (port: number) => LoadEnv, dir: string, started: Date): Promise<void> {
+  const runtimeOption = (name: string, fallback: RuntimeName): RuntimeName => {
+    const v = option(name) ?? fallback;
+    if (v !== "node" && v !== "bun" && v !== "deno") throw new TypeError(`--${name}: unknown runtime "${v}"`);
+    return v;
+  };
+  const rtts = [0, ...(option("rtts")?.split(",").map(Number) ?? (SMOKE ? [20] : [20, 50, 100]))];
+  for (const r of rtts) if (!(r >= 0)) throw new TypeError(`--rtts: "${option("rtts")}" is not a list of milliseconds`);
+  const o: WanOptions = {
+    rtts: [...new Set(rtts)],
+    runtimes: RUNTIMES,
+    bytes: BYTES,
+    rttCount: SMOKE ? 3 : 20,
+    rttWarmup: SMOKE ? 2 : 5,
+    repeat: REPEAT,
+    cipher: option("ciphers")?.split(",")[0] ?? "aes128-gcm@openssh.com",
+    relayRuntime: runtimeOption("relay-runtime", "bun"),
+    serveRuntime: runtimeOption("serve-runtime", "node"),
+    capBytes: Number(option("cap-mib") ?? 64) * 2 ** 20,
+    channels: SMOKE ? 4 : Number(option("channels") ?? 64),
+    channelBytes: SMOKE ? 256 * 1024 : Number(option("channel-megabytes") ?? 4) * 2 ** 20,
+    channelsRtt: SMOKE ? 20 : 50,
+    defaultsRtt: SMOKE ? 20 : 50,
+    stallSeconds: SMOKE ? 60 : 180,
+    log,
+  };
+  const load = () =>
+    os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(", ");
+  const loadBefore = load();
+  const result = await runWan(t, envFor, dir, o);
+  log("crypto primitives (for the cipher order)");
+  const crypto = await cryptoRuns();
+  const head = header(started, "", `\`pnpm bench ${argv.join(" ")}\``)
+    .split("\n")
+    .filter((l) => l.startsWith("- ") && !l.startsWith("- sizes"));
+  head.push(`- load average (1, 5, 15 min): ${loadBefore} before, ${load()} after (2 cores shared with other work)`);
+  const wan = wanMarkdown(result, o, head);
+  const order = cipherOrderSection(crypto);
+  console.log(`${wan}\n\n${order}`);
+  if (!SMOKE && !flag("no-write")) {
+    const file = path.join(ROOT, "bench/RESULTS.md");
+    fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [wan, order]));
+    await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
+    log("wrote the WAN and cipher-order sections of bench/RESULTS.md");
+  }
 }
 
 main().catch((err) => {

@@ -37,12 +37,27 @@ export function runtimeCommand(rt: RuntimeName, entry: string): string[] | undef
   return commandFor(rt, entry, true);
 }
 
+let cliDist = path.join(ROOT, "apps/cli/dist");
+
+/**
+ * Copies the bundled CLI to `dir` and runs it from there from now on: a rebuild in the
+ * checkout (which empties apps/cli/dist first) during a long benchmark cannot pull the
+ * program out from under it, and every figure is of the same build.
+ */
+export function snapshotCli(dir: string): void {
+  const from = path.join(ROOT, "apps/cli/dist");
+  if (!fs.existsSync(path.join(from, "node", "tunnel.mjs")))
+    throw new Error(`${from} is missing: run \`node scripts/build.mjs\` first`);
+  fs.cpSync(from, dir, { recursive: true });
+  cliDist = dir;
+}
+
 /**
  * The command line that runs the bundled CLI (what ships; `node scripts/build.mjs` makes it)
  * under a runtime, or undefined if that runtime is absent.
  */
 export function tunnelCommand(rt: RuntimeName): string[] | undefined {
-  const bundle = path.join(ROOT, "apps/cli/dist", rt, "tunnel.mjs");
+  const bundle = path.join(cliDist, rt, "tunnel.mjs");
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node scripts/build.mjs\` first`);
   return commandFor(rt, bundle, false);
 }
@@ -91,10 +106,18 @@ export interface SshTarget {
   sshd: Sshd;
   identity: string;
   targetPort: number;
+  /**
+   * Where to connect instead of the sshd itself (a delay relay in front of it, or `tunnel
+   * serve`), with a known_hosts file naming that port's host key.
+   */
+  via?: { port: number; knownHostsFile: string; label?: string };
 }
 
-/** `ssh -N -L` with one cipher, OpenSSH's own client. */
-export async function startSshL(t: SshTarget, cipher: string): Promise<Forwarder> {
+const viaPort = (t: SshTarget) => t.via?.port ?? t.sshd.port;
+const viaKnownHosts = (t: SshTarget) => t.via?.knownHostsFile ?? t.sshd.knownHostsFile;
+
+/** `ssh -N -L` with one cipher (undefined: OpenSSH's default order), OpenSSH's own client. */
+export async function startSshL(t: SshTarget, cipher: string | undefined): Promise<Forwarder> {
   const port = await freePort();
   const args = [
     "-N",
@@ -103,19 +126,18 @@ export async function startSshL(t: SshTarget, cipher: string): Promise<Forwarder
     "-L",
     `127.0.0.1:${port}:127.0.0.1:${t.targetPort}`,
     "-p",
-    String(t.sshd.port),
+    String(viaPort(t)),
     "-i",
     t.identity,
     "-o",
-    `UserKnownHostsFile=${t.sshd.knownHostsFile}`,
+    `UserKnownHostsFile=${viaKnownHosts(t)}`,
     "-o",
     "StrictHostKeyChecking=yes",
     "-o",
     "BatchMode=yes",
     "-o",
     "ExitOnForwardFailure=yes",
-    "-o",
-    `Ciphers=${cipher}`,
+    ...(cipher === undefined ? [] : ["-o", `Ciphers=${cipher}`]),
     `${t.sshd.user}@127.0.0.1`,
   ];
   const child = spawn("ssh", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -127,11 +149,14 @@ export async function startSshL(t: SshTarget, cipher: string): Promise<Forwarder
   return { label: "ssh -L", port, pid: child.pid, stop: stopper(child) };
 }
 
-/** `tunnel open` under a runtime, with one cipher (and `--crypto noble` for the pure mode). */
+/**
+ * `tunnel open` under a runtime, with one cipher (undefined: the runtime's default order), and
+ * `extra` flags (`--crypto noble` for the pure mode, `--max-window`).
+ */
 export async function startTunnelOpen(
   t: SshTarget,
   rt: RuntimeName,
-  cipher: string,
+  cipher: string | undefined,
   extra: string[] = [],
 ): Promise<Forwarder> {
   const cmd = tunnelCommand(rt);
@@ -142,17 +167,16 @@ export async function startTunnelOpen(
     "open",
     `127.0.0.1:${t.targetPort}`,
     "--via",
-    `${t.sshd.user}@127.0.0.1:${t.sshd.port}`,
+    `${t.sshd.user}@127.0.0.1:${viaPort(t)}`,
     "--port",
     String(port),
     "--identity",
     t.identity,
     "--known-hosts",
-    t.sshd.knownHostsFile,
+    viaKnownHosts(t),
     "--host-key-check",
     "yes",
-    "--ciphers",
-    cipher,
+    ...(cipher === undefined ? [] : ["--ciphers", cipher]),
     ...extra,
   ];
   const child = spawn(cmd[0] as string, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });

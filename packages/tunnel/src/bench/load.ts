@@ -107,8 +107,8 @@ export interface RoundTrip {
   p99: number;
 }
 
-/** `count` round trips of a `size`-byte message on one echo connection (after 20 warm-up trips). */
-export async function roundTrip(env: LoadEnv, count: number, size = 64): Promise<RoundTrip> {
+/** `count` round trips of a `size`-byte message on one echo connection (after `warmup` trips). */
+export async function roundTrip(env: LoadEnv, count: number, size = 64, warmup = 20): Promise<RoundTrip> {
   const s = await open(env);
   s.conn.write(encodeHeader("E", 0));
   const msg = patternBlock(size, 7);
@@ -126,7 +126,7 @@ export async function roundTrip(env: LoadEnv, count: number, size = 64): Promise
       wake = resolve;
       s.conn.write(msg);
     });
-  for (let i = 0; i < 20; i++) await once();
+  for (let i = 0; i < warmup; i++) await once();
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = env.now();
@@ -173,4 +173,39 @@ export async function manyChannels(env: LoadEnv, channels: number, bytesEach: nu
   };
   const results = await Promise.all(Array.from({ length: channels }, (_, i) => one(i).catch(() => false)));
   return { channels, bytesEach, intact: results.filter(Boolean).length, seconds: (env.now() - t0) / 1000 };
+}
+
+export interface AggregateResult {
+  channels: number;
+  bytesEach: number;
+  /** Transfers that completed with every byte. */
+  complete: number;
+  seconds: number;
+  /** Bytes per second, all channels together, from the first open to the last byte. */
+  rate: number;
+}
+
+/**
+ * `channels` transfers at once, each its own connection (so its own SSH channel through a
+ * tunnel), each `bytesEach` bytes one way: the aggregate a forwarder carries for many users.
+ */
+export async function parallelTransfers(
+  env: LoadEnv,
+  channels: number,
+  bytesEach: number,
+  direction: "up" | "down",
+): Promise<AggregateResult> {
+  const t0 = env.now();
+  const one = direction === "up" ? upload : download;
+  const results = await Promise.all(
+    Array.from({ length: channels }, () =>
+      one(env, bytesEach).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  const seconds = (env.now() - t0) / 1000;
+  const complete = results.filter(Boolean).length;
+  return { channels, bytesEach, complete, seconds, rate: (complete * bytesEach) / seconds };
 }

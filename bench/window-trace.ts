@@ -1,0 +1,177 @@
+/**
+ * Diagnosis behind the WAN figures: one channel through a delay relay, traced every 10 ms —
+ * bytes moved, and the window that limits them.
+ *
+ *   node --import tsx bench/window-trace.ts [--rtt 50] [--server sshd|serve] [--direction down|up]
+ *        [--megabytes 64] [--max-window-mib 16] [--sink socket|direct] [--relay-runtime bun]
+ *
+ * The SSH client runs in this process (as `tunnel open` does, with this runtime's defaults), so
+ * its channel can be read: downloads show our receive window (`channel.receiveWindowSize`)
+ * and how much of it is in use; uploads show the credit the server grants us (the most
+ * `remoteWindow` reached per interval: a lower bound of the server's receive window). The
+ * server is OpenSSH's sshd (harness) or `tunnel serve` (startForwardingServer, in a process of
+ * its own through the CLI bundle, so that it does not share this thread).
+ * `--sink socket` hands downloaded bytes to a local TCP socket, as `tunnel open` does (window
+ * re-granted as the socket takes them); `direct` consumes them at once.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { encodeHeader, loadIdentity, patternBlock, providerFor, resolveAlgorithms, startTarget } from "@tunnel/core";
+import { type Conn, connectClient, parsePublicKeyLine, publicKeyEquals } from "@tunnel/ssh";
+import { runtime } from "@tunnel/ssh/runtime";
+import { makeKey } from "../test/harness/keys.ts";
+import { startSshd } from "../test/harness/sshd.ts";
+import { type RuntimeName, snapshotCli } from "./lib/forwarders.ts";
+import { startRelayProcess, startServeProcess } from "./lib/wan.ts";
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] as string) : fallback;
+};
+const rtt = Number(option("rtt", "50"));
+const server = option("server", "sshd");
+const direction = option("direction", "down");
+const bytes = Number(option("megabytes", "64")) * 2 ** 20;
+const maxWindow = Number(option("max-window-mib", "16")) * 2 ** 20;
+const sink = option("sink", "socket");
+const relayRuntime = option("relay-runtime", "bun") as RuntimeName;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-trace-"));
+const key = await makeKey(dir, "id_ed25519", { type: "ed25519" });
+const target = await startTarget(runtime);
+const stops: (() => Promise<void>)[] = [async () => target.close()];
+try {
+  let port: number;
+  let hostPubLines: string[];
+  if (server === "sshd") {
+    const sshd = await startSshd({ hostKeys: ["ed25519"] });
+    stops.push(() => sshd.stop());
+    await sshd.addAuthorizedKey(key.pubLine);
+    port = sshd.port;
+    hostPubLines = fs
+      .readFileSync(sshd.knownHostsFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.slice(l.indexOf(" ") + 1));
+  } else {
+    snapshotCli(path.join(dir, "cli"));
+    const serve = await startServeProcess(dir, key.path, target.port, "node");
+    stops.push(() => serve.stop());
+    port = serve.port;
+    hostPubLines = [serve.hostPub];
+  }
+  const relay = await startRelayProcess(relayRuntime, port, rtt, 64 * 2 ** 20);
+  stops.push(() => relay.stop());
+  const relayPort = Number(relay.line.slice(relay.line.lastIndexOf(":") + 1));
+
+  const provider = providerFor("auto");
+  const hostKeys = hostPubLines.map((l) => parsePublicKeyLine(l));
+  const conn = await runtime.connect("127.0.0.1", relayPort);
+  const client = await connectClient(conn, {
+    host: "127.0.0.1",
+    port: relayPort,
+    username: os.userInfo().username,
+    identities: [loadIdentity(key.path)],
+    algorithms: resolveAlgorithms({}, provider),
+    provider,
+    verifyHostKey: (info) => hostKeys.some((k) => publicKeyEquals(info.key, k)),
+  });
+  client.mux.maxWindow = maxWindow;
+  const channel = await client.mux.openDirectTcpip("127.0.0.1", target.port, "127.0.0.1", 1);
+  const t0 = performance.now();
+  let moved = 0;
+  let peakCredit = 0;
+  const samples: string[] = [];
+  const sampler = setInterval(() => {
+    const ms = performance.now() - t0;
+    const line =
+      direction === "down"
+        ? `${ms.toFixed(0).padStart(6)} ms  ${(moved / 2 ** 20).toFixed(1).padStart(7)} MiB  window ${(channel.receiveWindowSize / 2 ** 20).toFixed(1)} MiB  credit left ${(channel.localWindow / 2 ** 20).toFixed(2)} MiB`
+        : `${ms.toFixed(0).padStart(6)} ms  ${(moved / 2 ** 20).toFixed(1).padStart(7)} MiB  most credit granted ${(peakCredit / 2 ** 20).toFixed(1)} MiB  queued ${(channel.writableLength / 2 ** 20).toFixed(2)} MiB`;
+    samples.push(line);
+    peakCredit = channel.remoteWindow;
+  }, 10);
+  const done = new Promise<void>((resolve) => {
+    if (direction === "down") {
+      let local: Conn | undefined;
+      const deliver = (data: Uint8Array) => {
+        moved += data.length;
+        if (moved >= bytes) resolve();
+      };
+      if (sink === "socket") {
+        // A local socket pair, as tunnel open has: the window is re-granted as it takes bytes.
+        void (async () => {
+          let peer!: Conn;
+          const l = await runtime.listen("127.0.0.1", 0, (c) => {
+            peer = c;
+            c.setHandlers({ data: deliver, drain() {}, end() {}, close() {} });
+          });
+          local = await runtime.connect("127.0.0.1", l.port);
+          let unacked = 0;
+          local.setHandlers({
+            data() {},
+            drain() {
+              channel.consumed(unacked);
+              unacked = 0;
+            },
+            end() {},
+            close() {},
+          });
+          channel.events = {
+            data(d) {
+              if ((local as Conn).write(d)) channel.consumed(d.length);
+              else unacked += d.length;
+            },
+          };
+          void peer;
+          channel.write(encodeHeader("D", bytes));
+        })();
+      } else {
+        channel.events = {
+          data(d) {
+            deliver(d);
+            channel.consumed(d.length);
+          },
+        };
+        channel.write(encodeHeader("D", bytes));
+      }
+    } else {
+      channel.events = {
+        data() {
+          resolve();
+        },
+        drain: () => pump(),
+      };
+      const block = patternBlock();
+      channel.write(encodeHeader("U", bytes));
+      const pump = () => {
+        while (moved < bytes) {
+          const n = Math.min(block.length, bytes - moved);
+          moved += n;
+          peakCredit = Math.max(peakCredit, channel.remoteWindow);
+          if (!channel.write(n === block.length ? block : block.subarray(0, n))) return;
+        }
+      };
+      // The credit the server grants: sampled on every adjust too, by peeking after each write.
+      const peek = setInterval(() => {
+        peakCredit = Math.max(peakCredit, channel.remoteWindow);
+      }, 1);
+      pump();
+      void done.then(() => clearInterval(peek));
+    }
+  });
+  await done;
+  clearInterval(sampler);
+  const seconds = (performance.now() - t0) / 1000;
+  // Every 10th sample, and the last ones.
+  for (const [i, s] of samples.entries()) if (i % 10 === 0 || i > samples.length - 3) console.log(s);
+  console.log(
+    `${direction} ${bytes / 2 ** 20} MiB through ${server} at ${rtt} ms: ${(bytes / seconds / 1e6).toFixed(0)} MB/s in ${seconds.toFixed(2)} s; final window ${(channel.receiveWindowSize / 2 ** 20).toFixed(1)} MiB (max ${maxWindow / 2 ** 20} MiB); window ÷ RTT = ${(channel.receiveWindowSize / (rtt / 1000) / 1e6).toFixed(0)} MB/s`,
+  );
+  client.close();
+} finally {
+  for (const s of stops.reverse()) await s();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
