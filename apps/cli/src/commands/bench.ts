@@ -12,6 +12,7 @@ import {
 } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
+import { parseSize } from "../units.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
@@ -27,6 +28,14 @@ export default defineCommand({
     },
     "serve-target": { type: "string", description: "run a bench target on [address:]port until Ctrl+C" },
     megabytes: { type: "string", description: "data each way per measurement (default 64)" },
+    rtt: {
+      type: "string",
+      description: "loopback through a delay relay with this round-trip time in ms (a long link, e.g. 50)",
+    },
+    "max-window": {
+      type: "string",
+      description: "largest a channel's receive window may grow to, e.g. 2M for OpenSSH's fixed window (default 16M)",
+    },
     identity: { type: "string", alias: "i", description: "private key file (with --via)" },
     "known-hosts": { type: "string", description: "known_hosts file (with --via)" },
     "host-key-check": { type: "string", description: "yes | accept-new | no (with --via; default accept-new)" },
@@ -64,9 +73,14 @@ export default defineCommand({
     const policy = (args["host-key-check"] ?? "accept-new") as HostKeyPolicy;
     if (!HOST_KEY_POLICIES.includes(policy))
       throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
+    const rtt = args.rtt === undefined ? undefined : Number(args.rtt);
+    if (rtt !== undefined && !(rtt >= 0 && rtt <= 10_000))
+      throw new TypeError(`--rtt: "${args.rtt}" is not a round-trip time; expected milliseconds from 0 to 10000`);
     const common = {
       bytes: Math.round(mb * 2 ** 20),
-      rounds: 500,
+      // Over a delayed link each round trip takes the delay: fewer of them, still a median.
+      rounds: rtt ? Math.max(10, Math.min(500, Math.round(2000 / rtt))) : 500,
+      maxWindow: args["max-window"] === undefined ? undefined : parseSize(args["max-window"], "--max-window", 0),
       kexAlgorithms: args["kex-algorithms"],
       hostKeyAlgorithms: args["host-key-algorithms"],
       macs: args.macs,
@@ -80,6 +94,7 @@ export default defineCommand({
         throw new TypeError(
           "--via needs --target host:port: a bench target behind the bastion (`tunnel bench --serve-target PORT` there)",
         );
+      if (rtt !== undefined) throw new TypeError("--rtt: is for the loopback bench; with --via the link is yours");
       err(`measuring through ${args.via} to ${args.target}`);
       rows = await benchVia({
         ...common,
@@ -94,9 +109,9 @@ export default defineCommand({
       if (args.target) throw new TypeError("--target needs --via: without it the bench runs over loopback");
       const cipherList = preferredCipherList(args.ciphers, args.crypto as CryptoMode | undefined);
       err(
-        `measuring over loopback with ${sockets.name} sockets: server, target and tunnel in this process (both SSH ends share one thread)`,
+        `measuring over loopback with ${sockets.name} sockets: server, target and tunnel in this process (both SSH ends share one thread)${rtt === undefined ? "" : `, through a delay relay of ${rtt} ms round trip`}`,
       );
-      rows = await benchLoopback({ ...common, cipherList });
+      rows = await benchLoopback({ ...common, cipherList, rttMs: rtt });
     }
     if (args.json) {
       for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -106,7 +121,7 @@ export default defineCommand({
     const lines = rows.map((r) => {
       const vs = direct && r !== direct ? ` (${((100 * r.up) / direct.up).toFixed(0)}% of direct up)` : "";
       const conn = r.connectMs === undefined ? "" : `, connected in ${r.connectMs.toFixed(0)} ms`;
-      return `${r.through.padEnd(18)} ${r.cipher.padEnd(30)} up ${(r.up / 1e6).toFixed(0).padStart(5)} MB/s  down ${(r.down / 1e6).toFixed(0).padStart(5)} MB/s  rtt ${r.rtt.toFixed(0).padStart(5)} µs${vs}${conn}`;
+      return `${r.through.padEnd(18)} ${r.cipher.padEnd(30)} up ${(r.up / 1e6).toFixed(0).padStart(5)} MB/s  down ${(r.down / 1e6).toFixed(0).padStart(5)} MB/s  rtt ${r.rtt >= 10_000 ? `${(r.rtt / 1000).toFixed(1).padStart(5)} ms` : `${r.rtt.toFixed(0).padStart(5)} µs`}${vs}${conn}`;
     });
     process.stdout.write(`${lines.join("\n")}\n`);
   },

@@ -6,6 +6,9 @@
  *   floor for what one end alone carries — measured per cipher against direct TCP.
  * - `--via`: through the user's own bastion to a bench target they run on the far side
  *   (`tunnel bench --serve-target PORT` there), with their keys and known_hosts.
+ * - `--rtt MS` (loopback): a delay relay (delay-relay.ts) in this process holds every chunk
+ *   MS/2 each way between the tunnel and the server, and between the load generator and the
+ *   target for the direct TCP row: a long link, where the channel window is what limits.
  */
 import { generateEd25519, nobleProvider, publicKeyEquals } from "@tunnel/ssh";
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
@@ -14,6 +17,7 @@ import type { HostKeyPolicy } from "../known-hosts-file.ts";
 import { TunnelSession } from "../open.ts";
 import { startForwardingServer } from "../serve.ts";
 import { resolveTarget } from "../target.ts";
+import { type DelayRelay, startDelayRelay } from "./delay-relay.ts";
 import { download, type LoadEnv, roundTrip, upload } from "./load.ts";
 import { startTarget } from "./target.ts";
 
@@ -47,6 +51,10 @@ export interface BenchOptions extends AlgorithmOptions {
   identity?: string | undefined;
   knownHosts?: string | undefined;
   hostKeyCheck?: HostKeyPolicy;
+  /** Loopback: round-trip time in ms of a delay relay in front of the server and the target. */
+  rttMs?: number | undefined;
+  /** The largest the tunnel's receive windows may grow to (downloads; default 16 MiB). */
+  maxWindow?: number | undefined;
   log?(line: string): void;
 }
 
@@ -89,22 +97,37 @@ export async function benchLoopback(o: BenchOptions): Promise<BenchRow[]> {
     crypto: o.crypto,
   });
   const rows: BenchRow[] = [];
+  const relays: DelayRelay[] = [];
   try {
-    const direct = await measure(target.port, o);
+    // With --rtt, the paths go through delay relays: the same relay code, in this process.
+    const relayed = async (port: number) => {
+      if (o.rttMs === undefined) return port;
+      const r = await startDelayRelay("127.0.0.1", 0, "127.0.0.1", port, {
+        sockets: o.sockets ?? runtime,
+        delayMs: o.rttMs / 2,
+      });
+      relays.push(r);
+      return r.port;
+    };
+    const directPort = await relayed(target.port);
+    const serverPort = await relayed(server.listener.port);
+    const direct = await measure(directPort, o);
     rows.push({ through: "direct TCP", cipher: "-", ...direct });
+    const label = o.rttMs === undefined ? "tunnel (loopback)" : `tunnel (${o.rttMs} ms)`;
     for (const cipher of o.cipherList ?? []) {
       const session = new TunnelSession({
         ...o,
         targets: [resolveTarget(`127.0.0.1:${target.port}`, {})],
-        via: `bench@127.0.0.1:${server.listener.port}`,
+        via: `bench@127.0.0.1:${serverPort}`,
         port: 0,
         ciphers: cipher,
         keys: [userKey],
         verifier: (info) => publicKeyEquals(info.key, hostKey.publicKey),
       });
-      rows.push(await throughSession(session, "tunnel (loopback)", o));
+      rows.push(await throughSession(session, label, o));
     }
   } finally {
+    for (const r of relays) await r.close();
     await server.close();
     await target.close();
     hostKey.dispose();
