@@ -26,7 +26,8 @@ export default defineCommand({
     identity: {
       type: "string",
       alias: "i",
-      description: "private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)",
+      description:
+        "private key file, tried before ssh_config's IdentityFile ones (default: those, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa)",
     },
     "known-hosts": {
       type: "string",

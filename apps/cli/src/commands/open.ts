@@ -34,7 +34,11 @@ export default defineCommand({
     port: { type: "string", alias: "p", description: "local port (default 10000, next free if busy)" },
     bind: { type: "string", description: "local address to listen on (default 127.0.0.1)" },
     "env-file": { type: "string", description: "read variables from this file" },
-    identity: { type: "string", alias: "i", description: "private key file" },
+    identity: {
+      type: "string",
+      alias: "i",
+      description: "private key file, tried before ssh_config's IdentityFile ones",
+    },
     "known-hosts": {
       type: "string",
       description: "the known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts and the system's)",
