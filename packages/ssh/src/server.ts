@@ -45,6 +45,8 @@ export interface ServerOptions {
   loginGraceMs?: number;
   /** Channels open or being opened at once, both directions (`Mux.maxChannels`). */
   maxChannels?: number;
+  /** The largest a channel's receive window may grow to (`Mux.maxWindow`): uploads on long links. */
+  maxWindow?: number;
   strictKex?: boolean;
   onOpen?(open: IncomingOpen, session: SshServerConnection): void;
   onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): GlobalReply;
@@ -110,6 +112,7 @@ export class SshServerConnection {
     };
     this.mux = new Mux(this.transport);
     if (options.maxChannels !== undefined) this.mux.maxChannels = options.maxChannels;
+    if (options.maxWindow !== undefined) this.mux.maxWindow = options.maxWindow;
     this.mux.onOpen = (open) => {
       if (options.onOpen) options.onOpen(open, this);
       else open.reject(1, "this server accepts no channels");

@@ -74,6 +74,8 @@ export interface ForwardingServerOptions {
   allowRemote?: PortGrant;
   /** Channels per connection (default 1,024). */
   maxChannels?: number;
+  /** The largest a channel's receive window may grow to (default 16 MiB). */
+  maxWindow?: number;
   /** Random early drop of unauthenticated connections (default 10:30:100). */
   maxStartups?: MaxStartups;
   /** Time from connect to a completed login (default 30 s; 0: none). */
@@ -232,6 +234,7 @@ export async function startForwardingServer(
       provider,
       loginGraceMs,
       maxChannels,
+      ...(o.maxWindow !== undefined ? { maxWindow: o.maxWindow } : {}),
       onGlobalRequest(name, data, s) {
         if (name === "tcpip-forward") return bindRemote(data, s);
         if (name === "cancel-tcpip-forward") {

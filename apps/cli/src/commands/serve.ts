@@ -21,6 +21,7 @@ import { fingerprintSha256, MAX_CHANNELS, nobleProvider, type PrivateKey } from 
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
 import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
+import { parseSize } from "../units.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
@@ -52,6 +53,10 @@ export default defineCommand({
     },
     grace: { type: "string", description: "on Ctrl+C, seconds open channels may finish in (default 3)" },
     crypto: algorithmArgs.crypto,
+    "max-window": {
+      type: "string",
+      description: "largest receive window a channel may grow to on long links (default 16M)",
+    },
   },
   async run({ args, rawArgs }) {
     const err = (l: string) => process.stderr.write(`${l}\n`);
@@ -67,6 +72,7 @@ export default defineCommand({
     const maxStartups = args["max-startups"] === undefined ? undefined : parseMaxStartups(args["max-startups"]);
     const loginGraceMs = parseSeconds(args["login-grace"], "--login-grace", DEFAULT_LOGIN_GRACE_MS / 1000);
     const graceMs = parseSeconds(args.grace, "--grace", 3);
+    const maxWindow = parseSize(args["max-window"], "--max-window", 16 * 1024 * 1024);
     const hostKeyFiles = collect(rawArgs, "--host-key");
     const hostKeys: PrivateKey[] = [];
     if (hostKeyFiles.length === 0) {
@@ -85,6 +91,7 @@ export default defineCommand({
       allow: (host, port) => permitOpenAllows(allow, host, port),
       allowRemote,
       maxChannels,
+      maxWindow,
       maxStartups,
       loginGraceMs,
       log: err,
