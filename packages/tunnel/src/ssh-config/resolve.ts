@@ -39,7 +39,12 @@ export class SshConfigError extends TypeError {
   }
 }
 
-/** Who and where we are: what `~`, `%d`, `%u`, `%i`, `%l`, `Match localuser` and `${VAR}` see. */
+/**
+ * Who and where we are: what `~`, `%d`, `%u`, `%i`, `%l`, `Match localuser` and `${VAR}` see.
+ * The home directory is $HOME (as everywhere else in tunnel, and as glob(3) expands `~` in
+ * ssh's Includes); ssh itself takes `~` and `%d` from the passwd entry, which is the same
+ * directory unless HOME was changed.
+ */
 export interface LocalContext {
   home: string;
   localUser: string;
