@@ -83,6 +83,7 @@ try {
   const t0 = performance.now();
   let moved = 0;
   let peakCredit = 0;
+  let mostCredit = 0;
   const samples: string[] = [];
   const sampler = setInterval(() => {
     const ms = performance.now() - t0;
@@ -91,8 +92,10 @@ try {
         ? `${ms.toFixed(0).padStart(6)} ms  ${(moved / 2 ** 20).toFixed(1).padStart(7)} MiB  window ${(channel.receiveWindowSize / 2 ** 20).toFixed(1)} MiB  credit left ${(channel.localWindow / 2 ** 20).toFixed(2)} MiB`
         : `${ms.toFixed(0).padStart(6)} ms  ${(moved / 2 ** 20).toFixed(1).padStart(7)} MiB  most credit granted ${(peakCredit / 2 ** 20).toFixed(1)} MiB  queued ${(channel.writableLength / 2 ** 20).toFixed(2)} MiB`;
     samples.push(line);
+    mostCredit = Math.max(mostCredit, peakCredit);
     peakCredit = channel.remoteWindow;
   }, 10);
+  let peek: ReturnType<typeof setInterval> | undefined;
   const done = new Promise<void>((resolve) => {
     if (direction === "down") {
       let local: Conn | undefined;
@@ -154,21 +157,22 @@ try {
           if (!channel.write(n === block.length ? block : block.subarray(0, n))) return;
         }
       };
-      // The credit the server grants: sampled on every adjust too, by peeking after each write.
-      const peek = setInterval(() => {
+      // The credit the server grants, peeked at between writes too.
+      peek = setInterval(() => {
         peakCredit = Math.max(peakCredit, channel.remoteWindow);
       }, 1);
       pump();
-      void done.then(() => clearInterval(peek));
     }
   });
   await done;
   clearInterval(sampler);
+  clearInterval(peek);
   const seconds = (performance.now() - t0) / 1000;
   // Every 10th sample, and the last ones.
   for (const [i, s] of samples.entries()) if (i % 10 === 0 || i > samples.length - 3) console.log(s);
+  const window = direction === "down" ? channel.receiveWindowSize : Math.max(mostCredit, peakCredit);
   console.log(
-    `${direction} ${bytes / 2 ** 20} MiB through ${server} at ${rtt} ms: ${(bytes / seconds / 1e6).toFixed(0)} MB/s in ${seconds.toFixed(2)} s; final window ${(channel.receiveWindowSize / 2 ** 20).toFixed(1)} MiB (max ${maxWindow / 2 ** 20} MiB); window ÷ RTT = ${(channel.receiveWindowSize / (rtt / 1000) / 1e6).toFixed(0)} MB/s`,
+    `${direction} ${bytes / 2 ** 20} MiB through ${server} at ${rtt} ms: ${(bytes / seconds / 1e6).toFixed(0)} MB/s in ${seconds.toFixed(2)} s; ${direction === "down" ? `our receive window at the end ${(window / 2 ** 20).toFixed(1)} MiB (max ${maxWindow / 2 ** 20} MiB)` : `most credit the server granted ${(window / 2 ** 20).toFixed(1)} MiB`}; that window ÷ RTT = ${(window / (rtt / 1000) / 1e6).toFixed(0)} MB/s`,
   );
   client.close();
 } finally {

@@ -137,6 +137,12 @@ export interface WanRow {
   /** Milliseconds, median. */
   rttMs: number;
   note: string;
+  /** Share of the machine's cores busy during the best upload / download. */
+  busyUp?: number | undefined;
+  busyDown?: number | undefined;
+  /** CPU seconds per GB of the path's process (forwarder; relay for direct TCP), up / down. */
+  cpuUp?: number | undefined;
+  cpuDown?: number | undefined;
 }
 
 interface Path {
@@ -264,6 +270,47 @@ async function stopRig(r: Rig): Promise<void> {
   await r.serve.stop();
 }
 
+/** Jiffies the whole machine spent busy and in all, so far (Linux /proc/stat), or undefined. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0] as string;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Sample {
+  rate: number;
+  note: string;
+  /** Share of all cores busy during the transfer (this benchmark and everything else), 0-1. */
+  busy: number | undefined;
+  /** CPU seconds per GB of the path's own process (the forwarder, or the relay for direct TCP). */
+  cpuPerGb: number | undefined;
+}
+
+/** One transfer, with what the machine and the path's process spent on it. */
+async function sampled(
+  f: () => Promise<{ rate: number }>,
+  bytes: number,
+  pid: number | undefined,
+  stallSeconds: number,
+): Promise<Sample> {
+  const m0 = machineTicks();
+  const c0 = cpuSeconds(pid);
+  const r = await timed(f, stallSeconds);
+  const m1 = machineTicks();
+  const c1 = cpuSeconds(pid);
+  return {
+    ...r,
+    busy: m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : undefined,
+    cpuPerGb: c0 !== undefined && c1 !== undefined && r.rate > 0 ? (c1 - c0) / (bytes / 1e9) : undefined,
+  };
+}
+
 /** Throughput both ways and the round trip through each path, best of `repeat` interleaved rounds. */
 async function measurePaths(s: Setup, o: WanOptions, rtt: number, paths: Path[]): Promise<WanRow[]> {
   const rows: WanRow[] = paths.map((p) => ({
@@ -275,37 +322,40 @@ async function measurePaths(s: Setup, o: WanOptions, rtt: number, paths: Path[])
     rttMs: Number.POSITIVE_INFINITY,
     note: "",
   }));
+  const best: { up?: Sample; down?: Sample }[] = paths.map(() => ({}));
   for (let round = 0; round < o.repeat; round++) {
     for (const [i, p] of paths.entries()) {
       const row = rows[i] as WanRow;
+      const b = best[i] as { up?: Sample; down?: Sample };
       const env = s.envFor(p.port);
-      const cpu0 = cpuSeconds(p.pid);
-      const up = await timed(() => upload(env, o.bytes), o.stallSeconds);
-      const down = await timed(() => download(env, o.bytes), o.stallSeconds);
-      const cpu = (cpuSeconds(p.pid) ?? 0) - (cpu0 ?? 0);
-      row.up = Math.max(row.up, up.rate);
-      row.down = Math.max(row.down, down.rate);
-      const notes = [up.note && `up ${up.note}`, down.note && `down ${down.note}`].filter(Boolean);
-      if (p.through === "direct TCP" && cpu0 !== undefined && up.rate > 0 && down.rate > 0) {
-        // What the relay alone costs: CPU seconds per GB relayed (its capacity is the inverse).
-        notes.push(`relay ${(cpu / ((2 * o.bytes) / 1e9)).toFixed(2)} CPU s/GB`);
-      }
-      if (notes.length > 0) row.note = notes.join("; ");
+      const up = await sampled(() => upload(env, o.bytes), o.bytes, p.pid, o.stallSeconds);
+      const down = await sampled(() => download(env, o.bytes), o.bytes, p.pid, o.stallSeconds);
+      if (!b.up || up.rate > b.up.rate) b.up = up;
+      if (!b.down || down.rate > b.down.rate) b.down = down;
+      row.up = b.up.rate;
+      row.down = b.down.rate;
+      row.busyUp = b.up.busy;
+      row.busyDown = b.down.busy;
+      row.cpuUp = b.up.cpuPerGb;
+      row.cpuDown = b.down.cpuPerGb;
+      const notes = [b.up.note && `up ${b.up.note}`, b.down.note && `down ${b.down.note}`].filter(Boolean);
       try {
         const r = await roundTrip(env, o.rttCount, 64, o.rttWarmup);
         row.rttMs = Math.min(row.rttMs, r.median / 1000);
       } catch (err) {
-        row.note = [row.note, `round trip failed: ${err instanceof Error ? err.message : String(err)}`]
-          .filter(Boolean)
-          .join("; ");
+        notes.push(`round trip failed: ${err instanceof Error ? err.message : String(err)}`);
       }
+      row.note = notes.join("; ");
       o.log(
-        `  rtt ${String(rtt).padStart(3)} ms ${p.through.padEnd(14)} → ${p.server.padEnd(12)} up ${mb(up.rate)} down ${mb(down.rate)} rtt ${row.rttMs.toFixed(1)} ms ${row.note}`,
+        `  rtt ${String(rtt).padStart(3)} ms ${p.through.padEnd(14)} → ${p.server.padEnd(12)} up ${mb(up.rate)} down ${mb(down.rate)} rtt ${row.rttMs.toFixed(1)} ms busy ${pct(up.busy)}/${pct(down.busy)} cpu ${perGb(up.cpuPerGb)}/${perGb(down.cpuPerGb)} s/GB ${row.note}`,
       );
     }
   }
   return rows;
 }
+
+const pct = (x: number | undefined) => (x === undefined ? "?" : `${(100 * x).toFixed(0)}%`);
+const perGb = (x: number | undefined) => (x === undefined ? "?" : x.toFixed(2));
 
 export interface AggregateRow {
   rtt: number;
@@ -380,16 +430,24 @@ export async function runWan(
       try {
         const sshL = await startSshL(rig.viaSshd, o.cipher);
         forwarders.push(sshL);
-        paths.push({ through: "ssh -L", server: "sshd", port: sshL.port });
+        paths.push({ through: "ssh -L", server: "sshd", port: sshL.port, pid: sshL.pid });
         for (const rt of o.runtimes) {
           const f = await startTunnelOpen(rig.viaSshd, rt, o.cipher);
           forwarders.push(f);
-          paths.push({ through: f.label, server: "sshd", port: f.port });
+          paths.push({ through: f.label, server: "sshd", port: f.port, pid: f.pid });
         }
         for (const rt of o.runtimes) {
           const f = await startTunnelOpen(rig.viaServe, rt, o.cipher);
           forwarders.push(f);
-          paths.push({ through: f.label, server: "tunnel serve", port: f.port });
+          paths.push({ through: f.label, server: "tunnel serve", port: f.port, pid: f.pid });
+        }
+        // The same tunnel with its windows held at their initial 2 MiB (no growth, as before
+        // issue 14): what growth changes, at every RTT and at none, in this run.
+        const fixedRt = o.runtimes[0];
+        if (fixedRt) {
+          const f = await startTunnelOpen(rig.viaSshd, fixedRt, o.cipher, ["--max-window", "2M"]);
+          forwarders.push(f);
+          paths.push({ through: `${f.label}, fixed 2 MiB window`, server: "sshd", port: f.port, pid: f.pid });
         }
         rows.push(...(await measurePaths(s, o, rtt, paths)));
       } finally {
@@ -404,12 +462,12 @@ export async function runWan(
         try {
           const sshL = await startSshL(rig.viaSshd, undefined);
           dForwarders.push(sshL);
-          dPaths.push({ through: "ssh -L", server: "sshd", port: sshL.port });
+          dPaths.push({ through: "ssh -L", server: "sshd", port: sshL.port, pid: sshL.pid });
           ciphers.push(sshCipher);
           for (const rt of o.runtimes) {
             const f = await startTunnelOpen(rig.viaSshd, rt, undefined);
             dForwarders.push(f);
-            dPaths.push({ through: f.label, server: "sshd", port: f.port });
+            dPaths.push({ through: f.label, server: "sshd", port: f.port, pid: f.pid });
             ciphers.push(await negotiatedCipher(rig.viaSshd, rt));
           }
           const measured = await measurePaths(s, o, rtt, dPaths);
@@ -481,6 +539,8 @@ export function wanMarkdown(r: WanResult, o: WanOptions, header: string[]): stri
       ssh && x.through !== "direct TCP" ? ratio(x.down, ssh.down) : "",
       base && x.rtt !== 0 ? ratio(x.down, base.down) : "",
       ms(x.rttMs),
+      `${pct(x.busyUp)} / ${pct(x.busyDown)}`,
+      `${perGb(x.cpuUp)} / ${perGb(x.cpuDown)}`,
       x.note,
     ];
   });
@@ -590,10 +650,24 @@ export function wanMarkdown(r: WanResult, o: WanOptions, header: string[]): stri
     "",
     ...header,
     "",
-    `Every path crosses one delay relay (\`bench/lib/delay-relay.ts\` under ${r.relayRuntime}, its own sockets; ${o.capBytes / 2 ** 20} MiB in flight allowed per direction) that holds each chunk RTT/2 each way: between the load generator and the target for direct TCP, between the forwarder and its SSH server for the tunnels. "sshd" is OpenSSH's (its channel window: a fixed 2 MiB); "tunnel serve" runs under ${r.serveRuntime} (default \`--max-window\`, 16 MiB). Every tool is told \`${o.cipher}\`. ${o.bytes / 2 ** 20} MiB per transfer on a fresh connection (so each channel starts at its initial window); best of ${o.repeat}. "× 0 ms": against the same path through the relay with no delay, in this run.`,
+    `Every path crosses one delay relay (\`bench/lib/delay-relay.ts\` under ${r.relayRuntime}, its own sockets; ${o.capBytes / 2 ** 20} MiB in flight allowed per direction) that holds each chunk RTT/2 each way: between the load generator and the target for direct TCP, between the forwarder and its SSH server for the tunnels. "sshd" is OpenSSH's (its channel window: a fixed 2 MiB); "tunnel serve" runs under ${r.serveRuntime} (default \`--max-window\`, 16 MiB). Every tool is told \`${o.cipher}\`. ${o.bytes / 2 ** 20} MiB per transfer on a fresh connection (so each channel starts at its initial window); best of ${o.repeat}. "fixed 2 MiB window": \`tunnel open --max-window 2M\`, whose windows never grow (as before issue 14). "× 0 ms": against the same path through the relay with no delay, in this run. "Machine busy": the share of both cores in use during that transfer (this benchmark and everyone else's work): near 100%, the CPU is what limits. "CPU s/GB": the forwarder's own CPU seconds per GB moved (for direct TCP, the relay's).`,
     "",
     markdownTable(
-      ["RTT", "through", "server", "up", "× ssh -L", "× 0 ms", "down", "× ssh -L", "× 0 ms", "round trip", "note"],
+      [
+        "RTT",
+        "through",
+        "server",
+        "up",
+        "× ssh -L",
+        "× 0 ms",
+        "down",
+        "× ssh -L",
+        "× 0 ms",
+        "round trip",
+        "machine busy up / down",
+        "CPU s/GB up / down",
+        "note",
+      ],
       table,
     ),
     "",
