@@ -1,7 +1,8 @@
 /**
  * Auth layer, client side: the user authentication protocol (RFC 4252), methods `none`
- * (§5.2, to learn what the server allows), `publickey` (§7: query, then sign) and `password`
- * (§8), with partial success (§5.1) and banners (§5.4). RSA keys sign with rsa-sha2-512/256
+ * (§5.2, to learn what the server allows), `publickey` (§7: query, then sign),
+ * `keyboard-interactive` (RFC 4256) and `password` (§8) — in that order, ssh(1)'s default
+ * PreferredAuthentications — with partial success (§5.1) and banners (§5.4). RSA keys sign with rsa-sha2-512/256
  * chosen from the server's `server-sig-algs` (RFC 8332 §3.2, RFC 8308 §3.1).
  *
  * Keys come as `Identity`: a loaded `PrivateKey`, or a key an ssh-agent holds and signs with
@@ -53,6 +54,17 @@ export interface Identity {
   readonly keyBlob?: Uint8Array;
 }
 
+/** A keyboard-interactive INFO_REQUEST (RFC 4256 §3.2); its text made safe to print (`peerText`). */
+export interface InfoRequest {
+  readonly name: string;
+  readonly instruction: string;
+  readonly prompts: readonly { readonly prompt: string; readonly echo: boolean }[];
+}
+
+/** The most prompts one INFO_REQUEST may carry, and the most INFO_REQUESTs one attempt may bring. */
+export const MAX_INFO_PROMPTS = 64;
+export const MAX_INFO_ROUNDS = 16;
+
 /** One key offered, and what became of it (for messages). */
 export interface KeyAttempt {
   /** `/path/key ssh-ed25519 SHA256:…` or `comment ssh-rsa SHA256:… (agent)`. */
@@ -67,6 +79,12 @@ export interface ClientAuthOptions {
   identities?: readonly Identity[];
   /** A password, or a callback asked once when the server offers `password`. */
   password?: string | (() => Promise<string | undefined>);
+  /**
+   * Answers keyboard-interactive prompts (RFC 4256 §3.2): called for each INFO_REQUEST that
+   * has prompts or text, with one answer expected per prompt; undefined gives the method up.
+   * Absent: keyboard-interactive is not tried.
+   */
+  keyboardInteractive?: (request: InfoRequest) => Promise<string[] | undefined>;
   /**
    * How a user of ours offers a password (e.g. "set TUNNEL_PASSWORD"): added to the failure
    * message when the server allows passwords and none was given.
@@ -89,7 +107,7 @@ export interface AuthResult {
    * §5.2): legal, but it checked no key or password, which a user expecting key auth should
    * be told about.
    */
-  method: "none" | "publickey" | "password";
+  method: "none" | "publickey" | "keyboard-interactive" | "password";
   /** The key that succeeded, for publickey. */
   key?: Identity;
   /** The signature algorithm used, for publickey. */
@@ -112,7 +130,8 @@ type Reply =
   | { kind: "success" }
   | { kind: "failure"; methods: string[]; partial: boolean }
   | { kind: "pk-ok"; algorithm: string; blob: Uint8Array }
-  | { kind: "passwd-changereq"; prompt: string };
+  | { kind: "passwd-changereq"; prompt: string }
+  | { kind: "info-request"; request: InfoRequest };
 
 export class ClientAuth {
   private phase: "idle" | "service" | "auth" | "done" = "idle";
@@ -195,6 +214,8 @@ export class ClientAuth {
         };
       } else if (type === 60 && this.outstanding === "password") {
         reply = { kind: "passwd-changereq", prompt: r.utf8("prompt") };
+      } else if (type === MSG.USERAUTH_INFO_REQUEST && this.outstanding === "keyboard-interactive") {
+        reply = { kind: "info-request", request: parseInfoRequest(r) };
       } else {
         throw protocol(`unexpected authentication message ${type} for a ${this.outstanding} request`);
       }
@@ -250,6 +271,7 @@ export class ClientAuth {
     const tried: string[] = [];
     const triedKeys = new Set<Identity>();
     let passwordTried = false;
+    let kbdTried = false;
 
     for (;;) {
       let progressed = false;
@@ -266,6 +288,16 @@ export class ClientAuth {
           if (!methods.includes("publickey")) break;
         }
         if (!tried.includes("publickey") && (this.options.identities?.length ?? 0) > 0) tried.push("publickey");
+      }
+      const kbd = this.options.keyboardInteractive;
+      if (!progressed && methods.includes("keyboard-interactive") && kbd && !kbdTried) {
+        kbdTried = true;
+        progressed = true;
+        tried.push("keyboard-interactive");
+        const r = await this.keyboardInteractive(kbd);
+        if (r.kind === "success") return { method: "keyboard-interactive" };
+        if (r.kind === "failure") methods = r.methods;
+        continue;
       }
       if (!progressed && methods.includes("password") && this.options.password !== undefined && !passwordTried) {
         passwordTried = true;
@@ -284,7 +316,7 @@ export class ClientAuth {
         const offered = this.describeOwn();
         const allowsPassword = methods.includes("password") || methods.includes("keyboard-interactive");
         const hint =
-          allowsPassword && this.options.password === undefined && this.options.passwordHint
+          allowsPassword && !passwordTried && !kbdTried && this.options.passwordHint
             ? `\nthe server accepts passwords: ${this.options.passwordHint}`
             : "";
         throw authError(
@@ -327,6 +359,47 @@ export class ClientAuth {
       `authentication failed for user "${this.options.username}": ${err.message} after ${count} keys were offered${this.describeAttempts()}${last}\nthe server stops after a few refused keys (sshd's MaxAuthTries, 6 by default): name the right key (--identity, IdentityFile) and set IdentitiesOnly so that only it is offered`,
       { reason: DisconnectReason.NO_MORE_AUTH_METHODS_AVAILABLE, cause: err },
     );
+  }
+
+  /**
+   * RFC 4256 §3.1–3.4: request with an empty language tag and submethods, then answer each
+   * INFO_REQUEST (prompts shown through the callback; one with no prompts and no text is
+   * answered with no responses, as PAM's last round expects) until SUCCESS or FAILURE.
+   */
+  private async keyboardInteractive(
+    answer: (request: InfoRequest) => Promise<string[] | undefined>,
+  ): Promise<{ kind: "success" } | { kind: "failure"; methods: string[] } | { kind: "given-up" }> {
+    let reply = await this.request(
+      "keyboard-interactive",
+      this.header("keyboard-interactive").string("").string("").bytes(),
+    );
+    for (let round = 0; ; round++) {
+      if (reply.kind === "success") return { kind: "success" };
+      if (reply.kind === "failure") return { kind: "failure", methods: reply.methods };
+      if (reply.kind !== "info-request") throw protocol("unexpected reply to a keyboard-interactive request");
+      if (round >= MAX_INFO_ROUNDS)
+        throw authError(`the server asked more than ${MAX_INFO_ROUNDS} rounds of keyboard-interactive questions`);
+      const q = reply.request;
+      const silent = q.prompts.length === 0 && q.name === "" && q.instruction === "";
+      const responses = silent ? [] : await answer(q);
+      if (responses === undefined) {
+        // Nothing to answer with: an empty response list, which the server refuses (FAILURE).
+        reply = await this.request(
+          "keyboard-interactive",
+          new Writer(16).byte(MSG.USERAUTH_INFO_RESPONSE).uint32(0).bytes(),
+        );
+        if (reply.kind === "failure") return { kind: "failure", methods: reply.methods };
+        if (reply.kind === "success") return { kind: "success" };
+        return { kind: "given-up" };
+      }
+      if (responses.length !== q.prompts.length)
+        throw new RangeError(
+          `keyboardInteractive returned ${responses.length} answers for ${q.prompts.length} prompts`,
+        );
+      const w = new Writer(64).byte(MSG.USERAUTH_INFO_RESPONSE).uint32(responses.length);
+      for (const a of responses) w.string(a);
+      reply = await this.request("keyboard-interactive", w.bytes());
+    }
   }
 
   /**
@@ -419,4 +492,32 @@ export function describeIdentity(key: Identity): string {
   const fingerprint = fingerprintSha256(nobleProvider, key.keyBlob ?? key.publicKey.blob);
   const name = key.source ?? (peerText(key.publicKey.comment, { max: 120 }) || "(no comment)");
   return `${name} ${key.type} ${fingerprint}${key.agent ? " (agent)" : ""}`;
+}
+
+/**
+ * SSH_MSG_USERAUTH_INFO_REQUEST after its type byte (RFC 4256 §3.2): name, instruction,
+ * language tag, then the prompts — their count checked against what follows before any is
+ * read, and capped.
+ */
+export function parseInfoRequest(r: Reader): InfoRequest {
+  const name = r.utf8("keyboard-interactive name");
+  const instruction = r.utf8("keyboard-interactive instruction");
+  r.string("keyboard-interactive language tag");
+  const count = r.uint32("number of prompts");
+  if (count > MAX_INFO_PROMPTS)
+    throw protocol(`keyboard-interactive request with ${count} prompts; at most ${MAX_INFO_PROMPTS} are accepted`);
+  // Each prompt is at least a length and a boolean.
+  if (count * 5 > r.remaining)
+    throw protocol(`keyboard-interactive request claims ${count} prompts but only ${r.remaining} bytes follow`);
+  const prompts: { prompt: string; echo: boolean }[] = [];
+  for (let i = 0; i < count; i++) {
+    const prompt = peerText(r.utf8(`keyboard-interactive prompt ${i + 1}`), { max: 256 });
+    prompts.push({ prompt, echo: r.boolean(`keyboard-interactive echo ${i + 1}`) });
+  }
+  r.done("USERAUTH_INFO_REQUEST");
+  return {
+    name: peerText(name, { max: 256 }),
+    instruction: peerText(instruction, { lines: true, max: MAX_BANNER_DISPLAY }),
+    prompts,
+  };
 }
