@@ -7,6 +7,11 @@
  * of the tunnel (credentials, path and query kept), or `127.0.0.1:PORT` where the target was
  * host:port. A URL or host:port with no name is refused: the command would have no way to
  * learn where its tunnel is.
+ *
+ * libpq's clients (psql, pg_dump) read no URL variable but PGHOST, PGPORT and friends: when
+ * exactly one target is a postgres:// URL, the command also gets those, from the rewritten
+ * URL (PGHOST, PGPORT; PGUSER, PGPASSWORD, PGDATABASE and PGSSLMODE where the URL has them),
+ * so `tunnel run DATABASE_URL -- psql -c 'select 1'` needs no connection arguments.
  */
 import type { OpenedTarget } from "./open.ts";
 import { mask, resolveTarget, type Target } from "./target.ts";
@@ -55,7 +60,9 @@ export function resolveRunTargets(
   });
 }
 
-/** What the command gets: each variable set to its tunnel's local URL, or `host:port`. */
+const POSTGRES = new Set(["postgres", "postgresql"]);
+
+/** What the command gets: each variable set to its tunnel's local URL, or `host:port`; libpq's for one postgres URL. */
 export function runVariables(opened: readonly OpenedTarget[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const o of opened) {
@@ -63,6 +70,32 @@ export function runVariables(opened: readonly OpenedTarget[]): Record<string, st
     if (variable === undefined) continue;
     const hostPart = o.localHost.includes(":") ? `[${o.localHost}]` : o.localHost;
     out[variable] = o.url ?? `${hostPart}:${o.localPort}`;
+  }
+  const pg = opened.filter((o) => POSTGRES.has(o.target.url?.scheme.toLowerCase() ?? ""));
+  if (pg.length === 1) Object.assign(out, libpqVariables(pg[0] as OpenedTarget));
+  return out;
+}
+
+/** PGHOST and friends (libpq's environment variables) for a postgres URL's local end. */
+export function libpqVariables(o: OpenedTarget): Record<string, string> {
+  const url = o.target.url;
+  const out: Record<string, string> = { PGHOST: o.localHost, PGPORT: String(o.localPort) };
+  if (!url) return out;
+  if (url.user) out.PGUSER = url.user;
+  if (url.password !== undefined) out.PGPASSWORD = url.password;
+  const path = url.tail.replace(/[?#].*$/s, "").replace(/^\//, "");
+  const query = /\?([^#]*)/.exec(url.tail)?.[1] ?? "";
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  if (path !== "") out.PGDATABASE = decode(path);
+  for (const pair of query.split("&")) {
+    const [k, v] = pair.split("=");
+    if (k === "sslmode" && v) out.PGSSLMODE = decode(v);
   }
   return out;
 }

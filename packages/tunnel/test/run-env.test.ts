@@ -27,9 +27,37 @@ function opened(spec: string, localHost: string, localPort: number): OpenedTarge
 
 describe("tunnel run: the variables the command gets", () => {
   it("a variable holding a URL gets the same URL on the local end, credentials, path and query kept", () => {
-    expect(runVariables([opened("DATABASE_URL", "127.0.0.1", 41234)])).toEqual({
+    expect(runVariables([opened("DATABASE_URL", "127.0.0.1", 41234)])).toMatchObject({
       DATABASE_URL: "postgres://app:s3cret@127.0.0.1:41234/app?sslmode=require",
     });
+    expect(runVariables([opened("API=https://u@api.internal:8443/v1?x=1", "127.0.0.1", 7)])).toEqual({
+      API: "https://u@127.0.0.1:7/v1?x=1",
+    });
+  });
+
+  it("LibpqVariables: one postgres URL also gives psql its PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE", () => {
+    expect(runVariables([opened("DATABASE_URL", "127.0.0.1", 41234), opened("REDIS_ADDR", "127.0.0.1", 2)])).toEqual({
+      DATABASE_URL: "postgres://app:s3cret@127.0.0.1:41234/app?sslmode=require",
+      REDIS_ADDR: "127.0.0.1:2",
+      PGHOST: "127.0.0.1",
+      PGPORT: "41234",
+      PGUSER: "app",
+      PGPASSWORD: "s3cret",
+      PGDATABASE: "app",
+      PGSSLMODE: "require",
+    });
+    // Percent-encoded parts decoded; what the URL leaves out is left out.
+    expect(runVariables([opened("PG=postgresql://us%40er:p%2Fw@db/my%20db", "::1", 5)])).toEqual({
+      PG: "postgresql://us%40er:p%2Fw@[::1]:5/my%20db",
+      PGHOST: "::1",
+      PGPORT: "5",
+      PGUSER: "us@er",
+      PGPASSWORD: "p/w",
+      PGDATABASE: "my db",
+    });
+    // Two postgres targets: which one would psql mean? Neither gets them.
+    const two = runVariables([opened("DATABASE_URL", "127.0.0.1", 1), opened("OTHER=postgres://h/x", "127.0.0.1", 2)]);
+    expect(Object.keys(two).sort()).toEqual(["DATABASE_URL", "OTHER"]);
   });
 
   it("a variable holding host:port gets the local host:port (IPv6 in brackets)", () => {
