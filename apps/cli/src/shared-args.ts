@@ -6,3 +6,39 @@ export const algorithmArgs = {
   macs: { type: "string", description: "MACs (same syntax)" },
   crypto: { type: "string", description: "auto (runtime accelerators, verified) | noble (pure noble)" },
 } as const;
+
+/**
+ * Arguments of the verbs that keep a connection to a bastion open (`run`, `expose`, `socks`):
+ * the bastion, how to trust and log in to it, and the keepalive, reconnection and stop
+ * behaviour they share with `tunnel open`.
+ */
+export const bastionArgs = {
+  via: { type: "string", description: "bastion [user@]host[:port] (default: $TUNNEL_VIA)" },
+  identity: { type: "string", alias: "i", description: "private key file" },
+  "known-hosts": { type: "string", description: "known_hosts file (default: ~/.ssh/known_hosts)" },
+  "host-key-check": { type: "string", description: "yes | accept-new | no (default: accept-new)" },
+  ...algorithmArgs,
+  keepalive: {
+    type: "string",
+    description: "seconds of silence before an SSH keepalive is sent (default 15, 0 turns them off)",
+  },
+  "keepalive-count": {
+    type: "string",
+    description: "silent keepalive intervals before the bastion counts as gone (default 3)",
+  },
+  reconnect: {
+    type: "boolean",
+    default: true,
+    description: "reconnect when the connection to the bastion is lost (--no-reconnect: exit instead)",
+  },
+  "connect-timeout": {
+    type: "string",
+    description: "seconds to wait for the bastion, and a connection to wait during an outage (default 15)",
+  },
+  "max-window": {
+    type: "string",
+    description: "largest receive window a connection may grow to on long links (default 16M)",
+  },
+  grace: { type: "string", description: "on stop, seconds open connections may finish in (default 3)" },
+  verbose: { type: "boolean", alias: "v", description: "log each connection" },
+} as const;

@@ -10,6 +10,9 @@ type Loader = () => Promise<CommandDef>;
 export const VERB_DESCRIPTIONS = {
   check: "Connect to an SSH server, verify and authenticate, and report what was negotiated",
   open: "Open local ports that reach services behind an SSH bastion",
+  run: "Run a command with its service URLs pointing through tunnels, closed when it exits",
+  expose: "Make a local port reachable on the bastion's side (a reverse tunnel)",
+  socks: "Run a SOCKS5 proxy whose connections go out through the bastion",
   demo: "Run an SSH server, an echo target and a tunnel in this process, and measure them",
   bench: "Measure throughput and round trip: over loopback through our own server, or --via your bastion",
   serve: "Run a forwarding-only SSH server (no shells, only TCP forwarding)",
@@ -21,6 +24,9 @@ export type Verb = keyof typeof VERB_DESCRIPTIONS;
 export const VERB_LOADERS: Record<Verb, Loader> = {
   check: () => import("./commands/check.ts").then((m) => m.default as CommandDef),
   open: () => import("./commands/open.ts").then((m) => m.default as CommandDef),
+  run: () => import("./commands/run.ts").then((m) => m.default as CommandDef),
+  expose: () => import("./commands/expose.ts").then((m) => m.default as CommandDef),
+  socks: () => import("./commands/socks.ts").then((m) => m.default as CommandDef),
   demo: () => import("./commands/demo.ts").then((m) => m.default as CommandDef),
   bench: () => import("./commands/bench.ts").then((m) => m.default as CommandDef),
   serve: () => import("./commands/serve.ts").then((m) => m.default as CommandDef),
