@@ -1,36 +1,22 @@
 #!/usr/bin/env node
 /**
- * `tunnel` CLI entry: argument parsing is citty's; every verb lives in `commands/<verb>.ts`
- * and is loaded only when it runs (`verbs.ts`), so `tunnel --help` and `tunnel --version`
- * load nothing else. Errors become one line on stderr (`tunnel: …`) and a non-zero exit,
- * never a stack trace (set TUNNEL_DEBUG=1 to see one).
+ * `tunnel` CLI entry: argument parsing is citty's, after argv.ts has checked every token
+ * against the verb's definitions (citty alone takes unknown options silently); every verb
+ * lives in `commands/<verb>.ts` and is loaded only when it runs (`verbs.ts`), so `tunnel
+ * --help` and `tunnel --version` load nothing else. Errors become one line on stderr
+ * (`tunnel: …`, TUNNEL_DEBUG=1 adds the stack trace) and the exit status says what kind:
+ * 1 a failure, 2 a command line that is wrong (errors.ts).
  */
-import { formatError } from "./errors.ts";
+import type { ArgsDef } from "citty";
+import { checkArgs } from "./argv.ts";
+import { exitCodeFor, formatError, UsageError } from "./errors.ts";
+import { renderMainHelp, renderVerbHelp, useColor, VERB_HELP, VERSION } from "./help.ts";
 import { isVerb, VERB_DESCRIPTIONS, VERB_LOADERS } from "./verbs.ts";
-
-const VERSION = "0.1.0";
-
-function usage(): string {
-  const names = Object.keys(VERB_DESCRIPTIONS);
-  const width = Math.max(...names.map((n) => n.length));
-  const lines = Object.entries(VERB_DESCRIPTIONS).map(([name, text]) => `  ${name.padEnd(width)}  ${text}`);
-  return [
-    `SSH tunnels to private services, in pure TypeScript (tunnel v${VERSION})`,
-    "",
-    `Usage: tunnel ${names.join("|")} [options]`,
-    "",
-    "Commands:",
-    ...lines,
-    "",
-    "Use `tunnel <command> --help` for the options of a command.",
-    "",
-  ].join("\n");
-}
 
 async function run(argv: string[]): Promise<void> {
   const first = argv[0];
-  if (first === undefined || first === "--help" || first === "-h") {
-    process.stdout.write(usage());
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(renderMainHelp(useColor(process.stdout)));
     return;
   }
   if (first === "--version" || first === "-v") {
@@ -38,14 +24,22 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (!isVerb(first)) {
-    throw new TypeError(`unknown command "${first}"; expected one of: ${Object.keys(VERB_DESCRIPTIONS).join(", ")}`);
+    const what = first.startsWith("-") ? `unknown option ${first}` : `unknown command "${first}"`;
+    throw new UsageError(`${what}; expected one of: ${Object.keys(VERB_DESCRIPTIONS).join(", ")} (tunnel --help)`);
   }
-  const [{ runCommand, showUsage }, command] = await Promise.all([import("citty"), VERB_LOADERS[first]()]);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    await showUsage(command, { meta: { name: "tunnel", version: VERSION } });
+  const rest = argv.slice(1);
+  const [{ runCommand }, command] = await Promise.all([import("citty"), VERB_LOADERS[first]()]);
+  const args = (command.args ?? {}) as ArgsDef;
+  // Help is asked for before `--` only: after it, `--help` belongs to the command `run` runs.
+  const end = rest.indexOf("--");
+  const options = end < 0 ? rest : rest.slice(0, end);
+  if (options.includes("--help") || options.includes("-h")) {
+    process.stdout.write(renderVerbHelp(first, args, useColor(process.stdout)));
     return;
   }
-  await runCommand(command, { rawArgs: argv.slice(1) });
+  const help = VERB_HELP[first];
+  checkArgs(args, rest, { verb: first, positionals: help.positionals, command: help.command ?? false });
+  await runCommand(command, { rawArgs: rest });
 }
 
 // A reader that went away (`| head`, a closed terminal) ends the command quietly, with the
@@ -64,6 +58,6 @@ run(process.argv.slice(2)).then(
   (err: unknown) => {
     process.stderr.write(`${formatError(err)}\n`);
     if (process.env.TUNNEL_DEBUG) console.error(err);
-    process.exitCode = 1;
+    process.exitCode = exitCodeFor(err);
   },
 );

@@ -16,6 +16,7 @@ export const VERB_DESCRIPTIONS = {
   demo: "Run an SSH server, an echo target and a tunnel in this process, and measure them",
   bench: "Measure throughput and round trip: over loopback through our own server, or --via your bastion",
   serve: "Run a forwarding-only SSH server (no shells, only TCP forwarding)",
+  completion: "Print a completion script for bash, zsh or fish",
 } as const;
 
 export type Verb = keyof typeof VERB_DESCRIPTIONS;
@@ -30,6 +31,7 @@ export const VERB_LOADERS: Record<Verb, Loader> = {
   demo: () => import("./commands/demo.ts").then((m) => m.default as CommandDef),
   bench: () => import("./commands/bench.ts").then((m) => m.default as CommandDef),
   serve: () => import("./commands/serve.ts").then((m) => m.default as CommandDef),
+  completion: () => import("./commands/completion.ts").then((m) => m.default as CommandDef),
 };
 
 export function isVerb(name: string): name is Verb {
