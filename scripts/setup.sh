@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine with Node 20 and npm:
-# the OpenSSH server and client and PostgreSQL (real peers for the interop suites), pnpm,
-# and the workspace's packages. Safe to run again.
+# the OpenSSH server and client and PostgreSQL (real peers for the interop suites), curl (the
+# SOCKS client of the tunnel socks test), pnpm, and the workspace's packages. Safe to run again.
 set -euo pipefail
 
 need_apt=()
@@ -9,6 +9,7 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-s
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
 [ -d /usr/lib/postgresql ] || need_apt+=(postgresql)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

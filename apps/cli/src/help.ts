@@ -28,6 +28,7 @@ const ALWAYS: readonly (readonly [string, string])[] = [
 const SSH: readonly (readonly [string, string])[] = [
   ["TUNNEL_PASSWORD", "a password to offer if the server asks for one"],
   ["SSH_AUTH_SOCK", "the ssh-agent whose keys are offered"],
+  ["SSH_ASKPASS, SSH_ASKPASS_REQUIRE, DISPLAY", "how an encrypted key's passphrase is asked, as ssh asks it"],
   ["USER, LOGNAME", "the user name when the destination names none"],
   ["HOME", "~/.ssh: known_hosts and the default keys (id_ed25519, id_ecdsa, id_rsa)"],
 ];
