@@ -84,9 +84,9 @@ describe("the bundled CLI", () => {
     const version = await runCli(["--version"]);
     expect(version.stdout.trim()).toBe("0.1.0");
     const bad = await runCli(["teleport"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a usage error
     expect(bad.stderr.trim()).toBe(
-      'tunnel: unknown command "teleport"; expected one of: check, open, demo, bench, serve',
+      'tunnel: unknown command "teleport"; expected one of: check, open, run, expose, socks, demo, bench, serve, completion (tunnel --help)',
     );
   });
 });

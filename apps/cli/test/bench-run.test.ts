@@ -32,7 +32,7 @@ describe("tunnel bench", () => {
     // Without accelerators, no speeds are measured: OpenSSH's order, chacha20-poly1305 first.
     expect(JSON.parse(ok.stdout.trim().split("\n")[1] as string).cipher).toBe("chacha20-poly1305@openssh.com");
     const bad = await runCli(["bench", "--crypto", "fast"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a flag's value: a usage error
     expect(bad.stderr.trim()).toBe('tunnel: --crypto: "fast" is not a mode; expected auto or noble');
   });
 
@@ -50,7 +50,7 @@ describe("tunnel bench", () => {
     const available = here === "node" ? "node" : `${here}, node`;
     const other = here === "bun" ? "deno" : "bun";
     const r = await runCli(["bench", "--sockets", other]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
       `tunnel: --sockets: "${other}" is not a socket adapter on ${here}; expected one of: ${available}`,
     );

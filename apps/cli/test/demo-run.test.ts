@@ -25,7 +25,7 @@ describe("tunnel demo", () => {
 
   it("rejects a bad --megabytes with one line", async () => {
     const r = await runCli(["demo", "--megabytes", "lots"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a flag's value: a usage error
     expect(r.stderr.trim()).toBe('tunnel: --megabytes: "lots" is not a positive number');
   });
 });
