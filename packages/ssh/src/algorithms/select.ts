@@ -4,13 +4,37 @@
  * (patterns with `*` and `?` allowed), `^` puts the list at their head.
  */
 
-/** OpenSSH's pattern syntax (ssh_config(5) PATTERNS): `*` any run, `?` one character. */
+/**
+ * OpenSSH's pattern syntax (ssh_config(5) PATTERNS): `*` any run, `?` one character; the whole
+ * name must match. Matched by walking both strings with one backtrack point (the latest `*`),
+ * as OpenSSH's match_pattern does without its recursion: at worst the product of the lengths,
+ * never exponential. (A regular expression built from the pattern backtracks exponentially in
+ * the number of stars: a known_hosts line `*a*a*a*a*a*a*b` and a long host name froze the
+ * client, found by the fuzzer in test/fuzz/.)
+ */
 export function matchesPattern(pattern: string, name: string, caseInsensitive = false): boolean {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`, caseInsensitive ? "i" : "").test(name);
+  const p = caseInsensitive ? pattern.toLowerCase() : pattern;
+  const s = caseInsensitive ? name.toLowerCase() : name;
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (j < s.length) {
+    const c = p[i];
+    if (c === "?" || (c !== undefined && c !== "*" && c === s[j])) {
+      i++;
+      j++;
+    } else if (c === "*") {
+      star = i++;
+      mark = j;
+    } else if (star >= 0) {
+      // Let the latest star take one more character and try again from there.
+      i = star + 1;
+      j = ++mark;
+    } else return false;
+  }
+  while (p[i] === "*") i++;
+  return i === p.length;
 }
 
 const matches = (pattern: string, name: string) => matchesPattern(pattern, name);
