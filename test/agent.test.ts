@@ -264,7 +264,7 @@ describe("order of attempts and failures", () => {
     expect(stderr).toContain(`authentication failed for user "${sshd().user}": the server allows publickey, password;`);
     expect(stderr).toContain(`  refused: ${ecdsa.path} ecdsa-sha2-nistp256 ${ecdsa.fingerprint} (agent)\n`);
     expect(stderr).toContain(`  refused: user-ed ssh-ed25519 ${ed.fingerprint} (agent)\n`);
-    expect(stderr).toContain("the server accepts passwords: set TUNNEL_PASSWORD to offer one");
+    expect(stderr).toContain("the server accepts passwords: set TUNNEL_PASSWORD, or run on a terminal");
   });
 
   it("sshd hanging up after MaxAuthTries (6) names the keys offered and points to IdentitiesOnly", async () => {

@@ -128,7 +128,7 @@ describe("keyboard-interactive (RFC 4256)", () => {
     ]);
   });
 
-  it("a callback that gives up sends no answers; the server's FAILURE moves on to password", async () => {
+  it("a callback that gives up sends an empty answer per prompt (as ssh); FAILURE moves on to password", async () => {
     const { auth, history } = harness(
       (sent) => {
         if (sent.method === "keyboard-interactive") return [infoRequest([["Verification code: ", true]])];
@@ -138,7 +138,7 @@ describe("keyboard-interactive (RFC 4256)", () => {
       { password: "pw", keyboardInteractive: async () => undefined },
     );
     expect((await auth.run()).method).toBe("password");
-    expect(history[2]).toEqual({ responses: [] });
+    expect(history[2]).toEqual({ responses: [""] });
   });
 
   it("prompt, name and instruction reach the callback escaped", async () => {

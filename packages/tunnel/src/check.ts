@@ -17,6 +17,8 @@ import {
   resolveDestination,
 } from "./destination-config.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
+import type { PassphrasePrompter } from "./passphrase.ts";
+import { passwordMethods } from "./password.ts";
 
 export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   destination: string;
@@ -32,7 +34,10 @@ export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions
   passwordHint?: string | undefined;
   knownHosts?: string | undefined;
   hostKeyCheck?: HostKeyPolicy;
+  /** A password given up front (TUNNEL_PASSWORD): used for password and keyboard-interactive, never asked. */
   password?: string | undefined;
+  /** How to ask for a password when the server takes one: default as ssh asks; `false` never (BatchMode). */
+  prompter?: PassphrasePrompter | false | undefined;
   timeoutMs?: number;
   events?: VerifierEvents & {
     banner?(text: string): void;
@@ -63,7 +68,8 @@ export interface CheckReport {
 }
 
 /** How the CLI takes a password (README): added to an authentication failure when the server takes one. */
-export const DEFAULT_PASSWORD_HINT = "set TUNNEL_PASSWORD to offer one";
+export const DEFAULT_PASSWORD_HINT =
+  "set TUNNEL_PASSWORD, or run on a terminal (or with SSH_ASKPASS and SSH_ASKPASS_REQUIRE=force) to be asked";
 
 export function defaultKnownHosts(): string {
   return path.join(os.homedir(), ".ssh", "known_hosts");
@@ -98,7 +104,14 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       identities: ids.identities,
       notes: ids.notes,
       passwordHint: o.passwordHint ?? DEFAULT_PASSWORD_HINT,
-      ...(o.password !== undefined && dest.passwordAuthentication ? { password: o.password } : {}),
+      ...passwordMethods({
+        user,
+        host: dest.host,
+        password: o.password,
+        prompter: o.prompter,
+        passwordAuthentication: dest.passwordAuthentication,
+        notes: ids.notes,
+      }),
       algorithms,
       provider,
       verifyHostKey: destinationVerifier(dest, dest.hostKeyCheck ?? "yes", o.events),

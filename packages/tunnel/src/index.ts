@@ -17,6 +17,7 @@ export * from "./identity.ts";
 export * from "./known-hosts-file.ts";
 export * from "./local-user.ts";
 export * from "./open.ts";
+export * from "./password.ts";
 export * from "./run-env.ts";
 export * from "./serve.ts";
 export * from "./sockets.ts";

@@ -33,6 +33,8 @@ import {
 } from "./destination-config.ts";
 import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
+import type { PassphrasePrompter } from "./passphrase.ts";
+import { passwordMethods } from "./password.ts";
 import { isPermanentFailure, reconnectDelay } from "./reconnect.ts";
 import { rewriteUrl, type Target } from "./target.ts";
 
@@ -64,6 +66,8 @@ export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions,
   knownHosts?: string | undefined;
   hostKeyCheck?: HostKeyPolicy;
   password?: string | undefined;
+  /** How to ask for a password on the first connection: default as ssh asks; `false` never (BatchMode). */
+  prompter?: PassphrasePrompter | false | undefined;
   /** Keys to use instead of loading `identity` (embedders, the demo). */
   keys?: readonly PrivateKey[];
   /** A verifier to use instead of known_hosts (embedders, the demo). */
@@ -237,7 +241,15 @@ export class TunnelSession {
         identities: ids.identities,
         notes: ids.notes,
         passwordHint: DEFAULT_PASSWORD_HINT,
-        ...(o.password !== undefined && dest.passwordAuthentication ? { password: o.password } : {}),
+        ...passwordMethods({
+          user: dest.user,
+          host: dest.host,
+          password: o.password,
+          // Asked on the first connection only: a reconnection in the background asks nobody.
+          prompter: this.attempt > 0 ? false : o.prompter,
+          passwordAuthentication: dest.passwordAuthentication,
+          notes: ids.notes,
+        }),
         algorithms,
         provider,
         keepaliveMs,

@@ -81,7 +81,7 @@ export interface ClientAuthOptions {
   password?: string | (() => Promise<string | undefined>);
   /**
    * Answers keyboard-interactive prompts (RFC 4256 §3.2): called for each INFO_REQUEST that
-   * has prompts or text, with one answer expected per prompt; undefined gives the method up.
+   * has prompts or text, with one answer expected per prompt; undefined: it cannot answer (empty answers go, as ssh sends them).
    * Absent: keyboard-interactive is not tried.
    */
   keyboardInteractive?: (request: InfoRequest) => Promise<string[] | undefined>;
@@ -144,6 +144,8 @@ export class ClientAuth {
   readonly attempts: KeyAttempt[] = [];
   /** The key offered whose answer has not come yet. */
   private offering: string | undefined;
+  /** A password, or answers to keyboard-interactive prompts, went out. */
+  private secretSent = false;
 
   constructor(
     private readonly transport: AuthTransport,
@@ -302,9 +304,10 @@ export class ClientAuth {
       if (!progressed && methods.includes("password") && this.options.password !== undefined && !passwordTried) {
         passwordTried = true;
         progressed = true;
-        tried.push("password");
         const pw = typeof this.options.password === "string" ? this.options.password : await this.options.password();
         if (pw !== undefined) {
+          tried.push("password");
+          this.secretSent = true;
           reply = await this.request("password", this.header("password").boolean(false).string(pw).bytes());
           if (reply.kind === "success") return { method: "password" };
           if (reply.kind === "passwd-changereq")
@@ -316,7 +319,7 @@ export class ClientAuth {
         const offered = this.describeOwn();
         const allowsPassword = methods.includes("password") || methods.includes("keyboard-interactive");
         const hint =
-          allowsPassword && !passwordTried && !kbdTried && this.options.passwordHint
+          allowsPassword && !this.secretSent && this.options.passwordHint
             ? `\nthe server accepts passwords: ${this.options.passwordHint}`
             : "";
         throw authError(
@@ -368,7 +371,7 @@ export class ClientAuth {
    */
   private async keyboardInteractive(
     answer: (request: InfoRequest) => Promise<string[] | undefined>,
-  ): Promise<{ kind: "success" } | { kind: "failure"; methods: string[] } | { kind: "given-up" }> {
+  ): Promise<{ kind: "success" } | { kind: "failure"; methods: string[] }> {
     let reply = await this.request(
       "keyboard-interactive",
       this.header("keyboard-interactive").string("").string("").bytes(),
@@ -381,23 +384,17 @@ export class ClientAuth {
         throw authError(`the server asked more than ${MAX_INFO_ROUNDS} rounds of keyboard-interactive questions`);
       const q = reply.request;
       const silent = q.prompts.length === 0 && q.name === "" && q.instruction === "";
-      const responses = silent ? [] : await answer(q);
-      if (responses === undefined) {
-        // Nothing to answer with: an empty response list, which the server refuses (FAILURE).
-        reply = await this.request(
-          "keyboard-interactive",
-          new Writer(16).byte(MSG.USERAUTH_INFO_RESPONSE).uint32(0).bytes(),
-        );
-        if (reply.kind === "failure") return { kind: "failure", methods: reply.methods };
-        if (reply.kind === "success") return { kind: "success" };
-        return { kind: "given-up" };
-      }
+      const given = silent ? [] : await answer(q);
+      // Nothing to answer with: empty answers, one per prompt, as ssh sends when it could not
+      // ask (OpenSSH's sshd drops a connection whose answer count differs from its prompts').
+      const responses = given ?? q.prompts.map(() => "");
       if (responses.length !== q.prompts.length)
         throw new RangeError(
           `keyboardInteractive returned ${responses.length} answers for ${q.prompts.length} prompts`,
         );
       const w = new Writer(64).byte(MSG.USERAUTH_INFO_RESPONSE).uint32(responses.length);
       for (const a of responses) w.string(a);
+      if (given !== undefined && responses.length > 0) this.secretSent = true;
       reply = await this.request("keyboard-interactive", w.bytes());
     }
   }
