@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { cliCommand, REPO_ROOT, sendSignal } from "./cli.ts";
+import { cliCommand, REPO_ROOT, RUNTIME, sendSignal } from "./cli.ts";
 import { resetSocket } from "./fault-relay.ts";
 import type { Sshd } from "./sshd.ts";
 
@@ -519,7 +519,9 @@ export interface StreamTarget extends TargetServer {
 /**
  * A target for verified transfers: each connection starts with a 16-byte id; the target then
  * sends the stream `down-<id>` (`perConnection` bytes, then FIN) while it hashes the upload
- * that follows the id.
+ * that follows the id. Under Deno the FIN waits for the upload's own FIN: Deno 2.9's node:net
+ * turns a FIN that arrives while the local end is still writing into EPIPE (half-open or not),
+ * which would count as a cut the tunnel never made.
  */
 export async function startStreamTarget(perConnection: number): Promise<StreamTarget> {
   const uploads = new Map<string, Upload>();
@@ -535,7 +537,16 @@ export async function startStreamTarget(perConnection: number): Promise<StreamTa
         d = head.subarray(16);
         upload = { bytes: 0, sha256: c.closed.then(() => hash.digest("hex")), closed: c.closed };
         uploads.set(id, upload);
-        void pump(c.socket, `down-${id}`, perConnection);
+        if (RUNTIME === "deno") {
+          const peerDone = new Promise<void>((r) => {
+            c.socket.once("end", () => r());
+            c.socket.once("close", () => r());
+          });
+          void pump(c.socket, `down-${id}`, perConnection, false).then(async () => {
+            await peerDone;
+            if (c.socket.writable) c.socket.end();
+          });
+        } else void pump(c.socket, `down-${id}`, perConnection);
       }
       upload.bytes += d.length;
       hash.update(d);
