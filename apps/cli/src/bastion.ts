@@ -15,6 +15,7 @@ export type BastionOptions = Omit<OpenOptions, "targets">;
 /** The parsed `bastionArgs`, as citty gives them. */
 export interface BastionArgValues {
   via?: string | undefined;
+  config?: string | undefined;
   identity?: string | undefined;
   "known-hosts"?: string | undefined;
   "host-key-check"?: string | undefined;
@@ -34,8 +35,8 @@ export interface BastionArgValues {
 
 /** Session options and the stop grace from the flags; every flag is checked before anything connects. */
 export function bastionOptions(args: BastionArgValues): { options: BastionOptions; via: string; graceMs: number } {
-  const policy = (args["host-key-check"] ?? "accept-new") as HostKeyPolicy;
-  if (!HOST_KEY_POLICIES.includes(policy)) {
+  const policy = args["host-key-check"] as HostKeyPolicy | undefined;
+  if (policy !== undefined && !HOST_KEY_POLICIES.includes(policy)) {
     throw new UsageError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
   }
   const via = args.via ?? process.env.TUNNEL_VIA;
@@ -43,8 +44,12 @@ export function bastionOptions(args: BastionArgValues): { options: BastionOption
     throw new UsageError("no bastion given; expected --via [user@]host[:port] or the TUNNEL_VIA environment variable");
   }
   const graceMs = parseSeconds(args.grace, "--grace", 3);
+  // Absent flags stay undefined: ssh_config's values, then the session's defaults, apply.
+  const seconds = (value: string | undefined, flag: string, fallback: number) =>
+    value === undefined ? undefined : parseSeconds(value, flag, fallback);
   const options: BastionOptions = {
     via,
+    sshConfig: args.config ?? true,
     identity: args.identity,
     knownHosts: args["known-hosts"],
     hostKeyCheck: policy,
@@ -54,9 +59,10 @@ export function bastionOptions(args: BastionArgValues): { options: BastionOption
     macs: args.macs,
     crypto: args.crypto as CryptoMode | undefined,
     password: process.env.TUNNEL_PASSWORD,
-    keepaliveMs: parseSeconds(args.keepalive, "--keepalive", 15),
-    keepaliveCountMax: parseCount(args["keepalive-count"], "--keepalive-count", 3),
-    connectTimeoutMs: parseSeconds(args["connect-timeout"], "--connect-timeout", 15),
+    keepaliveMs: seconds(args.keepalive, "--keepalive", 15),
+    keepaliveCountMax:
+      args["keepalive-count"] === undefined ? undefined : parseCount(args["keepalive-count"], "--keepalive-count", 3),
+    connectTimeoutMs: seconds(args["connect-timeout"], "--connect-timeout", 15),
     reconnect: args.reconnect !== false,
     maxWindow: parseSize(args["max-window"], "--max-window", 16 * 1024 * 1024),
     events: {

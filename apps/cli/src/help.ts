@@ -30,7 +30,7 @@ const SSH: readonly (readonly [string, string])[] = [
   ["SSH_AUTH_SOCK", "the ssh-agent whose keys are offered"],
   ["SSH_ASKPASS, SSH_ASKPASS_REQUIRE, DISPLAY", "how an encrypted key's passphrase is asked, as ssh asks it"],
   ["USER, LOGNAME", "the user name when the destination names none"],
-  ["HOME", "~/.ssh: known_hosts and the default keys (id_ed25519, id_ecdsa, id_rsa)"],
+  ["HOME", "~/.ssh: config, known_hosts and the default keys (id_ed25519, id_ecdsa, id_rsa)"],
 ];
 
 const VIA: readonly [string, string] = ["TUNNEL_VIA", "the bastion, when --via is not given"];

@@ -174,7 +174,7 @@ _tunnel; printf '%s\\n' "\${COMPREPLY[@]}"`;
       expect(fish).toContain(`-a ${verb} -d`);
     }
     expect(zsh).toContain("'--remote-port=[");
-    expect(zsh).toContain("'-i+[private key file]:path:_files'");
+    expect(zsh).toMatch(/'-i\+\[private key file[^\]]*\]:path:_files'/);
     expect(fish).toContain("-n '__fish_seen_subcommand_from socks' -s p -l port -x");
     expect(fish).toContain("complete -c tunnel-bun -w tunnel");
   });
