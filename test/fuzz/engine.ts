@@ -12,7 +12,7 @@
  */
 import { hashString, mutate, Rng } from "./mutate.ts";
 
-export type FindingKind = "exception" | "invariant" | "slow" | "hang" | "crash";
+export type FindingKind = "exception" | "invariant" | "slow" | "alloc" | "hang" | "crash";
 
 /** A broken invariant, thrown by a target's `run`. */
 export class Finding extends Error {
@@ -117,6 +117,13 @@ export interface RunOptions {
   onProgress?(done: number): void;
   /** Start counting at this iteration (after a restart). */
   startAt?: number;
+  /**
+   * Bytes held outside the JS heap (ArrayBuffers), read after each input: an allocation sized
+   * from a length field shows there at once (zero pages do not raise the RSS).
+   */
+  external?: () => number;
+  /** `external` past this after an input is a finding. */
+  externalLimit?: number;
 }
 
 export interface RunResult {
@@ -163,6 +170,15 @@ export async function fuzz(target: FuzzTarget, options: RunOptions): Promise<Run
     options.onInput?.(input, i);
     let v = runOne(target, input);
     if (v instanceof Promise) v = await v;
+    if (v.ok && options.external && options.external() > (options.externalLimit ?? 512 * 2 ** 20)) {
+      v = {
+        ok: false,
+        kind: "alloc",
+        message: `${(options.external() / 2 ** 20).toFixed(0)} MiB held in buffers after this input`,
+        stack: "",
+        ms: v.ms,
+      };
+    }
     result.inputs++;
     if (v.ms > result.slowestMs) result.slowestMs = v.ms;
     if (v.ok) {

@@ -170,6 +170,7 @@ export const signature: FuzzTarget = {
   },
   accepts: sshErrorWith("KEY_FORMAT"),
   run(input) {
+    if (signedPairs.size === 0) this.seeds(); // records what was signed
     if (input.length === 0) return;
     const name = SIG_NAMES[(input[0] as number) % SIG_NAMES.length] as string;
     const alg = SIGNATURE_ALGORITHMS.get(name) as SignatureAlgorithm;

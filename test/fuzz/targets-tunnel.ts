@@ -366,7 +366,9 @@ export const envFile: FuzzTarget = {
     try {
       parsed = parseEnvFile(text, ".env");
     } catch (err) {
-      if (err instanceof Error) noPassword(err.message, text, "the error");
+      // Judged on the marker's own line: a file's lines are separate values.
+      const line = text.split(/\r?\n/).find((l) => l.includes(MARK)) ?? "";
+      if (err instanceof Error) noPassword(err.message, line, "the error");
       throw err;
     }
     for (const k of Object.keys(parsed)) if (!ENV_NAME.test(k)) throw new Finding(`variable name ${JSON.stringify(k)}`);

@@ -234,6 +234,7 @@ export const packetCipher: FuzzTarget = {
   },
   accepts: sshErrorWith("BAD_PACKET", "MAC_ERROR"),
   run(input) {
+    if (!cipherSeeds) this.seeds(); // records what was sealed at each sequence number
     if (input.length === 0) return;
     const config = input[0] as number;
     const wire = input.subarray(1);
