@@ -12,7 +12,8 @@
  * clean end:
  * - the socket's FIN becomes CHANNEL_EOF once what it sent has gone out; the other direction
  *   goes on (half-close);
- * - the channel's EOF ends the socket's write side;
+ * - the channel's EOF ends the socket's write side (for a socket that has sent its own FIN, once
+ *   the channel is closed both ways, so that a connection dying in between resets it);
  * - the socket failing (RST, error) closes the channel at once, without EOF, so the far end
  *   sees an abort;
  * - the channel closing after its EOF (a clean end): reading the socket stops, its write side
@@ -154,7 +155,10 @@ export function pipeChannel(socket: Conn | HeldConn, channel: Channel, events: P
       maybeClose();
     },
     eof() {
-      if (!localWriteEnded && !localClosed) {
+      // A socket that already sent its FIN takes ours only once the channel is closed both
+      // ways: until then what it sent may still be in flight, and if the connection dies
+      // first it must see a reset, not an end as if its upload had been delivered.
+      if (!localWriteEnded && !localClosed && !localFin) {
         localWriteEnded = true;
         local.end();
       }

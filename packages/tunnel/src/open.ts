@@ -507,7 +507,9 @@ export class TunnelSession {
     this.forget(entry);
     if (entry.route?.failed && !entry.held.closed)
       entry.route.failed(entry.held.conn, why ?? new Error("the tunnel closed"));
-    else entry.held.conn.destroy();
+    // It never reached its target: a reset says so (as ssh -L does), where a FIN would look
+    // like a server that answered nothing.
+    else entry.held.conn.reset();
   }
 
   /**
