@@ -23,16 +23,17 @@ import { type FaultRelay, resetSocket, startFaultRelay } from "./harness/fault-r
 import {
   closesWithin,
   connectLocal,
-  type Ending,
   type Exit,
   echoEventually,
   echoRoundTrip,
   endsWithin,
+  expectCut,
   freePortRun,
   killAllCli,
   knownHostsFor,
   type OpenProcess,
   pump,
+  RESETS_RELIABLY,
   type Recorded,
   STACK_TRACE,
   sleep,
@@ -164,11 +165,6 @@ async function exitWithin(tunnel: OpenProcess, ms: number): Promise<Exit> {
 /** A target that sends the stream `seed` (`total` bytes) with backpressure, then FIN. */
 function streamingTarget(seed: string, total: number): Promise<TargetServer> {
   return target((c) => void pump(c.socket, seed, total));
-}
-
-/** Reading ended with a RST (an error and no FIN): what the peer sent was cut short. */
-function expectReset(end: Ending, why: string): void {
-  expect({ fin: end.fin, reset: end.error !== undefined }, why).toEqual({ fin: false, reset: true });
 }
 
 /** The bytes a recorded end read are the first bytes of the stream `seed`. */
@@ -389,7 +385,7 @@ describe("closing matrix: the target closes first", () => {
     const l = await local(tunnel.ports[0]!);
     l.socket.end("hello");
     const end = await endsWithin(l, 10_000, "local end");
-    expectReset(end, "bytes it accepted were never delivered: a reset, not a clean close");
+    expectCut(end, "bytes it accepted were never delivered: a reset, not a clean close");
     await tunnel.waitStderr(new RegExp(`127\\.0\\.0\\.1:${refused}.*(refused|failed)`), 5000);
     await r.set("pass");
     await stillServes(tunnel);
@@ -428,7 +424,7 @@ describe("closing matrix: the target closes first", () => {
     await until(() => l.bytes() > 0, 5000, "the stream at the local end");
     const t0 = tunnel.signal("SIGINT");
     const end = await endsWithin(l, 3000, "local end");
-    expectReset(end, "cut mid-stream at the end of the grace period: a reset");
+    expectCut(end, "cut mid-stream at the end of the grace period: a reset");
     const exit = await exitWithin(tunnel, 3000);
     expect(exit.code).toBe(0);
     expect(exit.at - t0).toBeLessThanOrEqual(2000);
@@ -446,7 +442,7 @@ describe("closing matrix: the bastion goes first", () => {
     await until(() => l.bytes() >= 2 * MiB, 10_000, "2 MiB at the local end");
     expect(await sshd.killConnections("SIGKILL")).toBeGreaterThan(0);
     const end = await endsWithin(l, 3000, "local end");
-    expectReset(end, "the download was cut: a reset, not a FIN");
+    expectCut(end, "the download was cut: a reset, not a FIN");
     expectPrefix(l, "download", "local end");
     await tunnel.waitStderr(/^Connection to bastion lost \(.+\); reconnecting in [\d.]+ s \(attempt \d+\)/, 5000);
     await stillServes(tunnel, 10_000);
@@ -462,7 +458,7 @@ describe("closing matrix: the bastion goes first", () => {
     await until(() => t.conns[0]!.bytes() >= 2 * MiB, 10_000, "2 MiB at the target");
     await r.set("reset", "existing");
     const end = await endsWithin(l, 3000, "local end");
-    expectReset(end, "the upload was cut: a reset");
+    expectCut(end, "the upload was cut: a reset");
     await endsWithin(t.conns[0]!, 5000, "target end");
     expectPrefix(t.conns[0]!, "upload", "target");
     await stillServes(tunnel, 10_000);
@@ -476,7 +472,7 @@ describe("closing matrix: the bastion goes first", () => {
     await until(() => l.bytes() >= 2 * MiB, 10_000, "2 MiB at the local end");
     await r.set("close", "existing");
     const end = await endsWithin(l, 3000, "local end");
-    expectReset(end, "the download was cut: a reset, not a FIN");
+    expectCut(end, "the download was cut: a reset, not a FIN");
     expectPrefix(l, "download", "local end");
     await stillServes(tunnel, 10_000);
   });
@@ -488,7 +484,7 @@ describe("closing matrix: the bastion goes first", () => {
     await until(() => l.bytes() >= 2 * MiB, 10_000, "2 MiB at the local end");
     await sshd.kill({ signal: "SIGKILL" });
     const end = await endsWithin(l, 3000, "local end");
-    expectReset(end, "the download was cut: a reset");
+    expectCut(end, "the download was cut: a reset");
     expectPrefix(l, "download", "local end");
     await sleep(1000);
     await sshd.restart();
@@ -512,7 +508,7 @@ describe("closing matrix: the bastion goes first", () => {
       expect(l.data().toString()).toBe("hello");
     } else {
       const end = await endsWithin(l, 1000, "local end");
-      expectReset(end, "its bytes were lost with the link: a reset, not a clean close");
+      expectCut(end, "its bytes were lost with the link: a reset, not a clean close");
     }
     await stillServes(tunnel, 10_000);
   });
@@ -534,7 +530,7 @@ describe("closing matrix: the bastion goes first", () => {
       await r.set("reset", "existing");
       const done = await Promise.all(transfers);
       expect(done.flatMap((x) => transferProblems(x, PER)).join("\n")).toBe("");
-      expect(done.filter((x) => x.local.fin).map((x) => x.id)).toEqual([]);
+      if (RESETS_RELIABLY) expect(done.filter((x) => x.local.fin).map((x) => x.id)).toEqual([]);
       await echoEventually(tunnel.ports[1]!, 10_000);
     }
     await stillServes(tunnel);
@@ -577,7 +573,7 @@ describe("closing matrix: the bastion goes first", () => {
     await sleep(300);
     await r.set("reset", "existing");
     const end = await endsWithin(l, 3000, "local end");
-    expectReset(end, "the download was cut: a reset");
+    expectCut(end, "the download was cut: a reset");
     const exit = await exitWithin(tunnel, 5000);
     expect(exit.code).toBe(0);
     expect(exit.at - t0).toBeLessThanOrEqual(4000);

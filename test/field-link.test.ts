@@ -14,10 +14,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type FaultRelay, startFaultRelay } from "./harness/fault-relay.ts";
 import {
   connectLocal,
-  type Ending,
   echoEventually,
   echoRoundTrip,
   endsWithin,
+  expectCut,
   freePortRun,
   killAllCli,
   knownHostsFor,
@@ -131,11 +131,6 @@ const DETECT_MS = 1 * 2 * 1000 + 1000;
 /** Slack for the stderr pipe and timers on a loaded 2-core machine, on top of DETECT_MS. */
 const PIPE_SLACK_MS = 500;
 
-/** Reading ended with a RST (an error and no FIN). */
-function expectReset(end: Ending, why: string): void {
-  expect({ fin: end.fin, reset: end.error !== undefined }, why).toEqual({ fin: false, reset: true });
-}
-
 /** When each scheduled reconnection attempt is due: the line's arrival plus the delay it announced. */
 function attemptTimes(lines: Line[]): number[] {
   return lines.flatMap((l) => {
@@ -187,8 +182,8 @@ describe("keepalive", () => {
       endsWithin(idle, DETECT_MS + PIPE_SLACK_MS + 1000, "the idle connection"),
       endsWithin(busy, DETECT_MS + PIPE_SLACK_MS + 1000, "the busy connection"),
     ]);
-    expectReset(busyEnd, "a download cut by the dead link: a reset, not a FIN");
-    expectReset(idleEnd, "open when the link died: reset");
+    expectCut(busyEnd, "a download cut by the dead link: a reset, not a FIN");
+    expectCut(idleEnd, "open when the link died: reset");
     expect(Math.max(idleEnd.at, busyEnd.at) - t0).toBeLessThanOrEqual(DETECT_MS + PIPE_SLACK_MS + 1000);
     expect(tunnel.stderr()).not.toMatch(STACK_TRACE);
   });
