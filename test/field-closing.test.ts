@@ -19,6 +19,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RUNTIME } from "./harness/cli.ts";
 import { type FaultRelay, resetSocket, startFaultRelay } from "./harness/fault-relay.ts";
 import {
   closesWithin,
@@ -556,10 +557,12 @@ describe("closing matrix: the bastion goes first", () => {
     await r.set("reset", "existing");
     const end = await closesWithin(l, 5000, "local end");
     expect(t.conns[0]!.bytes(), "nothing of the upload got through").toBeLessThan(MiB);
-    expect(
-      end.error,
-      "its upload was lost with the link: the local end must be reset, not closed cleanly",
-    ).toBeDefined();
+    // Deno cannot send an RST (see RESETS_RELIABLY): there the cut ends the socket plainly.
+    if (RESETS_RELIABLY || RUNTIME !== "deno")
+      expect(
+        end.error,
+        "its upload was lost with the link: the local end must be reset, not closed cleanly",
+      ).toBeDefined();
     await stillServes(tunnel, 10_000);
   });
 
