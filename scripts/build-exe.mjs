@@ -37,15 +37,7 @@ if (ifStale && existsSync(EXE) && statSync(EXE).mtimeMs > newestIn(bundleDir)) {
   mkdirSync(dirname(EXE), { recursive: true });
   execFileSync(
     bun,
-    [
-      "build",
-      "--compile",
-      "--no-compile-autoload-dotenv",
-      "--no-compile-autoload-bunfig",
-      entry,
-      "--outfile",
-      EXE,
-    ],
+    ["build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", entry, "--outfile", EXE],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   console.log(`built ${EXE} (${(statSync(EXE).size / 1024 / 1024).toFixed(0)} MiB)`);
