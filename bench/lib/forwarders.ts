@@ -44,8 +44,7 @@ let cliDist = path.join(ROOT, "apps/cli/dist");
  * checkout (which empties apps/cli/dist first) during a long benchmark cannot pull the
  * program out from under it, and every figure is of the same build.
  */
-export function snapshotCli(dir: string): void {
-  const from = path.join(ROOT, "apps/cli/dist");
+export function snapshotCli(dir: string, from = path.join(ROOT, "apps/cli/dist")): void {
   if (!fs.existsSync(path.join(from, "node", "tunnel.mjs")))
     throw new Error(`${from} is missing: run \`node scripts/build.mjs\` first`);
   fs.cpSync(from, dir, { recursive: true });
