@@ -596,12 +596,12 @@ export async function streamTransfer(
 
 /**
  * Whether `tunnel` under this runtime can always end a cut stream with an RST. Node 20's libuv
- * sends a FIN instead when a write to the socket is still pending (Node 22's and Bun's send the
- * RST); Deno offers no way to send one at all (no SO_LINGER). There a cut can read as an end:
- * the known limit docs/SECURITY.md states. Where it holds, every cut must be a reset.
+ * sends a FIN instead while a write is still pending; on Node 24 the rekey storm still saw 2
+ * uploads cut short behind a clean close (cause not found yet); Deno offers no way to send an
+ * RST at all (no SO_LINGER). There a cut can read as an end: the known limit
+ * docs/SECURITY.md states. Where it holds (Bun), every cut must be a reset.
  */
-export const RESETS_RELIABLY =
-  RUNTIME === "bun" || (RUNTIME === "node" && Number(process.versions.node.split(".")[0]) >= 22);
+export const RESETS_RELIABLY = RUNTIME === "bun";
 
 /**
  * Reading ended with a RST (an error and no FIN): what the peer sent was cut short. Where the
