@@ -84,10 +84,12 @@ export function resolveTarget(spec: string, env: Readonly<Record<string, string 
 
 function parseTargetValue(value: string, what: string): Omit<Target, "spec" | "variable"> {
   if (value.includes("://")) return parseUrlTarget(value, what);
-  const m = /^(\[[^\]]+\]|[^:/\s]+):(\d+)$/.exec(value);
+  // An IPv6 address in brackets, or a host with no bracket at all: a lone "[" or "]" used to
+  // be stripped, leaving "]:80" a target with an empty host (found by test/fuzz/).
+  const m = /^(?:\[([^\]]+)\]|([^:/\s[\]]+)):(\d+)$/.exec(value);
   if (!m) throw new TypeError(`${what}: "${mask(value)}" is not a URL or host:port`);
-  const host = (m[1] as string).replace(/^\[|\]$/g, "");
-  return { host, port: checkPort(m[2] as string, what), url: undefined };
+  const host = (m[1] ?? m[2]) as string;
+  return { host, port: checkPort(m[3] as string, what), url: undefined };
 }
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
