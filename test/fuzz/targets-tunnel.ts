@@ -366,9 +366,11 @@ export const envFile: FuzzTarget = {
     try {
       parsed = parseEnvFile(text, ".env");
     } catch (err) {
-      // Judged on the marker's own line: a file's lines are separate values.
-      const line = text.split(/\r?\n/).find((l) => l.includes(MARK)) ?? "";
-      if (err instanceof Error) noPassword(err.message, line, "the error");
+      // Judged on the line the error names: a file's lines are separate values.
+      if (err instanceof Error) {
+        const n = Number(/^\.env:(\d+):/.exec(err.message)?.[1] ?? 0);
+        noPassword(err.message, (text.split(/\r?\n/)[n - 1] ?? "").trim(), "the error");
+      }
       throw err;
     }
     for (const k of Object.keys(parsed)) if (!ENV_NAME.test(k)) throw new Finding(`variable name ${JSON.stringify(k)}`);
