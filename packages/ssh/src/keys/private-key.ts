@@ -46,8 +46,18 @@ function ecdsaKey(
 ): PrivateKey {
   const type = Object.keys(ECDSA_CURVES).find((t) => ECDSA_CURVES[t]?.curve === curve) as KeyType;
   const c = ECDSA_CURVES[type] as { id: string; size: number };
-  const secret = bigintToBytes(bytesToBigint(d), c.size);
-  const derived = provider.ecdsa.publicFromSecret(curve, secret);
+  // SEC 1 §3.2.1: the private scalar is an integer in [1, n−1], so at most the curve's size.
+  const first = d.findIndex((b) => b !== 0);
+  if (first < 0 || d.length - first > c.size) {
+    throw keyFormat(`${type} private scalar is out of range: expected 1 to ${c.size} bytes, not zero`);
+  }
+  const secret = bigintToBytes(bytesToBigint(d.subarray(first)), c.size);
+  let derived: Uint8Array;
+  try {
+    derived = provider.ecdsa.publicFromSecret(curve, secret);
+  } catch {
+    throw keyFormat(`${type} private scalar is out of range: expected a value below the group order`);
+  }
   if (q && !equalBytes(q, derived)) throw keyFormat(`${type} private key does not match its public key`);
   const blob = new Writer(200).string(type).string(c.id).string(derived).bytes();
   return {
@@ -65,8 +75,18 @@ function ecdsaKey(
 
 function rsaKey(provider: CryptoProvider, k: RsaPrivateKey, comment: string): PrivateKey {
   checkRsaPublic(k);
+  // Sizes first, so that no arithmetic below runs on numbers larger than the modulus.
+  if (k.p <= 1n || k.q <= 1n || k.p >= k.n || k.q >= k.n) {
+    throw keyFormat("RSA private key is inconsistent: p and q must lie between 1 and n");
+  }
+  if (k.d <= 1n || k.d >= k.n) throw keyFormat("RSA private key is inconsistent: d must lie between 1 and n");
+  if (k.iqmp <= 0n || k.iqmp >= k.p) throw keyFormat("RSA private key is inconsistent: iqmp must lie between 0 and p");
   if (k.p * k.q !== k.n) throw keyFormat("RSA private key is inconsistent: p·q ≠ n");
   if ((k.iqmp * k.q) % k.p !== 1n) throw keyFormat("RSA private key is inconsistent: iqmp is not q⁻¹ mod p");
+  // RFC 8017 §3.2: e·d ≡ 1 mod λ(n); checking it mod p−1 and q−1 is the same and needs no lcm.
+  if ((k.e * k.d) % (k.p - 1n) !== 1n || (k.e * k.d) % (k.q - 1n) !== 1n) {
+    throw keyFormat("RSA private key is inconsistent: d is not the inverse of e");
+  }
   const key = { ...k };
   return {
     type: "ssh-rsa",
