@@ -3,7 +3,7 @@
  * the sender back and the consumer kept up, never past the cap or the connection's budget.
  */
 import { describe, expect, it } from "vitest";
-import { ReceiveWindow } from "../src/connection/window.ts";
+import { GRANT_PACKETS, ReceiveWindow } from "../src/connection/window.ts";
 
 const MiB = 1024 * 1024;
 const PACKET = 32 * 1024;
@@ -27,7 +27,7 @@ describe("receive window", () => {
     // The peer sends its whole window and waits: the probe goes out with the first grant.
     const first = flow(w, 2 * MiB);
     expect(first.probes).toBe(1);
-    expect(first.grants).toEqual([MiB, MiB]);
+    expect(first.grants).toEqual(Array(16).fill(GRANT_PACKETS * PACKET));
     expect(w.probeAnswered()).toBe(2 * MiB);
     expect(w.size).toBe(4 * MiB);
     expect(w.available).toBe(2 * MiB + 2 * MiB);
@@ -72,6 +72,21 @@ describe("receive window", () => {
     flow(w, w.available);
     expect(w.probeAnswered()).toBe(0);
     expect(w.size).toBe(5 * MiB);
+  });
+
+  it("TestWindowRegrantedBeforeHalfIsUsed: a large window is topped up every few packets, a small one at half", () => {
+    // Waiting for half of 16 MiB would leave a window-bound sender idle half of each round trip.
+    const big = new ReceiveWindow(16 * MiB, 16 * MiB, PACKET);
+    const g = flow(big, MiB);
+    expect(g.grants).toEqual(Array(MiB / (GRANT_PACKETS * PACKET)).fill(GRANT_PACKETS * PACKET));
+    expect(big.available).toBe(16 * MiB);
+    // A window under 2 × GRANT_PACKETS packets is granted at half, as before.
+    const small = new ReceiveWindow(4 * PACKET, 4 * PACKET, PACKET);
+    expect(flow(small, 8 * PACKET).grants).toEqual([2 * PACKET, 2 * PACKET, 2 * PACKET, 2 * PACKET]);
+    // Bytes not consumed are never re-granted, whatever the threshold.
+    const stalled = new ReceiveWindow(16 * MiB, 16 * MiB, PACKET);
+    expect(flow(stalled, MiB, false).grants).toEqual([]);
+    expect(stalled.available).toBe(15 * MiB);
   });
 
   it("a window whose cap is its initial size never probes", () => {

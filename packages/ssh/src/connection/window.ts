@@ -6,8 +6,12 @@
  * window ÷ round-trip time: with OpenSSH's fixed 2 MiB, 40 MiB/s at 50 ms whatever the link
  * could carry (docs/ARCHITECTURE.md "Flow control"). So, as PuTTY has done since 2007:
  *
- * - Window is re-granted only as the consumer reports bytes consumed, once half of it is
- *   used: memory stays bounded by the window whatever the peer sends.
+ * - Window is re-granted only as the consumer reports bytes consumed, once half of it or
+ *   `GRANT_PACKETS` maximum packets have been consumed, whichever comes first: memory stays
+ *   bounded by the window whatever the peer sends. Waiting for half of a large window would
+ *   leave a window-bound sender idle for half of each round trip, so it would move only about
+ *   three quarters of a window per round trip (OpenSSH grants after three packets for the
+ *   same reason, channels.c).
  * - With a grant we may send a probe: a channel request with want-reply that the peer answers
  *   in order (§5.4; a peer that does not know it answers CHANNEL_FAILURE). When the answer
  *   arrives, every byte the peer sent before it read our grant has arrived. If by then the
@@ -20,6 +24,9 @@
 
 /** The probe's wire name: PuTTY's, which servers have answered for years. */
 export const WINDOW_PROBE_REQUEST = "winadj@putty.projects.tartarus.org";
+
+/** Consumed bytes worth this many maximum packets are re-granted without waiting for half a window. */
+export const GRANT_PACKETS = 4;
 
 export interface WindowGrant {
   /** Bytes to grant now in a WINDOW_ADJUST (0: none). */
@@ -73,7 +80,7 @@ export class ReceiveWindow {
   consume(n: number): WindowGrant {
     this.pending = Math.max(0, this.pending - n);
     this.unacked += n;
-    if (this.unacked < this.size / 2) return { grant: 0, probe: false };
+    if (this.unacked < Math.min(this.size / 2, GRANT_PACKETS * this.maxPacket)) return { grant: 0, probe: false };
     const grant = this.unacked;
     this.unacked = 0;
     const grantedBefore = this.granted;
