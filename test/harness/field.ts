@@ -595,11 +595,13 @@ export async function streamTransfer(
 }
 
 /**
- * Whether `tunnel` under this runtime can always end a cut stream with an RST. Node 20's libuv
- * sends a FIN instead while a write is still pending; on Node 24 the rekey storm still saw 2
- * uploads cut short behind a clean close (cause not found yet); Deno offers no way to send an
- * RST at all (no SO_LINGER). There a cut can read as an end: the known limit
- * docs/SECURITY.md states. Where it holds (Bun), every cut must be a reset.
+ * Whether a cut stream is seen as an RST by this test process under this runtime. `tunnel`
+ * sends the RST on Node 20 too, but Node 20's own sockets (the local end here) report an RST
+ * that arrives behind unread data as a plain end; on Node 24 the rekey storm twice saw a local
+ * end that had already been sent the target's EOF end cleanly with its upload cut short (cause
+ * not found); Deno offers no way to send an RST at all (no SO_LINGER). There a
+ * cut can read as an end: the known limit docs/SECURITY.md states. Where it holds (Bun),
+ * every cut must be a reset.
  */
 export const RESETS_RELIABLY = RUNTIME === "bun";
 
