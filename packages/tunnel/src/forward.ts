@@ -40,6 +40,8 @@ export interface PipeEvents {
   closed?(stats: PipeStats, error?: Error): void;
   /** How long the socket may linger after a clean close (default `SOCKET_LINGER_MS`). */
   lingerMs?: number;
+  /** Counts into this object as bytes pass (readable while the pipe runs), instead of a fresh one. */
+  stats?: PipeStats;
 }
 
 /** What a socket did while it waited for its channel (see `holdConn`). */
@@ -78,7 +80,7 @@ export function pipeChannel(socket: Conn | HeldConn, channel: Channel, events: P
   // Told apart by the method a socket has (a socket adapter may well have a `conn` field).
   const held = "setHandlers" in socket ? undefined : socket;
   const local: Conn = held ? held.conn : (socket as Conn);
-  const stats: PipeStats = { bytesIn: 0, bytesOut: 0 };
+  const stats: PipeStats = events.stats ?? { bytesIn: 0, bytesOut: 0 };
   let unacked = 0;
   let localWriteEnded = false; // we ended the socket's write side
   let localFin = false; // the socket sent FIN

@@ -31,7 +31,7 @@ import {
   requireDirect,
   resolveDestination,
 } from "./destination-config.ts";
-import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
+import { type HeldConn, holdConn, type PipeStats, pipeChannel } from "./forward.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
@@ -136,6 +136,8 @@ interface LocalEntry {
   piped: boolean;
   /** Set when a handshake chose the destination (`OpenOptions.route`). */
   route?: Route | undefined;
+  /** Bytes carried so far (counted while its channel is piped). */
+  stats: PipeStats;
 }
 
 export class TunnelSession {
@@ -156,6 +158,9 @@ export class TunnelSession {
   private lostAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private wakeStop: (() => void) | undefined;
+  /** Bytes of the connections already closed: `bytes` adds those still open. */
+  private closedBytes: PipeStats = { bytesIn: 0, bytesOut: 0 };
+  private pausedNow = false;
 
   constructor(private readonly options: OpenOptions) {
     this.ended = new Promise((r) => {
@@ -176,6 +181,49 @@ export class TunnelSession {
   /** True while the connection to the bastion is being re-established. */
   get reconnecting(): boolean {
     return this.attempt > 0;
+  }
+
+  /** Bytes carried since the start, both ways (`bytesOut`: from the local clients towards the targets). */
+  get bytes(): PipeStats {
+    let { bytesIn, bytesOut } = this.closedBytes;
+    for (const e of this.locals) {
+      bytesIn += e.stats.bytesIn;
+      bytesOut += e.stats.bytesOut;
+    }
+    return { bytesIn, bytesOut };
+  }
+
+  /** True between `pause` and `resume`: nothing listens on the local ports. */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
+  /**
+   * Stops accepting local connections: the ports are closed (a client is refused) but the
+   * tunnel, its SSH connection and the connections already open live on.
+   */
+  async pause(): Promise<void> {
+    if (this.pausedNow || !this.accepting) return;
+    this.pausedNow = true;
+    await this.closeListeners();
+  }
+
+  /** Listens again on the same addresses and ports as before `pause`; fails if one was taken meanwhile. */
+  async resume(): Promise<void> {
+    if (!this.pausedNow || !this.accepting) return;
+    const bound: Listener[] = [];
+    try {
+      for (const o of this.opened) {
+        const l = await this.bindOne(o.localHost, o.localPort, true, o.target);
+        bound.push(l);
+        this.listeners.push(l);
+      }
+    } catch (err) {
+      await Promise.all(bound.map((l) => l.close().catch(() => {})));
+      this.listeners = [];
+      throw err;
+    }
+    this.pausedNow = false;
   }
 
   /** False once the session is stopping or over: new connections are refused then. */
@@ -417,7 +465,7 @@ export class TunnelSession {
       if (entry && !entry.piped) this.forget(entry);
     });
     if (held.closed) return; // closed before we took it (a port probe): never counted
-    entry = { id: ++this.connSeq, held, target, piped: false, route };
+    entry = { id: ++this.connSeq, held, target, piped: false, route, stats: { bytesIn: 0, bytesOut: 0 } };
     this.locals.add(entry);
     this.options.events?.verbose?.(
       `[${entry.id}] ${local.remoteAddress}:${local.remotePort} → ${target.host}:${target.port}: accepted`,
@@ -466,6 +514,7 @@ export class TunnelSession {
           if (entry.route.early?.length) channel.write(entry.route.early);
         }
         pipeChannel(held, channel, {
+          stats: entry.stats,
           closed: (stats, err) => {
             this.forget(entry);
             verbose?.(
@@ -524,10 +573,11 @@ export class TunnelSession {
       return;
     }
     const held = holdConn(local);
-    const entry: LocalEntry = { id: ++this.connSeq, held, target, piped: true };
+    const entry: LocalEntry = { id: ++this.connSeq, held, target, piped: true, stats: { bytesIn: 0, bytesOut: 0 } };
     this.locals.add(entry);
     const verbose = this.options.events?.verbose;
     pipeChannel(held, channel, {
+      stats: entry.stats,
       closed: (stats, err) => {
         this.forget(entry);
         verbose?.(
@@ -541,7 +591,10 @@ export class TunnelSession {
 
   private forget(entry: LocalEntry): void {
     clearTimeout(entry.timer);
-    if (this.locals.delete(entry) && this.locals.size === 0) this.wakeStop?.();
+    if (!this.locals.delete(entry)) return;
+    this.closedBytes.bytesIn += entry.stats.bytesIn;
+    this.closedBytes.bytesOut += entry.stats.bytesOut;
+    if (this.locals.size === 0) this.wakeStop?.();
   }
 
   private async closeListeners(): Promise<void> {

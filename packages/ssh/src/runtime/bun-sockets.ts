@@ -44,7 +44,11 @@ interface BunApi {
       | { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }
       | { unix: string; allowHalfOpen?: boolean; socket: BunSocketHandler },
   ): Promise<BunSocket>;
-  listen(options: { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }): {
+  listen(
+    options:
+      | { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }
+      | { unix: string; allowHalfOpen?: boolean; socket: BunSocketHandler },
+  ): {
     readonly hostname: string;
     readonly port: number;
     stop(closeActiveConnections?: boolean): void;
@@ -223,5 +227,9 @@ export const bunRuntime: Runtime = {
       close: async () => server.stop(false),
     };
     return listener;
+  },
+  async listenUnix(path, onConn) {
+    const server = bunApi().listen({ unix: path, allowHalfOpen: true, socket: handlerTable(onConn) });
+    return { address: path, port: 0, close: async () => server.stop(false) };
   },
 };

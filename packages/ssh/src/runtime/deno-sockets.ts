@@ -39,7 +39,9 @@ interface DenoApi {
   connect(
     options: { hostname: string; port: number; transport: "tcp" } | { path: string; transport: "unix" },
   ): Promise<DenoTcpConn>;
-  listen(options: { hostname: string; port: number; transport: "tcp" }): DenoTcpListener;
+  listen(
+    options: { hostname: string; port: number; transport: "tcp" } | { path: string; transport: "unix" },
+  ): DenoTcpListener;
 }
 
 function denoApi(): DenoApi {
@@ -223,38 +225,50 @@ export const denoRuntime: Runtime = {
     return new DenoConn(conn);
   },
   async listen(host, port, onConn) {
-    let listener: DenoTcpListener;
-    try {
-      listener = denoApi().listen({ hostname: host, port, transport: "tcp" });
-    } catch (err) {
-      // The same codes as node:net, which is what callers of `listen` look at.
-      const e = err as Error & { code?: string };
-      const code = e.name === "AddrInUse" ? "EADDRINUSE" : e.name === "PermissionDenied" ? "EACCES" : e.code;
-      throw Object.assign(new Error(e.message), { code });
-    }
-    let open = true;
-    const accepting = (async () => {
-      while (open) {
-        let conn: DenoTcpConn;
-        try {
-          conn = await listener.accept();
-        } catch {
-          return; // the listener was closed
-        }
-        onConn(new DenoConn(conn));
-      }
-    })();
-    const result: Listener = {
-      address: listener.addr.hostname ?? "",
-      port: listener.addr.port ?? 0,
-      close: async () => {
-        if (!open) return;
-        open = false;
-        listener.close();
-        // The port is free only once the pending accept has been cancelled.
-        await accepting;
-      },
-    };
-    return result;
+    const listener = listenOrThrow({ hostname: host, port, transport: "tcp" });
+    return acceptLoop(listener, onConn, listener.addr.hostname ?? "", listener.addr.port ?? 0);
+  },
+  async listenUnix(path, onConn) {
+    return acceptLoop(listenOrThrow({ path, transport: "unix" }), onConn, path, 0);
   },
 };
+
+function listenOrThrow(
+  options: { hostname: string; port: number; transport: "tcp" } | { path: string; transport: "unix" },
+): DenoTcpListener {
+  try {
+    return denoApi().listen(options);
+  } catch (err) {
+    // The same codes as node:net, which is what callers of `listen` look at.
+    const e = err as Error & { code?: string };
+    const code = e.name === "AddrInUse" ? "EADDRINUSE" : e.name === "PermissionDenied" ? "EACCES" : e.code;
+    throw Object.assign(new Error(e.message), { code });
+  }
+}
+
+/** Accepts until closed; `close` resolves once the pending accept is cancelled (the port is free). */
+function acceptLoop(listener: DenoTcpListener, onConn: (conn: Conn) => void, address: string, port: number): Listener {
+  let open = true;
+  const accepting = (async () => {
+    while (open) {
+      let conn: DenoTcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // the listener was closed
+      }
+      onConn(new DenoConn(conn));
+    }
+  })();
+  return {
+    address,
+    port,
+    close: async () => {
+      if (!open) return;
+      open = false;
+      listener.close();
+      // The port is free only once the pending accept has been cancelled.
+      await accepting;
+    },
+  };
+}

@@ -160,4 +160,20 @@ export const nodeRuntime: Runtime = {
       });
     });
   },
+  listenUnix(path, onConn) {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ allowHalfOpen: true }, (s) => onConn(new NodeConn(s)));
+      server.once("error", reject);
+      server.listen(path, () => {
+        server.removeListener("error", reject);
+        resolve({
+          address: path,
+          port: 0,
+          close: async () => {
+            if (server.listening) server.close();
+          },
+        });
+      });
+    });
+  },
 };

@@ -66,4 +66,11 @@ export interface Runtime {
    */
   connectUnix?(path: string, options?: { timeoutMs?: number }): Promise<Conn>;
   listen(host: string, port: number, onConn: (conn: Conn) => void): Promise<Listener>;
+  /**
+   * Listens on a Unix-domain stream socket at `path` (a tunnel's control socket); the file is
+   * created with the process's umask, so the caller puts it in a directory only its user can
+   * reach. Its `Listener` reads address `path` and port 0; `close` stops accepting. Node's,
+   * Bun's and Deno's adapters all have it; a test double may leave it out.
+   */
+  listenUnix?(path: string, onConn: (conn: Conn) => void): Promise<Listener>;
 }
