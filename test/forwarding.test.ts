@@ -305,9 +305,9 @@ describe("tunnel open through OpenSSH sshd", () => {
     expect(t.stderr()).toMatch(/Closing: waiting up to 3 s for 1 open connection/);
   });
 
-  it("without --via or TUNNEL_VIA it fails with a clear one-line error", async () => {
+  it("without --via or TUNNEL_VIA it is a usage error in one line, naming --via", async () => {
     const r = await runTunnelExpectingFailure(["127.0.0.1:5432"], { TUNNEL_VIA: "" });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
       "tunnel: no bastion given; expected --via [user@]host[:port] or the TUNNEL_VIA environment variable",
     );

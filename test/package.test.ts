@@ -86,7 +86,7 @@ describe("the bundled CLI", () => {
     const bad = await runCli(["teleport"]);
     expect(bad.code).toBe(2); // a usage error
     expect(bad.stderr.trim()).toBe(
-      'tunnel: unknown command "teleport"; expected one of: check, open, run, expose, socks, demo, bench, serve, completion (tunnel --help)',
+      'tunnel: unknown command "teleport"; expected one of: check, open, run, expose, socks, list, info, env, logs, close, pause, resume, demo, bench, serve, completion (tunnel --help)',
     );
   });
 });

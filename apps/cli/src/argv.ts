@@ -38,9 +38,9 @@ const HABITS: Record<string, string> = {
   "-R": "`tunnel expose` (remote forwarding)",
   "-D": "`tunnel socks` (a SOCKS proxy)",
   "-N": "nothing: tunnel never runs a remote command",
-  "-f": "running it in the background with `&`",
-  "-d": "running it in the background with `&`",
-  "--daemon": "running it in the background with `&`",
+  "-f": "`tunnel open --detach` (a background tunnel: tunnel list, tunnel close)",
+  "-d": "`tunnel open --detach` (a background tunnel: tunnel list, tunnel close)",
+  "--daemon": "`tunnel open --detach` (a background tunnel: tunnel list, tunnel close)",
 };
 
 /** Checks `raw` (the arguments after the verb); throws `UsageError` at the first wrong one. */

@@ -13,6 +13,10 @@ export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];
 
 const COMMANDS = ["tunnel", "tunnel-bun", "tunnel-deno"];
+/** Verbs whose arguments are names of running tunnels: completed from the state directory's records. */
+const NAMED = ["info", "env", "logs", "close", "pause", "resume"];
+/** sh that prints the recorded tunnels' names (state.ts: one NAME.json each). */
+const TUNNEL_NAMES = `for f in "\${XDG_STATE_HOME:-$HOME/.local/state}"/tunnel/*.json; do [ -e "$f" ] && basename "$f" .json; done`;
 const PATH_FLAGS = new Set(["identity", "known-hosts", "env-file", "host-key", "authorized-keys", "config"]);
 const CHOICES: Record<string, readonly string[]> = {
   "host-key-check": ["yes", "accept-new", "no"],
@@ -102,6 +106,7 @@ ${cases.join("\n")}
   fi
   case "$verb" in
     open | run) COMPREPLY=($(compgen -e -- "$cur")) ;;
+    ${NAMED.join(" | ")}) COMPREPLY=($(compgen -W "$(${TUNNEL_NAMES})" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")) ;;
   esac
 }
@@ -138,6 +143,7 @@ function zsh(verbs: Readonly<Record<Verb, ArgsDef>>): string {
     if (v === "open") specs.push("'*:target:_parameters'");
     if (v === "run") specs.push("'*::target or command:_tunnel_run_rest'");
     if (v === "completion") specs.push("'1:shell:(bash zsh fish)'");
+    if (NAMED.includes(v)) specs.push("'*:tunnel:_tunnel_names'");
     if (v === "check" || v === "expose") specs.push("'1:destination:_hosts'");
     return `    ${v})\n      _arguments -s \\\n        ${specs.join(" \\\n        ")}\n      ;;`;
   });
@@ -154,6 +160,12 @@ _tunnel_run_rest() {
     fi
   done
   _parameters
+}
+
+_tunnel_names() {
+  local -a names
+  names=(\${(f)"$(sh -c '${TUNNEL_NAMES}')"})
+  compadd -a names
 }
 
 _tunnel() {
@@ -205,6 +217,7 @@ function fish(verbs: Readonly<Record<Verb, ArgsDef>>): string {
   lines.push(
     "complete -c tunnel -n '__fish_seen_subcommand_from open run' -a '(set -n)'",
     "complete -c tunnel -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'",
+    `complete -c tunnel -n '__fish_seen_subcommand_from ${NAMED.join(" ")}' -a ${fishQuote(`(sh -c '${TUNNEL_NAMES}')`)}`,
     "complete -c tunnel-bun -w tunnel",
     "complete -c tunnel-deno -w tunnel",
     "",

@@ -34,6 +34,11 @@ const SSH: readonly (readonly [string, string])[] = [
 ];
 
 const VIA: readonly [string, string] = ["TUNNEL_VIA", "the bastion, when --via is not given"];
+const STATE: readonly [string, string] = [
+  "XDG_STATE_HOME",
+  "where running tunnels are recorded: $XDG_STATE_HOME/tunnel (default ~/.local/state/tunnel)",
+];
+const NAMES = { names: ["NAME"], min: 0, max: Number.POSITIVE_INFINITY } as const;
 const TARGETS: readonly [string, string] = [
   "TARGET variables",
   "each TARGET named as a variable: from the environment, else .env in the working directory, or --env-file",
@@ -55,11 +60,15 @@ export const VERB_HELP: Record<Verb, VerbHelp> = {
   open: {
     usage: "tunnel open TARGET… [--via [USER@]HOST[:PORT]] [options]",
     positionals: { names: ["TARGET"], min: 1, max: Number.POSITIVE_INFINITY },
-    env: [VIA, TARGETS, ...SSH],
+    env: [VIA, TARGETS, STATE, ...SSH],
     examples: [
       [
         "The database in DATABASE_URL (or in ./.env), on 127.0.0.1:10000",
         "tunnel open DATABASE_URL --via deploy@bastion.example.com",
+      ],
+      [
+        "The same in the background, named db (tunnel list, tunnel close db)",
+        "tunnel open DATABASE_URL --via deploy@bastion.example.com --detach --name db",
       ],
       [
         "Two services over one connection, on 15432 and 15433",
@@ -110,6 +119,68 @@ export const VERB_HELP: Record<Verb, VerbHelp> = {
       ["A SOCKS5 proxy on 127.0.0.1:1080 into the bastion's network", "tunnel socks --via deploy@bastion.example.com"],
       ["Names resolved on the far side", "curl --socks5-hostname 127.0.0.1:1080 http://grafana.internal:3000/"],
     ],
+  },
+  list: {
+    usage: "tunnel list [--json]",
+    positionals: { names: [], min: 0, max: 0 },
+    env: [STATE],
+    examples: [
+      ["The running tunnels, foreground and background", "tunnel list"],
+      ["Each as a JSON object, for a script", "tunnel list --json | jq -r 'select(.state == \"up\") | .name'"],
+    ],
+  },
+  info: {
+    usage: "tunnel info [NAME…] [--encode]",
+    positionals: NAMES,
+    env: [STATE],
+    examples: [
+      ["Every running tunnel's addresses and counters", "tunnel info"],
+      [
+        "Services with their local URLs, for a program's environment",
+        'export TUNNEL_SERVICES="$(tunnel info --encode)"',
+      ],
+      ["Read it back", "tunnel info db --encode | base64 -d | jq ."],
+    ],
+  },
+  env: {
+    usage: "tunnel env [NAME…]",
+    positionals: NAMES,
+    env: [STATE],
+    examples: [
+      ["The export lines for every running tunnel", "tunnel env"],
+      ["Point DATABASE_URL (and the rest) at the tunnels, in this shell", 'eval "$(tunnel env)"'],
+      ["Only the tunnel named db", 'eval "$(tunnel env db)" && psql "$DATABASE_URL" -c \'select 1\''],
+    ],
+  },
+  logs: {
+    usage: "tunnel logs NAME [-f]",
+    positionals: { names: ["NAME"], min: 1, max: 1 },
+    env: [STATE],
+    examples: [
+      ["What the tunnel named db did", "tunnel logs db"],
+      ["Follow it until it ends", "tunnel logs db -f"],
+    ],
+  },
+  close: {
+    usage: "tunnel close NAME… | --all",
+    positionals: NAMES,
+    env: [STATE],
+    examples: [
+      ["Close db once its open connections finish (within its --grace)", "tunnel close db"],
+      ["Close every tunnel", "tunnel close --all"],
+    ],
+  },
+  pause: {
+    usage: "tunnel pause NAME…",
+    positionals: { names: ["NAME"], min: 1, max: Number.POSITIVE_INFINITY },
+    env: [STATE],
+    examples: [["Refuse new connections to db for a while; open ones go on", "tunnel pause db"]],
+  },
+  resume: {
+    usage: "tunnel resume NAME…",
+    positionals: { names: ["NAME"], min: 1, max: Number.POSITIVE_INFINITY },
+    env: [STATE],
+    examples: [["Accept connections to db again, on the same port", "tunnel resume db"]],
   },
   serve: {
     usage: "tunnel serve [--listen ADDR:PORT] [--allow HOST:PORT,…] [options]",
@@ -217,6 +288,7 @@ const VALUE_HINTS: Record<string, string> = {
   sockets: "NAME",
   "remote-port": "N",
   "remote-bind": "ADDR",
+  name: "NAME",
   config: "PATH",
 };
 
@@ -293,6 +365,9 @@ export function renderMainHelp(color: boolean): string {
     "  tunnel open DATABASE_URL --via deploy@bastion.example.com",
     `  ${p.dim("# A command with DATABASE_URL pointing through the tunnel")}`,
     "  tunnel run DATABASE_URL --via deploy@bastion.example.com -- psql -c 'select 1'",
+    `  ${p.dim("# The same tunnel in the background, its URL in this shell, then closed")}`,
+    "  tunnel open DATABASE_URL --via deploy@bastion.example.com --detach --name db",
+    '  eval "$(tunnel env db)"; tunnel close db',
     "",
     "Exit status: 0 done, 1 failed, 2 the command line was wrong.",
     "",

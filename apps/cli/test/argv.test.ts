@@ -165,6 +165,19 @@ _tunnel; printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(complete("tunnel", "run", "X", "--", "bas")).toContain("bash");
   });
 
+  it("bash: the manager verbs complete the names of recorded tunnels", () => {
+    const state = path.join(dir, "state");
+    fs.mkdirSync(path.join(state, "tunnel"), { recursive: true });
+    for (const n of ["db", "cache"]) fs.writeFileSync(path.join(state, "tunnel", `${n}.json`), "{}");
+    const script = `source ${JSON.stringify(path.join(dir, "tunnel.bash"))}
+COMP_WORDS=(tunnel close ''); COMP_CWORD=2; _tunnel; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const out = execFileSync("bash", ["-c", script], {
+      encoding: "utf8",
+      env: { ...process.env, XDG_STATE_HOME: state },
+    });
+    expect(out.split("\n").filter(Boolean).sort()).toEqual(["cache", "db"]);
+  });
+
   it("zsh and fish: every verb and option is offered", () => {
     const zsh = completionScript("zsh", defs);
     const fish = completionScript("fish", defs);

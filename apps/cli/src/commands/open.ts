@@ -1,6 +1,9 @@
 /** `tunnel open TARGET… --via [user@]host[:port]`: local ports carried to private services. */
 import {
   type CryptoMode,
+  checkName,
+  defaultName,
+  type EventLog,
   HOST_KEY_POLICIES,
   type HostKeyPolicy,
   loadEnvironment,
@@ -9,6 +12,10 @@ import {
   TunnelSession,
 } from "@tunnel/core";
 import { defineCommand } from "citty";
+import { startInBackground } from "../background.ts";
+import { err, hostPort } from "../bastion.ts";
+import { UsageError } from "../errors.ts";
+import { backgroundName, eventSinks, hostTunnel, openedRecords } from "../managed.ts";
 import { algorithmArgs } from "../shared-args.ts";
 import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
 import { parseSize } from "../units.ts";
@@ -74,6 +81,15 @@ export default defineCommand({
       description: "largest receive window a connection may grow to on long links (default 16M)",
     },
     json: { type: "boolean", description: "one JSON object per target on stdout" },
+    detach: {
+      type: "boolean",
+      alias: "d",
+      description: "run in the background once it listens (tunnel list, logs, close NAME)",
+    },
+    name: {
+      type: "string",
+      description: "the tunnel's name in tunnel list (default: from the first variable, e.g. database, or host-port)",
+    },
     verbose: { type: "boolean", alias: "v", description: "log each connection and the ssh_config lines that applied" },
   },
   async run({ args }) {
@@ -82,8 +98,11 @@ export default defineCommand({
       throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
     }
     const via = args.via ?? process.env.TUNNEL_VIA;
-    if (!via)
-      throw new TypeError("no bastion given; expected --via [user@]host[:port] or the TUNNEL_VIA environment variable");
+    if (!via) {
+      throw new UsageError(
+        "no bastion given; expected --via [user@]host[:port] or the TUNNEL_VIA environment variable",
+      );
+    }
     const env = loadEnvironment(process.env, { envFile: args["env-file"] });
     const specs = [args.target, ...(args._ as string[]).filter((a) => a !== args.target)];
     const targets = specs.map((s) => resolveTarget(s, env));
@@ -97,12 +116,36 @@ export default defineCommand({
       args["connect-timeout"] === undefined
         ? undefined
         : parseSeconds(args["connect-timeout"], "--connect-timeout", 15);
+    const maxWindow = parseSize(args["max-window"], "--max-window", 16 * 1024 * 1024);
+    const explicitName = args.name === undefined ? undefined : checkName(args.name);
+    const background = backgroundName();
+    if (args.detach && background === undefined) {
+      // Every flag above is checked before the background process starts.
+      const record = await startInBackground(
+        process.argv.slice(2),
+        explicitName ?? defaultName(targets[0] as (typeof targets)[0]),
+        explicitName !== undefined,
+      );
+      for (const t of record.targets) {
+        err(`You can access your ${t.url ? "service" : "target"} on ${t.local}`);
+        if (t.url) err(`  ${t.url}`);
+        if (args.json) {
+          process.stdout.write(
+            `${JSON.stringify({ name: record.name, target: t.spec, remote: t.remote, local: t.local, pid: record.pid })}\n`,
+          );
+        } else process.stdout.write(`${t.local}\n`);
+      }
+      err(
+        `Tunnel "${record.name}" runs in the background (pid ${record.pid}); tunnel logs ${record.name}, tunnel close ${record.name}`,
+      );
+      return;
+    }
     // Not a flag: lets tests force frequent key re-exchanges.
     const rekeyBytes = process.env.TUNNEL_REKEY_BYTES ? Number(process.env.TUNNEL_REKEY_BYTES) : undefined;
-    const err = (line: string) => process.stderr.write(`${line}\n`);
+    let log: EventLog | undefined;
+    const { say, detail } = eventSinks(background !== undefined, args.verbose === true, () => log);
     if (policy === "no")
-      err("WARNING: host key checking is OFF (--host-key-check no): anyone in the path can impersonate the bastion");
-    for (const t of targets) err(`Building tunnel to ${t.host}:${t.port} via ${via}`);
+      say("WARNING: host key checking is OFF (--host-key-check no): anyone in the path can impersonate the bastion");
     const session = new TunnelSession({
       targets,
       via,
@@ -118,49 +161,74 @@ export default defineCommand({
       macs: args.macs,
       crypto: args.crypto as CryptoMode | undefined,
       password: process.env.TUNNEL_PASSWORD,
+      // In the background nobody can answer a prompt (BatchMode).
+      ...(background !== undefined ? { prompter: false as const } : {}),
       keepaliveMs,
       keepaliveCountMax,
       connectTimeoutMs,
       reconnect: args.reconnect !== false,
       rekeyBytes,
-      maxWindow: parseSize(args["max-window"], "--max-window", 16 * 1024 * 1024),
+      maxWindow,
       events: {
-        info: err,
-        ...(args.verbose ? { verbose: err } : {}),
-        added: (info, file) => err(`Added ${info.key.type} host key ${info.fingerprint} for ${via} to ${file}`),
-        unchecked: (info) => err(`WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking`),
+        info: say,
+        verbose: detail,
+        added: (info, file) => say(`Added ${info.key.type} host key ${info.fingerprint} for ${via} to ${file}`),
+        unchecked: (info) => say(`WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking`),
       },
     });
-    const opened = await session.start();
+    const stop = () => {
+      const n = session.activeConnections;
+      if (n === 0) say("Closing");
+      else
+        say(`Closing: waiting up to ${graceMs / 1000} s for ${n} open connection(s) (Ctrl+C again to close at once)`);
+      void session.stop(graceMs).then((cut) => {
+        if (cut > 0) say(`Closed ${cut} connection(s) still open after ${graceMs / 1000} s`);
+      });
+    };
+    const host = await hostTunnel({
+      name: background ?? explicitName ?? defaultName(targets[0] as (typeof targets)[0]),
+      explicit: background !== undefined || explicitName !== undefined,
+      kind: "open",
+      via,
+      detached: background !== undefined,
+      session,
+      ports: port === undefined ? [] : targets.map((_, i) => port + i),
+      close: stop,
+    });
+    log = host?.log;
+    for (const t of targets) say(`Building tunnel to ${t.host}:${t.port} via ${via}`);
+    let opened: Awaited<ReturnType<TunnelSession["start"]>>;
+    try {
+      opened = await session.start();
+    } catch (e) {
+      // In the background, main.ts's error line lands in the log (its stderr) already.
+      if (background === undefined) log?.write(`tunnel: ${(e as Error).message}`);
+      await host?.release();
+      throw e;
+    }
     // Signals are caught before the addresses are printed: whoever reads them may stop us at once.
-    const interrupts = onInterrupt(
-      () => {
-        const n = session.activeConnections;
-        if (n === 0) err("Closing");
-        else
-          err(`Closing: waiting up to ${graceMs / 1000} s for ${n} open connection(s) (Ctrl+C again to close at once)`);
-        void session.stop(graceMs).then((cut) => {
-          if (cut > 0) err(`Closed ${cut} connection(s) still open after ${graceMs / 1000} s`);
-        });
-      },
-      () => {
-        err("Closing at once");
-        session.forceStop();
-      },
-    );
+    const interrupts = onInterrupt(stop, () => {
+      say("Closing at once");
+      session.forceStop();
+    });
+    host?.ready(openedRecords(opened));
     for (const o of opened) {
-      const addr = o.localHost.includes(":") ? `[${o.localHost}]:${o.localPort}` : `${o.localHost}:${o.localPort}`;
-      err(`You can access your ${o.target.url ? "service" : "target"} on ${addr}`);
-      if (o.maskedUrl) err(`  ${o.maskedUrl}`);
+      const addr = hostPort(o.localHost, o.localPort);
+      say(`You can access your ${o.target.url ? "service" : "target"} on ${addr}`);
+      if (o.maskedUrl) say(`  ${o.maskedUrl}`);
+      if (background !== undefined) continue;
       if (args.json) {
         process.stdout.write(
           `${JSON.stringify({ target: o.target.spec, remote: `${o.target.host}:${o.target.port}`, local: addr, url: o.url ?? null })}\n`,
         );
       } else process.stdout.write(`${addr}\n`);
     }
-    err("Press Ctrl+C to close the tunnel");
+    if (background === undefined) err("Press Ctrl+C to close the tunnel");
     const failure = await session.ended;
     interrupts.dispose();
+    if (!failure) log?.write("Closed");
+    else if (background === undefined) log?.write(`tunnel: ${failure.message}`);
+    await host?.release();
     // Sockets still lingering over their last bytes must not hold the exit up past the grace.
     const exitSoon = setTimeout(() => process.exit(), 500);
     (exitSoon as { unref?: () => void }).unref?.();
