@@ -1,5 +1,5 @@
 /**
- * Error family for protocol and peer failures (DESIGN.md house style 3).
+ * Error family for protocol and peer failures (docs/ARCHITECTURE.md, "Conventions").
  *
  * Every failure caused by the peer or by the protocol is an `SshError` with a stable
  * `code`; where RFC 4253 §11.1 defines a disconnect reason, `reason` carries its number.

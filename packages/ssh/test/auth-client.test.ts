@@ -1,4 +1,4 @@
-/** Client user auth (RFC 4252) against a scripted server (SSH-RULES.md "Auth state machine"). */
+/** Client user auth (RFC 4252) against a scripted server (docs/PROTOCOL.md, "User authentication"). */
 
 import * as nodeCrypto from "node:crypto";
 import { describe, expect, it } from "vitest";

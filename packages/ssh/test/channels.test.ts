@@ -1,4 +1,4 @@
-/** Connection-layer rules (RFC 4254; SSH-RULES.md 6 and 7) with a fake transport. */
+/** Connection-layer rules (RFC 4254; docs/PROTOCOL.md, "Channels") with a fake transport. */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW } from "../src/connection/channel.ts";
 import { ChannelOpenError, Mux } from "../src/connection/mux.ts";

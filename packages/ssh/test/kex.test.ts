@@ -71,7 +71,7 @@ describe("key exchange methods", () => {
     expect(new Reader(k).mpint()).toBe(want);
   });
 
-  describe("Weak KEX inputs (SSH-RULES.md 8)", () => {
+  describe("Weak KEX inputs (docs/PROTOCOL.md)", () => {
     it("curve25519: an all-zero shared secret from a low-order point is refused", () => {
       for (const name of ["curve25519-sha256", "curve25519-sha256@libssh.org"]) {
         const c = kex(name).createClient(p, rnd);

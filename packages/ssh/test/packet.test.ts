@@ -115,7 +115,7 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
     expect(r.seq).toBe(0);
   });
 
-  describe("Length DoS (SSH-RULES.md): bad lengths rejected before allocation", () => {
+  describe("Length DoS (docs/PROTOCOL.md, Binary packets): bad lengths rejected before allocation", () => {
     it("rejects a length above the 256 KiB cap from the header alone", () => {
       const header = new Uint8Array(4);
       new DataView(header.buffer).setUint32(0, MAX_PACKET_LENGTH + 8);

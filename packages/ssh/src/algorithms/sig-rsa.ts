@@ -2,7 +2,7 @@
  * RSA signatures: rsa-sha2-256 and rsa-sha2-512 (RFC 8332 §3), and ssh-rsa (SHA-1, RFC 4253
  * §6.6) for verification when a user asks for it — never in the defaults. Key blob:
  * string("ssh-rsa") ‖ mpint e ‖ mpint n. The signature blob must name exactly the negotiated
- * algorithm: an ssh-rsa signature does not satisfy rsa-sha2-256 (SSH-RULES.md failure 2).
+ * algorithm: an ssh-rsa signature does not satisfy rsa-sha2-256 (RFC 8332 §3; docs/PROTOCOL.md, "Signatures").
  */
 
 import { bytesToBigint } from "../crypto/bigint.ts";

@@ -3,7 +3,7 @@
  *
  * - Receiving: we grant `localWindow` bytes; data beyond it is a protocol error (§5.2). The
  *   window is only re-granted as the consumer reports bytes consumed (`consumed(n)`), so an
- *   unread channel holds at most one window of data (DESIGN.md "memory stays bounded").
+ *   unread channel holds at most one window of data (docs/ARCHITECTURE.md, "Flow control").
  * - Sending: we send at most the peer's window, in chunks of at most its maximum packet size;
  *   what does not fit waits in a queue that the caller must stop feeding when `write` returns
  *   false (and resume on `drain`).
@@ -280,7 +280,7 @@ export class Channel {
   // ---- from the mux ------------------------------------------------------------------------
 
   onWindowAdjust(n: number): void {
-    // RFC 4254 §5.2: the window may not exceed 2^32 − 1 (SSH-RULES.md 6).
+    // RFC 4254 §5.2: the window may not exceed 2^32 − 1 (docs/PROTOCOL.md, "Channels").
     if (this.remoteWindow + n > MAX_WINDOW) {
       throw channelError(`window adjust of ${n} overflows channel ${this.localId}'s window past 2^32-1`);
     }

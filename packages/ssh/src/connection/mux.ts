@@ -3,7 +3,7 @@
  * global requests (§4), channel open / confirmation / failure (§5.1), data and window (§5.2),
  * EOF and CLOSE (§5.3), channel requests (§5.4), `direct-tcpip` (§7.2).
  *
- * Rules pinned here (SSH-RULES.md 6–7): data for unknown or closed channels, duplicate or
+ * Rules pinned here (docs/PROTOCOL.md, "Channels"): data for unknown or closed channels, duplicate or
  * unexpected OPEN_CONFIRMATION and unsolicited replies are handled without crash, hang or leak
  * — protocol errors close the connection with a clear reason; nothing grows with what the
  * peer sends.
@@ -224,7 +224,7 @@ export class Mux implements ChannelHost {
       case MSG.REQUEST_SUCCESS:
       case MSG.REQUEST_FAILURE: {
         const w = this.globalWaiters.shift();
-        // Unsolicited reply (SSH-RULES.md 7): ignored, as OpenSSH does.
+        // Unsolicited reply (RFC 4254 §4; docs/PROTOCOL.md, "Channels"): ignored, as OpenSSH does.
         if (!w) return true;
         w.resolve(type === MSG.REQUEST_SUCCESS ? r.rest().slice() : undefined);
         return true;
@@ -238,7 +238,7 @@ export class Mux implements ChannelHost {
         const maxPacket = r.uint32("maximum packet size");
         const p = this.pending.get(id);
         if (!p) {
-          // Duplicate or unexpected confirmation (SSH-RULES.md 7).
+          // Duplicate or unexpected confirmation (RFC 4254 §5.1; docs/PROTOCOL.md, "Channels").
           throw protocol(`OPEN_CONFIRMATION for channel ${id}, which has no open request outstanding`);
         }
         this.pending.delete(id);
@@ -405,7 +405,7 @@ export class Mux implements ChannelHost {
     const id = r.uint32("recipient channel");
     const ch = this.channels.get(id);
     if (!ch) {
-      // SSH-RULES.md 7: data or requests for a channel we do not have.
+      // RFC 4254 §5 (docs/PROTOCOL.md, "Channels"): data or requests for a channel we do not have.
       throw protocol(`message ${type} for unknown channel ${id}`);
     }
     switch (type) {

@@ -1,7 +1,7 @@
 /**
  * Accelerators from the runtime's own crypto (`node:crypto`, which Node, Bun and Deno
- * provide), behind the provider seam (DESIGN.md `crypto/`). Each primitive is taken over only
- * after it reproduces noble's output on known answers at load, so a runtime whose
+ * provide), behind the provider seam (docs/ARCHITECTURE.md, "The layers of `@tunnel/ssh`").
+ * Each primitive is taken over only after it reproduces noble's output on known answers at load, so a runtime whose
  * implementation is missing or wrong (Bun's node:crypto has no ChaCha20, for instance) falls
  * back to noble for that primitive alone.
  */

@@ -1,5 +1,5 @@
 /**
- * Crypto provider: the only importer of `@noble/*` (DESIGN.md boundaries).
+ * Crypto provider: the only importer of `@noble/*` (docs/ARCHITECTURE.md, "The layers of `@tunnel/ssh`").
  *
  * Everything the protocol needs from cryptography comes through the `CryptoProvider`
  * interface in `provider.ts`; this file is its complete, portable, pure-JS implementation.

@@ -1,5 +1,5 @@
 /**
- * Crypto provider seam (DESIGN.md `crypto/`).
+ * Crypto provider seam (docs/ARCHITECTURE.md, "The layers of `@tunnel/ssh`").
  *
  * The protocol code asks this interface for every primitive. `noble.ts` implements all of
  * it in pure JS; runtime accelerators (a later issue) override single members only after a
@@ -120,7 +120,7 @@ export const systemRandom: RandomSource = (n) => {
   return out;
 };
 
-/** Overwrite secret material (DESIGN.md house style 4). */
+/** Overwrite secret material (docs/ARCHITECTURE.md, "Conventions"). */
 export function wipe(...bufs: (Uint8Array | undefined)[]): void {
   for (const b of bufs) b?.fill(0);
 }

@@ -46,7 +46,7 @@ export interface HostKeyInfo {
 }
 
 /**
- * Mandatory host-key check (SSH-RULES.md "Host-key bypass"): resolve `true` to accept.
+ * Mandatory host-key check (docs/PROTOCOL.md, "Host-key verification"): resolve `true` to accept.
  * `false`, a throw, or a rejection aborts the connection before any USERAUTH is sent.
  * A verifier may throw `SshError` (`HOST_KEY_CHANGED`, `HOST_KEY_UNKNOWN`) to say why.
  */
