@@ -8,10 +8,13 @@
  * - a background process killed with SIGKILL is reported dead by `list` and its record
  *   cleaned; a corrupt record is a one-line error; a foreground `open` is listed too;
  * - `open --detach` that cannot connect prints the background process's error, exit 1;
- *   `open` without a bastion is a usage error naming --via.
+ *   `open` without a bastion is a usage error naming --via;
+ * - `expose --detach`: a client on the bastion's side reaches a local HTTP server; `logs -f`
+ *   follows the tunnel's events until it is closed.
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -308,5 +311,41 @@ describe("background tunnels and their manager", () => {
     const noVia = await tunnel(["open", "DATABASE_URL", "-d"]);
     expect(noVia.code).toBe(2);
     expect(noVia.stderr).toContain("--via");
+  });
+
+  it("expose --detach is managed too; logs -f follows until the tunnel closes", async () => {
+    const web = http.createServer((req, res) => {
+      res.setHeader("connection", "close");
+      res.end(`hello ${req.url}\n`);
+    });
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+    try {
+      const webPort = (web.address() as net.AddressInfo).port;
+      const r = await ok(["expose", String(webPort), ...bastion(), "--detach", "--name", "web"]);
+      const remote = r.stdout.trim();
+      expect(remote).toMatch(/^127\.0\.0\.1:\d+$/);
+      const got = await new Promise<string>((resolve, reject) =>
+        execFile("curl", ["-sS", "--max-time", "20", `http://${remote}/x`], (e, stdout) =>
+          e ? reject(e) : resolve(stdout),
+        ),
+      );
+      expect(got).toBe("hello /x\n");
+      const [t] = await list();
+      expect(t).toMatchObject({ name: "web", kind: "expose", state: "up" });
+      expect(t?.targets[0]).toMatchObject({ remote, local: `127.0.0.1:${webPort}` });
+      const pause = await tunnel(["pause", "web"]);
+      expect(pause.code).toBe(1);
+      expect(pause.stderr.trim()).toBe("tunnel: a tunnel made by expose has no local port to pause");
+
+      const follow = await startVerb(["logs", "web", "-f"], { cwd: project, env: env(), expectLines: 1 });
+      foreground.push(follow);
+      await ok(["close", "web"]);
+      expect((await follow.exited).code).toBe(0);
+      expect(follow.stdout()).toContain(`On the bastion's side, ${remote} now reaches 127.0.0.1:${webPort}`);
+      expect(follow.stdout()).toContain("close asked for");
+      expect(follow.stdout()).toMatch(/Closed\n$/);
+    } finally {
+      web.close();
+    }
   });
 });

@@ -102,13 +102,17 @@ export const VERB_HELP: Record<Verb, VerbHelp> = {
   expose: {
     usage: "tunnel expose [HOST:]PORT --via [USER@]HOST[:PORT] [--remote-port N] [--remote-bind ADDR] [options]",
     positionals: { names: ["[HOST:]PORT"], min: 1, max: 1 },
-    env: [VIA, ...SSH],
+    env: [VIA, STATE, ...SSH],
     examples: [
       [
         "Port 3000 of this machine, reachable on the bastion at the address printed",
         "tunnel expose 3000 --via deploy@bastion.example.com",
       ],
       ["A fixed port on the bastion", "tunnel expose 127.0.0.1:8080 --via bastion.example.com --remote-port 9000"],
+      [
+        "In the background, named web (tunnel list, tunnel close web)",
+        "tunnel expose 3000 --via bastion.example.com -d --name web",
+      ],
     ],
   },
   socks: {

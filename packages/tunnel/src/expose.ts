@@ -12,6 +12,7 @@
  */
 import { type ForwardedConnection, type IncomingOpen, OpenFailure, type SshClient } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
+import type { PipeStats } from "./forward.ts";
 import { DEFAULT_CONNECT_TIMEOUT_MS, type OpenOptions, TunnelSession } from "./open.ts";
 import type { Target } from "./target.ts";
 
@@ -71,6 +72,26 @@ export class ExposeSession {
 
   get reconnecting(): boolean {
     return this.session.reconnecting;
+  }
+
+  /** Bytes carried both ways, as `TunnelSession.bytes` counts them (`bytesIn`: arrived from the bastion). */
+  get bytes(): PipeStats {
+    return this.session.bytes;
+  }
+
+  get accepting(): boolean {
+    return this.session.accepting;
+  }
+
+  /** Never: the listening port is the bastion's (a manager's pause is refused for it). */
+  readonly paused = false;
+
+  async pause(): Promise<void> {
+    throw new Error("an exposed port listens on the bastion; it cannot be paused from here");
+  }
+
+  async resume(): Promise<void> {
+    throw new Error("an exposed port listens on the bastion; it cannot be paused from here");
   }
 
   get ended(): Promise<Error | undefined> {

@@ -1,8 +1,10 @@
 /** `tunnel expose [HOST:]PORT --via BASTION`: a local service reachable on the bastion (as `ssh -R`). */
-import { ExposeSession, parsePort } from "@tunnel/core";
+import { checkName, type EventLog, ExposeSession, parsePort, type SecretTarget } from "@tunnel/core";
 import { defineCommand } from "citty";
+import { startInBackground } from "../background.ts";
 import { bastionOptions, err, exitSoon, stopOnInterrupt } from "../bastion.ts";
 import { UsageError } from "../errors.ts";
+import { backgroundName, eventSinks, hostTunnel } from "../managed.ts";
 import { bastionArgs } from "../shared-args.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
@@ -30,6 +32,12 @@ export default defineCommand({
     },
     ...bastionArgs,
     json: { type: "boolean", description: "print the addresses as a JSON object" },
+    detach: {
+      type: "boolean",
+      alias: "d",
+      description: "run in the background once the bastion listens (tunnel list, logs, close NAME)",
+    },
+    name: { type: "string", description: "the tunnel's name in tunnel list (default: expose-PORT)" },
   },
   async run({ args }) {
     const local = parseLocalService(args.service);
@@ -38,33 +46,88 @@ export default defineCommand({
         ? 0
         : parsePort(args["remote-port"], "--remote-port");
     const { options, via, graceMs } = bastionOptions(args);
-    err(`Exposing ${local.host.includes(":") ? `[${local.host}]` : local.host}:${local.port} via ${via}`);
-    const print = (address: string) =>
+    const explicitName = args.name === undefined ? undefined : checkName(args.name);
+    const name = explicitName ?? `expose-${local.port}`;
+    const background = backgroundName();
+    const localSpec = `${local.host.includes(":") ? `[${local.host}]` : local.host}:${local.port}`;
+    if (args.detach && background === undefined) {
+      const record = await startInBackground(process.argv.slice(2), name, explicitName !== undefined);
+      const remote = record.targets[0]?.remote ?? "";
+      err(`On the bastion's side, ${remote} now reaches ${localSpec}`);
       process.stdout.write(
-        args.json ? `${JSON.stringify({ remote: address, local: session.localAddress, via })}\n` : `${address}\n`,
+        args.json
+          ? `${JSON.stringify({ remote, local: localSpec, via, name: record.name, pid: record.pid })}\n`
+          : `${remote}\n`,
       );
+      err(
+        `Tunnel "${record.name}" runs in the background (pid ${record.pid}); tunnel logs ${record.name}, tunnel close ${record.name}`,
+      );
+      return;
+    }
+    let log: EventLog | undefined;
+    const { say, detail } = eventSinks(background !== undefined, args.verbose === true, () => log);
+    say(`Exposing ${localSpec} via ${via}`);
+    const print = (address: string) => {
+      if (background === undefined)
+        process.stdout.write(
+          args.json ? `${JSON.stringify({ remote: address, local: session.localAddress, via })}\n` : `${address}\n`,
+        );
+    };
+    const records = (address: string): SecretTarget[] => [
+      { spec: args.service, variable: null, remote: address, local: session.localAddress, url: null, fullUrl: null },
+    ];
     const session: ExposeSession = new ExposeSession({
       ...options,
+      ...(background !== undefined ? { prompter: false as const } : {}),
       localHost: local.host,
       localPort: local.port,
       remoteBind: args["remote-bind"],
       remotePort,
       events: {
         ...options.events,
+        info: say,
+        verbose: detail,
+        added: (info, file) => say(`Added ${info.key.type} host key ${info.fingerprint} for ${via} to ${file}`),
+        unchecked: (info) => say(`WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking`),
         exposed: (address, again) => {
           if (!again) return;
-          err(`The bastion listens on a new port now: ${address}`);
+          say(`The bastion listens on a new port now: ${address}`);
+          host?.update(records(address));
           print(address);
         },
       },
     });
-    const address = await session.start();
+    const host = await hostTunnel({
+      name: background ?? name,
+      explicit: background !== undefined || explicitName !== undefined,
+      kind: "expose",
+      via,
+      detached: background !== undefined,
+      session,
+      close: () => {
+        say("Closing");
+        void session.stop(graceMs);
+      },
+    });
+    log = host?.log;
+    let address: string;
+    try {
+      address = await session.start();
+    } catch (e) {
+      if (background === undefined) log?.write(`tunnel: ${(e as Error).message}`);
+      await host?.release();
+      throw e;
+    }
     const interrupts = stopOnInterrupt(session, graceMs);
-    err(`On the bastion's side, ${address} now reaches ${session.localAddress}`);
+    host?.ready(records(address));
+    say(`On the bastion's side, ${address} now reaches ${session.localAddress}`);
     print(address);
-    err("Press Ctrl+C to close the tunnel");
+    if (background === undefined) err("Press Ctrl+C to close the tunnel");
     const failure = await session.ended;
     interrupts.dispose();
+    if (!failure) log?.write("Closed");
+    else if (background === undefined) log?.write(`tunnel: ${failure.message}`);
+    await host?.release();
     exitSoon();
     if (failure) throw failure;
   },
