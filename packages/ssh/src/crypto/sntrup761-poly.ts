@@ -32,11 +32,6 @@ export function f3Freeze(x: number): number {
   return r - (3 & ((1 - r) >> 31)); // 2 → -1
 }
 
-/** x mod 3 centred, for x in -2..2 only: a cheaper f3Freeze for the inversion's inner loop. */
-function f3FreezeSmall(x: number): number {
-  return x + (3 & ((x + 1) >> 31)) - (3 & ((1 - x) >> 31));
-}
-
 /**
  * x mod q centred, for |x| < 2^26: x - q·round(x/q), exact in double precision (q is odd,
  * so x/q is never halfway between integers) and cheaper than an integer division.
@@ -46,6 +41,11 @@ function fqFreezeWide(x: number): number {
 }
 
 const INVERSE_Q = 1 / Q;
+
+/** x mod 3 centred, for integers |x| < 2^26 held as doubles (as fqFreezeWide). */
+function f3FreezeWide(x: number): number {
+  return x - 3 * Math.floor(x * (1 / 3) + 0.5);
+}
 
 /** -1 when x ≠ 0, else 0 (x a 32-bit integer). */
 export function nonzeroMask(x: number): number {
@@ -128,30 +128,31 @@ export function weightMask(r: Int8Array): number {
   return nonzeroMask(weight - W);
 }
 
-/** a[i] ↔ b[i] for i ≤ top when mask is -1; nothing when it is 0 (branch-free). */
-function conditionalSwap(mask: number, a: Int32Array, b: Int32Array, top: number): void {
-  for (let i = 0; i <= top; i++) {
-    const ai = a[i] as number;
-    const bi = b[i] as number;
-    const t = mask & (ai ^ bi);
-    a[i] = ai ^ t;
-    b[i] = bi ^ t;
-  }
-}
+/*
+ * Inversion by 2p - 1 constant-length division steps (Bernstein–Yang "safegcd", the
+ * submission's R3_recip and Rq_recip3) on f = x^p - x - 1 and g = the input, both with their
+ * coefficients reversed, and the cofactors v = 0, r = 1 (or 1/3). One step:
+ *
+ *   v ← x·v; if δ > 0 and g(0) ≠ 0: swap (f, g), swap (v, r), δ ← -δ;  δ ← δ + 1;
+ *   g ← (f(0)·g - g(0)·f)/x;  r ← f(0)·r - g(0)·v
+ *
+ * (over F3 the combination is g + s·f with s = -f(0)·g(0), the same up to a unit). Each step
+ * is one pass over f, g (the swap, the combination and the division by x fused) and one over
+ * v, r. The swap is arithmetic (a + sw·(b - a), sw 0 or 1), not a branch. The cofactors start
+ * as constants and gain at most one degree a step, so step n touches only their first n + 1
+ * coefficients: a bound set by the step count, not by the data.
+ */
 
 /**
- * The inverse in R3 of the small polynomial s, by 2p - 1 constant-length division steps
- * (Bernstein–Yang "safegcd") on the reversed polynomials x^p - x - 1 and s. Returns
- * undefined when s is not invertible; the loop always runs to the end before that is known.
- * The cofactors v and r start as 0 and 1 and gain at most one degree a step, so step n
- * touches only their first n + 1 coefficients: a bound set by the step count, not the data.
+ * The inverse in R3 of the small polynomial s; undefined when s is not invertible. Both
+ * inversions work in Float64Array: the values stay exact integers (below 2^26), and every
+ * engine tried runs them fastest without int/float conversions.
  */
 export function r3Recip(s: Int8Array): Int8Array | undefined {
-  // Int32Array working space: faster to index than the narrower types in every engine tried
-  const f = new Int32Array(P + 1);
-  const g = new Int32Array(P + 1);
-  const v = new Int32Array(P + 1);
-  const r = new Int32Array(P + 1);
+  const f = new Float64Array(P + 1);
+  const g = new Float64Array(P + 1);
+  const v = new Float64Array(P + 1);
+  const r = new Float64Array(P + 1);
   r[0] = 1;
   f[0] = 1; // x^p - x - 1 with its coefficients reversed
   f[P - 1] = -1;
@@ -159,18 +160,29 @@ export function r3Recip(s: Int8Array): Int8Array | undefined {
   for (let i = 0; i < P; i++) g[P - 1 - i] = s[i] as number;
   let delta = 1;
   for (let loop = 0; loop < 2 * P - 1; loop++) {
-    v.copyWithin(1, 0, P);
-    v[0] = 0;
-    const sign = -(g[0] as number) * (f[0] as number);
-    const swap = (-delta >> 31) & nonzeroMask(g[0] as number);
-    delta ^= swap & (delta ^ -delta);
+    const f0 = f[0] as number;
+    const g0 = g[0] as number;
+    const sign = -f0 * g0;
+    const swapMask = (-delta >> 31) & nonzeroMask(g0);
+    const sw = swapMask & 1;
+    delta ^= swapMask & (delta ^ -delta);
     delta += 1;
-    const top = Math.min(loop, P); // v and r are zero above index `loop` (see above)
-    conditionalSwap(swap, f, g, P);
-    conditionalSwap(swap, v, r, top);
-    for (let i = 0; i <= P; i++) g[i] = f3FreezeSmall((g[i] as number) + sign * (f[i] as number));
-    for (let i = 0; i <= top; i++) r[i] = f3FreezeSmall((r[i] as number) + sign * (v[i] as number));
-    g.copyWithin(0, 1);
+    const top = Math.min(loop, P);
+    for (let i = top; i >= 0; i--) {
+      const a = i > 0 ? (v[i - 1] as number) : 0; // v ← x·v
+      const b = r[i] as number;
+      const t = sw * (b - a);
+      v[i] = a + t;
+      r[i] = f3FreezeWide(b - t + sign * (a + t));
+    }
+    f[0] = f0 + sw * (g0 - f0);
+    for (let i = 1; i <= P; i++) {
+      const a = f[i] as number;
+      const b = g[i] as number;
+      const t = sw * (b - a);
+      f[i] = a + t;
+      g[i - 1] = f3FreezeWide(b - t + sign * (a + t));
+    }
     g[P] = 0;
   }
   const out = new Int8Array(P);
@@ -179,15 +191,12 @@ export function r3Recip(s: Int8Array): Int8Array | undefined {
   return delta === 0 ? out : undefined;
 }
 
-/**
- * 1/(3·s) in Rq for a small s (always invertible there for a short s, q being prime and
- * x^p - x - 1 irreducible mod q): the same division steps as r3Recip, over Z/q.
- */
+/** 1/(3·s) in Rq for a small s (always invertible there for a short s: x^p - x - 1 is irreducible mod q). */
 export function rqRecip3(s: Int8Array): Int16Array {
-  const f = new Int32Array(P + 1);
-  const g = new Int32Array(P + 1);
-  const v = new Int32Array(P + 1);
-  const r = new Int32Array(P + 1);
+  const f = new Float64Array(P + 1);
+  const g = new Float64Array(P + 1);
+  const v = new Float64Array(P + 1);
+  const r = new Float64Array(P + 1);
   r[0] = fqRecip(3);
   f[0] = 1;
   f[P - 1] = -1;
@@ -195,19 +204,30 @@ export function rqRecip3(s: Int8Array): Int16Array {
   for (let i = 0; i < P; i++) g[P - 1 - i] = s[i] as number;
   let delta = 1;
   for (let loop = 0; loop < 2 * P - 1; loop++) {
-    v.copyWithin(1, 0, P);
-    v[0] = 0;
-    const swap = (-delta >> 31) & nonzeroMask(g[0] as number);
-    delta ^= swap & (delta ^ -delta);
-    delta += 1;
-    const top = Math.min(loop, P); // v and r are zero above index `loop` (see above)
-    conditionalSwap(swap, f, g, P);
-    conditionalSwap(swap, v, r, top);
     const f0 = f[0] as number;
     const g0 = g[0] as number;
-    for (let i = 0; i <= P; i++) g[i] = fqFreezeWide(f0 * (g[i] as number) - g0 * (f[i] as number));
-    for (let i = 0; i <= top; i++) r[i] = fqFreezeWide(f0 * (r[i] as number) - g0 * (v[i] as number));
-    g.copyWithin(0, 1);
+    const swapMask = (-delta >> 31) & nonzeroMask(g0);
+    const sw = swapMask & 1;
+    delta ^= swapMask & (delta ^ -delta);
+    delta += 1;
+    const newF0 = f0 + sw * (g0 - f0);
+    const newG0 = g0 - sw * (g0 - f0);
+    const top = Math.min(loop, P);
+    for (let i = top; i >= 0; i--) {
+      const a = i > 0 ? (v[i - 1] as number) : 0; // v ← x·v
+      const b = r[i] as number;
+      const t = sw * (b - a);
+      v[i] = a + t;
+      r[i] = fqFreezeWide(newF0 * (b - t) - newG0 * (a + t));
+    }
+    f[0] = newF0;
+    for (let i = 1; i <= P; i++) {
+      const a = f[i] as number;
+      const b = g[i] as number;
+      const t = sw * (b - a);
+      f[i] = a + t;
+      g[i - 1] = fqFreezeWide(newF0 * (b - t) - newG0 * (a + t));
+    }
     g[P] = 0;
   }
   const scale = fqRecip(f[0] as number);
