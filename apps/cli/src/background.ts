@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { ensureStateDir, pathsFor, readRecordFile, survey, TakenError, type TunnelRecord } from "@tunnel/core";
 import { BACKGROUND_ENV, stateDirectory } from "./managed.ts";
+import { onInterrupt } from "./signals.ts";
 
 /** The command that runs this same program again, with `args`. */
 export function selfCommand(args: readonly string[]): [string, string[]] {
@@ -79,14 +80,23 @@ export async function startInBackground(
   void exited.then((why) => {
     gone = why;
   });
-  for (;;) {
-    if (gone !== undefined) throw new Error(childError(paths.log, offset) ?? gone);
-    const record = readRecordFile(paths.record);
-    if (!(record instanceof Error) && record.pid === child.pid && record.ready) {
-      child.unref();
-      return record;
+  // Ctrl+C while it connects: the background process is not wanted any more.
+  const interrupts = onInterrupt(
+    () => child.kill("SIGTERM"),
+    () => child.kill("SIGKILL"),
+  );
+  try {
+    for (;;) {
+      if (gone !== undefined) throw new Error(childError(paths.log, offset) ?? gone);
+      const record = readRecordFile(paths.record);
+      if (!(record instanceof Error) && record.pid === child.pid && record.ready) {
+        child.unref();
+        return record;
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    interrupts.dispose();
   }
 }
 

@@ -69,9 +69,14 @@ function readLine(conn: Conn, done: (line: string | Error) => void): void {
   conn.resume();
 }
 
+/** How long an answered client may keep its end open before it is closed for it. */
+const LINGER_MS = 5_000;
+
 function sendLine(conn: Conn, value: unknown): void {
   conn.write(encoder.encode(`${JSON.stringify(value)}\n`));
   conn.end();
+  const t = setTimeout(() => conn.destroy(), LINGER_MS);
+  (t as { unref?: () => void }).unref?.();
 }
 
 /** Parses a request line: `{"op": …}` with a known op. */
