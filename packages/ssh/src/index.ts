@@ -14,6 +14,7 @@ export * from "./crypto/noble.ts";
 export * from "./crypto/provider.ts";
 export * from "./errors.ts";
 export * from "./keys/agent.ts";
+export * from "./keys/certificate.ts";
 export * from "./keys/fingerprint.ts";
 export * from "./keys/generate.ts";
 export * from "./keys/known-hosts.ts";

@@ -10,7 +10,7 @@
  */
 
 import { DEFAULT_CIPHERS } from "./algorithms/cipher.ts";
-import { DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
+import { CERT_HOST_KEY_ALGORITHMS, DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
 import { DEFAULT_KEX } from "./algorithms/kex.ts";
 import { DEFAULT_MACS } from "./algorithms/mac.ts";
 import { ServerAuth, type ServerAuthPolicy, type ServerAuthResult } from "./auth/server.ts";
@@ -80,7 +80,9 @@ export class SshServerConnection {
       conn: this.boundBeforeAuth(conn),
       algorithms: {
         kex: DEFAULT_KEX,
-        hostKey: DEFAULT_HOST_KEY_ALGORITHMS,
+        // Only those the host keys can sign are offered: certificate forms only with a host
+        // certificate (`certifiedKey`, PROTOCOL.certkeys).
+        hostKey: [...DEFAULT_HOST_KEY_ALGORITHMS, ...CERT_HOST_KEY_ALGORITHMS],
         cipher: DEFAULT_CIPHERS,
         mac: DEFAULT_MACS,
         ...options.algorithms,

@@ -7,6 +7,9 @@
  *   2. the agent's other keys and certificates, in its order, unless IdentitiesOnly;
  *   3. the configured files the agent does not hold, in their order, with their private keys.
  *
+ * Certificates (certificate-files.ts): those of CertificateFile lines before all of these, a
+ * `<key>-cert.pub` right after its key file's place in step 3.
+ *
  * sshd counts every refused key against MaxAuthTries (6 by default) and hangs up after that,
  * which is why the configured keys go first and IdentitiesOnly exists; `ClientAuth` names
  * the keys offered when it happens.
@@ -21,6 +24,7 @@ import {
   AgentClient,
   type AgentKey,
   agentIdentity,
+  certificateProblem,
   equalBytes,
   type Identity,
   type PrivateKey,
@@ -28,6 +32,7 @@ import {
   SshError,
 } from "@tunnel/ssh";
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
+import { type CertificateEntry, certificateIdentity, findCertificates } from "./certificate-files.ts";
 import {
   defaultIdentityPaths,
   expandHome,
@@ -47,6 +52,13 @@ export interface AuthIdentityOptions {
    * id_ecdsa, id_rsa, those that exist.
    */
   identityFiles?: readonly string[] | undefined;
+  /**
+   * CertificateFile lines, in order: offered first, each signed by the key it certifies. Without
+   * any, `<identity file>-cert.pub` files are offered after their keys.
+   */
+  certificateFiles?: readonly string[] | undefined;
+  /** The login name: a certificate that does not list it (or is not valid now) is noted, still offered. */
+  user?: string | undefined;
   /** IdentitiesOnly: offer only the configured files' keys, even when the agent holds others. */
   identitiesOnly?: boolean | undefined;
   /**
@@ -120,8 +132,12 @@ function load(entry: FileEntry, options: LoadIdentityOptions): void {
 
 /**
  * Merges the agent's keys (`agentKeys`, in its order) with the key files (`files`, in theirs)
- * in ssh's order (see the top of this file). Pure, apart from loading the private key of a
- * file the agent does not hold; `sign` reaches the agent through `agent`.
+ * and the certificates (`certificates`, certificate-files.ts) in ssh's order (see the top of
+ * this file): certificates from CertificateFile lines come first, a `<key>-cert.pub` right
+ * after its key file. A certificate the agent holds itself is offered as the agent's, named by
+ * its file; one it does not is signed by the key it certifies (the agent's, else the file's).
+ * Pure, apart from loading the private key of a file the agent does not hold; `sign` reaches
+ * the agent through `agent`.
  */
 export function orderIdentities(
   files: readonly FileEntry[],
@@ -129,11 +145,15 @@ export function orderIdentities(
   agent: AgentClient | undefined,
   identitiesOnly: boolean,
   loadOptions: LoadIdentityOptions = {},
+  certificates: readonly CertificateEntry[] = [],
 ): { identities: Identity[]; notes: string[] } {
   const remaining = [...files];
+  const certsLeft = [...certificates];
   const matched: Identity[] = [];
   const others: Identity[] = [];
   const notes: string[] = [];
+  /** Certificates the agent holds, by the entry they came from. */
+  const heldCerts = new Map<CertificateEntry, Identity>();
   for (const key of agentKeys) {
     if (key.signatureAlgorithms.length === 0) {
       notes.push(
@@ -143,26 +163,78 @@ export function orderIdentities(
     }
     // An agent key matches a file by its exact blob: a certificate matches only a certificate.
     const at = remaining.findIndex((f) => f.publicBlob !== undefined && equalBytes(f.publicBlob, key.blob));
-    if (at >= 0 && agent) {
+    const cert = certsLeft.findIndex((c) => equalBytes(c.blob, key.blob));
+    if (cert >= 0 && agent) {
+      const [entry] = certsLeft.splice(cert, 1) as [CertificateEntry];
+      heldCerts.set(entry, agentIdentity(agent, key, entry.file));
+    } else if (at >= 0 && agent) {
       const [entry] = remaining.splice(at, 1) as [FileEntry];
       matched.push(agentIdentity(agent, key, entry.file));
     } else if (!identitiesOnly && agent) {
       others.push(agentIdentity(agent, key));
     }
   }
+  const certIdentity = (c: CertificateEntry): Identity | undefined => {
+    const held = heldCerts.get(c);
+    if (held) return held;
+    const signer = certificateSigner(c, files, agentKeys, agent, loadOptions);
+    if (signer) return certificateIdentity(c, signer);
+    notes.push(
+      `skipped: ${c.file} (neither the agent nor an identity file holds the ${c.certificate.keyType} key it certifies)`,
+    );
+    return undefined;
+  };
+  const configured: Identity[] = [];
+  for (const c of certificates) {
+    if (!c.configured) continue;
+    const id = certIdentity(c);
+    if (id) configured.push(id);
+  }
   const fromFiles: Identity[] = [];
-  for (const entry of remaining) {
-    load(entry, loadOptions);
-    if (entry.key) fromFiles.push(fileIdentity(entry.file, entry.key));
-    else if (entry.error) {
-      // A file the user named must exist and be sound (an error before connecting) but may stay
-      // locked; a default that cannot be used is skipped. Either way ssh moves on to the rest.
-      const locked = entry.error instanceof SshError && entry.error.code === "KEY_ENCRYPTED";
-      if (entry.userProvided && !locked) throw entry.error;
-      notes.push(`skipped: ${entry.file} (${entry.error.message})`);
+  for (const entry of files) {
+    if (remaining.includes(entry)) {
+      load(entry, loadOptions);
+      if (entry.key) fromFiles.push(fileIdentity(entry.file, entry.key));
+      else if (entry.error) {
+        // A file the user named must exist and be sound (an error before connecting) but may stay
+        // locked; a default that cannot be used is skipped. Either way ssh moves on to the rest.
+        const locked = entry.error instanceof SshError && entry.error.code === "KEY_ENCRYPTED";
+        if (entry.userProvided && !locked) throw entry.error;
+        notes.push(`skipped: ${entry.file} (${entry.error.message})`);
+      }
+    }
+    for (const c of certificates) {
+      if (c.configured || c.keyFile !== entry.file) continue;
+      const id = certIdentity(c);
+      if (id) fromFiles.push(id);
     }
   }
-  return { identities: [...matched, ...others, ...fromFiles], notes };
+  return { identities: [...configured, ...matched, ...others, ...fromFiles], notes };
+}
+
+/**
+ * Who signs for a certificate: the agent when it holds the certified key, else the identity
+ * file beside the certificate, else any identity file whose key it is (loaded if need be).
+ */
+function certificateSigner(
+  c: CertificateEntry,
+  files: readonly FileEntry[],
+  agentKeys: readonly AgentKey[],
+  agent: AgentClient | undefined,
+  loadOptions: LoadIdentityOptions,
+): Identity | undefined {
+  const keyBlob = c.certificate.keyBlob;
+  const held = agentKeys.find((k) => !k.certificate && k.signatureAlgorithms.length > 0 && equalBytes(k.blob, keyBlob));
+  if (held && agent) return agentIdentity(agent, held, c.keyFile);
+  const candidates = [
+    ...files.filter((f) => f.file === c.keyFile),
+    ...files.filter((f) => f.file !== c.keyFile && f.publicBlob !== undefined && equalBytes(f.publicBlob, keyBlob)),
+  ];
+  for (const entry of candidates) {
+    load(entry, loadOptions);
+    if (entry.key && equalBytes(entry.key.publicKey.blob, keyBlob)) return fileIdentity(entry.file, entry.key);
+  }
+  return undefined;
 }
 
 /**
@@ -213,9 +285,25 @@ export async function resolveAuthIdentities(o: AuthIdentityOptions = {}): Promis
   if (agentKeys.length > 0) for (const f of files) if (f.publicBlob === undefined) load(f, quiet);
   for (const f of files) if (f.error instanceof SshError && f.error.code === "KEY_ENCRYPTED") f.error = undefined;
 
+  const found = findCertificates(o.certificateFiles?.map(expandHome), paths);
+  notes.push(...found.notes);
+  for (const c of found.certificates) {
+    // Offered anyway, as ssh offers it (the server may map principals otherwise), but a
+    // refusal then comes with the likely reason.
+    const problem = certificateProblem(c.certificate, {
+      role: "user",
+      principal: o.user ?? c.certificate.principals[0] ?? "",
+      requirePrincipal: o.user !== undefined,
+      now: Date.now() / 1000,
+    });
+    if (problem)
+      notes.push(
+        `certificate ${c.file} (id ${JSON.stringify(peerText(c.certificate.keyId, { max: 80 }))}): ${problem}`,
+      );
+  }
   let ordered: { identities: Identity[]; notes: string[] };
   try {
-    ordered = orderIdentities(files, agentKeys, agent, o.identitiesOnly ?? false, o.load);
+    ordered = orderIdentities(files, agentKeys, agent, o.identitiesOnly ?? false, o.load, found.certificates);
   } catch (err) {
     agent?.close();
     throw err;

@@ -4,12 +4,14 @@
  */
 import {
   type AlgorithmLists,
+  CERT_HOST_KEY_ALGORITHMS,
   CIPHERS,
   type CryptoProvider,
   DEFAULT_CIPHERS,
   DEFAULT_HOST_KEY_ALGORITHMS,
   DEFAULT_KEX,
   DEFAULT_MACS,
+  isCertificateType,
   KEX_ALGORITHMS,
   MACS,
   nobleProvider,
@@ -55,7 +57,7 @@ export function resolveAlgorithms(
 ): AlgorithmLists {
   // The runtime whose crypto runs here (chosen by export condition), whatever `sockets` says.
   const cipherDefaults = provider ? preferredCiphers(provider, runtime.name) : DEFAULT_CIPHERS;
-  const hostKey = selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, DEFAULT_HOST_KEY_ALGORITHMS, [
+  const hostKey = selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, CLIENT_HOST_KEY_ALGORITHMS, [
     ...SIGNATURE_ALGORITHMS.keys(),
   ]);
   // As ssh(1): a list the user wrote out in full (or put at the head with ^) is their order;
@@ -75,8 +77,26 @@ export function hostKeyTypeOf(algorithm: string): string | undefined {
   return SIGNATURE_ALGORITHMS.get(algorithm)?.keyType;
 }
 
-/** Algorithms whose key type is in `knownKeyTypes` first, each group in its original order. */
+/**
+ * The client's default host key algorithms: the plain ones, then their certificate forms
+ * (PROTOCOL.certkeys). A host that known_hosts trusts through a `@cert-authority` line gets
+ * the certificate forms first (`knownKeyTypes` then names the certificate types).
+ */
+export const CLIENT_HOST_KEY_ALGORITHMS: readonly string[] = [
+  ...DEFAULT_HOST_KEY_ALGORITHMS,
+  ...CERT_HOST_KEY_ALGORITHMS,
+];
+
+/**
+ * Algorithms whose key type is in `knownKeyTypes` first — certificate types before plain ones,
+ * as ssh(1) orders them — each group in its original order.
+ */
 export function preferKnownHostKeyTypes(algorithms: readonly string[], knownKeyTypes: readonly string[]): string[] {
   const known = (a: string) => knownKeyTypes.includes(hostKeyTypeOf(a) ?? "");
-  return [...algorithms.filter(known), ...algorithms.filter((a) => !known(a))];
+  const cert = (a: string) => isCertificateType(hostKeyTypeOf(a) ?? "");
+  return [
+    ...algorithms.filter((a) => known(a) && cert(a)),
+    ...algorithms.filter((a) => known(a) && !cert(a)),
+    ...algorithms.filter((a) => !known(a)),
+  ];
 }

@@ -5,7 +5,16 @@
 
 import * as os from "node:os";
 import * as path from "node:path";
-import { connectClient, fingerprintSha256, nobleProvider, peerText, type SshClient } from "@tunnel/ssh";
+import {
+  connectClient,
+  decodeCertificate,
+  fingerprintSha256,
+  isCertificateType,
+  nobleProvider,
+  type PublicKey,
+  peerText,
+  type SshClient,
+} from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
 import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
@@ -87,6 +96,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     identity: o.identity,
     identityFiles: o.identityFiles ?? dest.identityFiles,
     identitiesOnly: o.identitiesOnly ?? dest.identitiesOnly,
+    certificateFiles: dest.certificateFiles,
+    user,
     agent: o.agent ?? dest.agent,
     sockets: o.sockets,
   });
@@ -133,7 +144,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     serverVersion: peerText(info.serverVersion),
     kex: neg.kex,
     hostKeyAlgorithm: neg.hostKey,
-    hostKeyFingerprint: info.hostKeyFingerprint,
+    hostKeyFingerprint: info.hostKey ? hostKeyFingerprint(info.hostKey) : info.hostKeyFingerprint,
     cipher: { clientToServer: neg.cipherC2S, serverToClient: neg.cipherS2C },
     mac: { clientToServer: neg.macC2S, serverToClient: neg.macS2C },
     implementation: { clientToServer: info.implC2S, serverToClient: info.implS2C },
@@ -149,6 +160,11 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   };
   await closeCleanly(client);
   return report;
+}
+
+/** A host key's fingerprint; a host certificate's is that of the key inside, as ssh prints it. */
+function hostKeyFingerprint(key: PublicKey): string {
+  return fingerprintOfKey(isCertificateType(key.type) ? decodeCertificate(key.blob).keyBlob : key.blob);
 }
 
 function fingerprintOfKey(blob: Uint8Array): string {

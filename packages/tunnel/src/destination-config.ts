@@ -2,8 +2,8 @@
  * Engine: a destination (`[user@]host[:port]`, or a Host alias) resolved for connecting —
  * its ssh_config(5) settings (ssh-config/) under the command line's flags, which win, as
  * ssh(1)'s command line wins over its files. HostName, User, Port; IdentityFile (after
- * `--identity`), IdentitiesOnly, IdentityAgent; UserKnownHostsFile and GlobalKnownHostsFile
- * (unless `--known-hosts`), HostKeyAlias (the name keys are looked up and recorded under),
+ * `--identity`), IdentitiesOnly, IdentityAgent, CertificateFile; UserKnownHostsFile and
+ * GlobalKnownHostsFile (unless `--known-hosts`), HostKeyAlias (the name keys are looked up and recorded under),
  * StrictHostKeyChecking; ServerAliveInterval/CountMax, ConnectTimeout; the algorithm lists,
  * in OpenSSH's +/-/^ syntax, without the names ssh knows but we do not implement;
  * PasswordAuthentication. Without a configuration (embedders) a destination means what it
@@ -82,6 +82,8 @@ export interface ResolvedDestination {
   /** `--identity` then IdentityFile paths that exist (or whose `.pub` does); undefined: the defaults. */
   identityFiles: string[] | undefined;
   identitiesOnly: boolean | undefined;
+  /** CertificateFile paths, in order (empty: none configured, `<key>-cert.pub` files are looked for). */
+  certificateFiles: string[];
   /** IdentityAgent, expanded. */
   agent: string | undefined;
   /** Algorithm lists to hand to `resolveAlgorithms`: flags, else the configuration's. */
@@ -169,6 +171,7 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
       hostKeyCheck: o.hostKeyCheck,
       identityFiles: identity ? [identity] : undefined,
       identitiesOnly: undefined,
+      certificateFiles: [],
       agent: undefined,
       algorithms: {
         kexAlgorithms: o.kexAlgorithms,
@@ -221,6 +224,7 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
     hostKeyCheck: o.hostKeyCheck ?? policyOf(config.strictHostKeyChecking),
     identityFiles,
     identitiesOnly: config.identitiesOnly,
+    certificateFiles: config.certificateFiles.map((f) => f.path),
     agent: config.identityAgent,
     algorithms,
     keepaliveMs:

@@ -2,11 +2,28 @@
  * Host keys for `tunnel serve`: given files, or an ed25519 key created once in the user's
  * state directory ($XDG_STATE_HOME/tunnel, else ~/.local/state/tunnel) and reused. The file is
  * written to a temporary name and renamed, so a crash never leaves half a key behind.
+ *
+ * Host certificates (`--host-certificate`, sshd's HostCertificate; OpenSSH PROTOCOL.certkeys)
+ * are offered beside the plain host key they certify: clients whose known_hosts trusts the
+ * CA (`@cert-authority`) ask for the certificate algorithms.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { encodeEd25519PrivateKey, nobleProvider, type PrivateKey, systemRandom } from "@tunnel/ssh";
+import {
+  certificateProblem,
+  certifiedKey,
+  encodeEd25519PrivateKey,
+  equalBytes,
+  formatCertificateTime,
+  isCertificateType,
+  nobleProvider,
+  type PrivateKey,
+  parseCertificate,
+  parsePublicKeyLine,
+  SIGNATURE_ALGORITHMS,
+  systemRandom,
+} from "@tunnel/ssh";
 import { loadIdentity } from "./identity.ts";
 
 export function stateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -28,4 +45,49 @@ export function loadOrCreateHostKey(dir = stateDir()): { key: PrivateKey; file: 
   fs.writeFileSync(tmp, text, { mode: 0o600 });
   fs.renameSync(tmp, file);
   return { key: loadIdentity(file), file, created: true };
+}
+
+/**
+ * The host key of `hostKeys` that the certificate in `file` certifies, presented with it.
+ * Throws a one-line TypeError naming the file when it is not a host certificate, its CA
+ * signature does not verify, or no host key is the key it certifies; `warn` hears when it is
+ * not valid now (clients will refuse it), as sshd only warns.
+ */
+export function loadHostCertificate(
+  file: string,
+  hostKeys: readonly PrivateKey[],
+  warn: (line: string) => void,
+  now = Date.now() / 1000,
+): PrivateKey {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new TypeError(`cannot read host certificate ${file}: ${(err as Error).message}`);
+  }
+  let cert: ReturnType<typeof parseCertificate>;
+  let comment: string;
+  try {
+    const line = parsePublicKeyLine(text.trim().split(/\r?\n/)[0] ?? "");
+    if (!isCertificateType(line.type)) throw new TypeError(`it holds a plain ${line.type} key, not a certificate`);
+    cert = parseCertificate(line.blob, nobleProvider, SIGNATURE_ALGORITHMS);
+    comment = line.comment;
+  } catch (err) {
+    throw new TypeError(`host certificate ${file}: ${(err as Error).message}`);
+  }
+  if (cert.role !== "host")
+    throw new TypeError(`host certificate ${file} is a user certificate (sign it with ssh-keygen -h)`);
+  const key = hostKeys.find((k) => equalBytes(k.publicKey.blob, cert.keyBlob));
+  if (!key)
+    throw new TypeError(`host certificate ${file} certifies a ${cert.keyType} key that is not among the host keys`);
+  const problem = certificateProblem(cert, {
+    role: "host",
+    principal: cert.principals[0] ?? "",
+    requirePrincipal: false,
+    now,
+  });
+  if (problem) warn(`WARNING: host certificate ${file}: ${problem}; clients will refuse it`);
+  else if (cert.validBefore !== 0xffff_ffff_ffff_ffffn)
+    warn(`Host certificate ${file} is valid until ${formatCertificateTime(cert.validBefore)}`);
+  return certifiedKey(key, cert, comment);
 }

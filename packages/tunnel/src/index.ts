@@ -28,3 +28,4 @@ export * from "./serve.ts";
 export * from "./sockets.ts";
 export * from "./socks.ts";
 export * from "./target.ts";
+export * from "./trusted-user-ca.ts";

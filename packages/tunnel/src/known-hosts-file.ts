@@ -9,6 +9,11 @@
  * offer another type). The client offers the pinned types first (`knownHostKeyTypesIn`, then
  * `resolveAlgorithms`), so an honest server negotiates a pinned key.
  *
+ * A host certificate is trusted through a `@cert-authority` line naming the host (or its
+ * HostKeyAlias): signed by that CA, a host certificate, valid now, the name among its
+ * principals. Refused outright when revoked or invalid; when no line holds its CA, the key
+ * inside is checked as a plain key, as ssh(1) does.
+ *
  * The file is appended to atomically enough for its format: one whole line per write, with
  * the file created mode 0600 if absent. A changed key is never overwritten.
  */
@@ -22,10 +27,14 @@ import {
   type HostKeyLookup,
   type HostKeyVerifier,
   hostKeyChangedMessage,
+  isCertificateType,
   knownHostKeyTypes,
+  lookupHostCertificate,
   lookupHostKey,
   nobleProvider,
   parseKnownHosts,
+  parsePublicKeyBlob,
+  peerText,
   SshError,
 } from "@tunnel/ssh";
 import { hostKeyTypeOf } from "./algorithms.ts";
@@ -52,13 +61,19 @@ function readText(file: string): string {
 }
 
 export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: VerifierEvents = {}): HostKeyVerifier {
-  return (info) => {
+  return (shown) => {
+    let info = shown;
     const label = hostPortLabel(info.host, info.port);
     if (policy === "no") {
       events.unchecked?.(info);
       return true;
     }
     const { entries, unreadable } = parseKnownHosts(readText(file));
+    if (isCertificateType(info.key.type)) {
+      const plain = checkHostCertificate(file, entries, info);
+      if (plain === true) return true;
+      info = plain;
+    }
     const found = lookupHostKey(entries, info.host, info.port, info.key, nobleProvider, unreadable);
     if (found.status === "match") return true;
     if (found.status === "revoked") {
@@ -96,6 +111,45 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
       `host key for ${label} is not known (${info.key.type} ${info.fingerprint}); verify the fingerprint, then rerun with --host-key-check accept-new or add it to ${file}`,
     );
   };
+}
+
+/**
+ * A host certificate against one file's lines: true when a `@cert-authority` line for the
+ * host trusts it; an error when it, its key or its CA is revoked, or when its CA is trusted
+ * but the certificate is not valid for this host now; otherwise (no line holds its CA) the
+ * key inside, to be checked as a plain key, as ssh(1) falls back to it.
+ */
+function checkHostCertificate(
+  file: string,
+  entries: ReturnType<typeof parseKnownHosts>["entries"],
+  info: HostKeyInfo,
+  now = Date.now() / 1000,
+): true | HostKeyInfo {
+  const label = hostPortLabel(info.host, info.port);
+  let found: ReturnType<typeof lookupHostCertificate>;
+  try {
+    found = lookupHostCertificate(entries, info.host, info.port, info.key.blob, nobleProvider, now);
+  } catch (err) {
+    throw new SshError("HOST_KEY_REJECTED", `host certificate for ${label} refused: ${(err as Error).message}`);
+  }
+  const cert = found.certificate;
+  const ca = `CA ${fingerprintOf(cert.signatureKey)}`;
+  if (found.status === "revoked") {
+    const what = found.what === "certificate authority" ? `its certificate authority (${ca})` : `its ${found.what}`;
+    throw new SshError(
+      "HOST_KEY_REJECTED",
+      `host certificate for ${label} (${fingerprintOf(cert.keyBlob)}) refused: ${what} is marked @revoked in ${file}:${found.line}`,
+    );
+  }
+  if (found.status === "invalid") {
+    throw new SshError(
+      "HOST_KEY_REJECTED",
+      `host certificate for ${label} (key ${fingerprintOf(cert.keyBlob)}, id ${JSON.stringify(peerText(cert.keyId, { max: 80 }))}) signed by ${ca} (@cert-authority at ${file}:${found.line}) refused: ${found.problem}`,
+    );
+  }
+  if (found.status === "trusted") return true;
+  const key = parsePublicKeyBlob(cert.keyBlob);
+  return { ...info, key, fingerprint: fingerprintOf(cert.keyBlob) };
 }
 
 /**

@@ -271,6 +271,8 @@ export class TunnelSession {
           identity: o.identity,
           identityFiles: o.identityFiles ?? dest.identityFiles,
           identitiesOnly: o.identitiesOnly ?? dest.identitiesOnly,
+          certificateFiles: dest.certificateFiles,
+          user: dest.user,
           agent: o.agent ?? dest.agent,
           sockets: o.sockets,
         });

@@ -24,6 +24,7 @@
 import {
   type Channel,
   fingerprintSha256,
+  isCertificateType,
   type Listener,
   OpenFailure,
   type PrivateKey,
@@ -48,6 +49,7 @@ import {
   portGrantAllows,
   shouldDrop,
 } from "./serve-limits.ts";
+import { admitCertificate, type TrustedUserCa } from "./trusted-user-ca.ts";
 
 export * from "./serve-limits.ts";
 
@@ -68,6 +70,8 @@ export interface ForwardingServerOptions {
   auth?: ServerAuthPolicy;
   /** Public-key logins from these entries, each with its options (from=, expiry-time=, …). */
   authorizedKeys?: readonly AuthorizedKey[];
+  /** User certificates signed by these CAs log in (trusted-user-ca.ts, sshd's TrustedUserCAKeys). */
+  trustedUserCaKeys?: readonly TrustedUserCa[];
   /** May this connection reach host:port? Default: nothing is allowed. */
   allow?(host: string, port: number, session: SshServerConnection): boolean;
   /** Ports remote forwards may listen on (on loopback). Default: none, remote forwarding is off. */
@@ -205,22 +209,32 @@ export async function startForwardingServer(
       remote: new Map(),
       channels: 0,
     };
-    const auth: ServerAuthPolicy = o.authorizedKeys
-      ? {
-          ...o.auth,
-          publicKey: (_user, key) => {
-            const m = matchAuthorizedKey(o.authorizedKeys ?? [], key, client.address);
-            if (m.entry) {
-              client.admitted.set(hex(key.blob), m.entry);
-              return {};
-            }
-            for (const r of m.refusals) {
-              log(`[${id}] key ${fingerprintSha256(provider, key.blob)} refused by ${peerText(r)}`);
-            }
-            return false;
-          },
-        }
-      : (o.auth ?? {});
+    const auth: ServerAuthPolicy =
+      o.authorizedKeys || o.trustedUserCaKeys
+        ? {
+            ...o.auth,
+            publicKey: (user, key) => {
+              if (isCertificateType(key.type)) {
+                const c = admitCertificate(o.trustedUserCaKeys ?? [], key, user, client.address);
+                if ("entry" in c) {
+                  client.admitted.set(hex(key.blob), c.entry);
+                  return {};
+                }
+                log(`[${id}] ${peerText(c.refusal)}`);
+                return false;
+              }
+              const m = matchAuthorizedKey(o.authorizedKeys ?? [], key, client.address);
+              if (m.entry) {
+                client.admitted.set(hex(key.blob), m.entry);
+                return {};
+              }
+              for (const r of m.refusals) {
+                log(`[${id}] key ${fingerprintSha256(provider, key.blob)} refused by ${peerText(r)}`);
+              }
+              return false;
+            },
+          }
+        : (o.auth ?? {});
 
     const refuseForwarding = (entry: AuthorizedKey | undefined): string | undefined => {
       if (draining) return "the server is shutting down";

@@ -220,14 +220,17 @@ describe("host key algorithms are offered with the pinned types first (as ssh(1)
     resolveAlgorithms({ hostKeyAlgorithms: spec }, nobleProvider, known).hostKey;
 
   it("the defaults move the pinned types to the front, in their own order", () => {
-    expect(hostKey(undefined, [])).toEqual([
+    const plain = [
       "ssh-ed25519",
       "ecdsa-sha2-nistp256",
       "ecdsa-sha2-nistp384",
       "ecdsa-sha2-nistp521",
       "rsa-sha2-512",
       "rsa-sha2-256",
-    ]);
+    ];
+    const certs = plain.map((a) => `${a}-cert-v01@openssh.com`);
+    // Certificate forms are offered, after the plain ones, unless a @cert-authority line names the host.
+    expect(hostKey(undefined, [])).toEqual([...plain, ...certs]);
     expect(hostKey(undefined, ["ssh-rsa", "ecdsa-sha2-nistp384"])).toEqual([
       "ecdsa-sha2-nistp384",
       "rsa-sha2-512",
@@ -235,6 +238,24 @@ describe("host key algorithms are offered with the pinned types first (as ssh(1)
       "ssh-ed25519",
       "ecdsa-sha2-nistp256",
       "ecdsa-sha2-nistp521",
+      ...certs,
+    ]);
+    // A @cert-authority line for the host: every certificate form first, then pinned plain types.
+    const certTypes = [
+      "ssh-ed25519",
+      "ecdsa-sha2-nistp256",
+      "ecdsa-sha2-nistp384",
+      "ecdsa-sha2-nistp521",
+      "ssh-rsa",
+    ].map((t) => `${t}-cert-v01@openssh.com`);
+    expect(hostKey(undefined, [...certTypes, "ecdsa-sha2-nistp384"])).toEqual([
+      ...certs,
+      "ecdsa-sha2-nistp384",
+      "ssh-ed25519",
+      "ecdsa-sha2-nistp256",
+      "ecdsa-sha2-nistp521",
+      "rsa-sha2-512",
+      "rsa-sha2-256",
     ]);
   });
 

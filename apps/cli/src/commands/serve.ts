@@ -1,4 +1,5 @@
 /** `tunnel serve`: a forwarding-only SSH bastion. */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
@@ -8,8 +9,10 @@ import {
   DEFAULT_SERVE_MAX_CHANNELS,
   formatMaxStartups,
   loadAuthorizedKeys,
+  loadHostCertificate,
   loadIdentity,
   loadOrCreateHostKey,
+  loadTrustedUserCaKeys,
   parseAllowList,
   parseDestination,
   parseMaxStartups,
@@ -32,7 +35,16 @@ export default defineCommand({
       type: "string",
       description: "host key file (repeatable; default: one created in the state directory)",
     },
+    "host-certificate": {
+      type: "string",
+      description: "host certificate (ssh-keygen -s CA -h) for one of the host keys (repeatable)",
+    },
     "authorized-keys": { type: "string", description: "authorized_keys file (default: ~/.ssh/authorized_keys)" },
+    "trusted-user-ca-keys": {
+      type: "string",
+      description:
+        "CA public keys whose user certificates log in (principal = login name; as sshd's TrustedUserCAKeys)",
+    },
     allow: { type: "string", description: "destinations clients may reach: host:port,… (* allowed for host or port)" },
     "allow-remote": {
       type: "string",
@@ -81,13 +93,28 @@ export default defineCommand({
       err(`${created ? "Created" : "Using"} host key ${file}`);
     } else for (const f of hostKeyFiles) hostKeys.push(loadIdentity(f));
     for (const k of hostKeys) err(`Host key: ${k.type} ${fingerprintSha256(nobleProvider, k.publicKey.blob)}`);
+    const plainHostKeys = [...hostKeys];
+    for (const f of collect(rawArgs, "--host-certificate")) {
+      const cert = loadHostCertificate(f, plainHostKeys, err);
+      hostKeys.push(cert);
+      err(`Host certificate: ${cert.publicKey.type} ${f}`);
+    }
     const akFile = args["authorized-keys"] ?? path.join(os.homedir(), ".ssh", "authorized_keys");
-    const authorized = loadAuthorizedKeys(akFile, err);
-    if (authorized.length === 0) err(`WARNING: no usable keys in ${akFile}: nobody can log in`);
+    const caFile = args["trusted-user-ca-keys"];
+    // With CA keys, the default authorized_keys may be absent: certificates alone log in.
+    const authorized =
+      caFile !== undefined && args["authorized-keys"] === undefined && !fs.existsSync(akFile)
+        ? []
+        : loadAuthorizedKeys(akFile, err);
+    const trustedUserCaKeys = caFile === undefined ? undefined : loadTrustedUserCaKeys(caFile, err);
+    if (caFile !== undefined && trustedUserCaKeys?.length === 0) err(`WARNING: no usable CA keys in ${caFile}`);
+    if (authorized.length === 0 && !trustedUserCaKeys?.length)
+      err(`WARNING: no usable keys in ${akFile}: nobody can log in`);
     if (allow.length === 0) err("WARNING: no --allow given: every forwarding request will be refused");
     const server = await startForwardingServer(listen.host, listen.port, {
       hostKeys,
       authorizedKeys: authorized,
+      ...(trustedUserCaKeys ? { trustedUserCaKeys } : {}),
       allow: (host, port) => permitOpenAllows(allow, host, port),
       allowRemote,
       maxChannels,

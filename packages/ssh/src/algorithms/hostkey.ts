@@ -5,13 +5,23 @@
  * deprecation) — defined for verification only when asked; ssh-dss (1024-bit DSA, removed
  * from OpenSSH) — not implemented at all.
  */
+import { type CertificateType, certificateName, certificateSignature } from "../keys/certificate.ts";
 import { ECDSA_SIGNATURES } from "./sig-ecdsa.ts";
 import { ed25519Signature } from "./sig-ed25519.ts";
 import { RSA_SIGNATURES } from "./sig-rsa.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
+const PLAIN_SIGNATURES = [ed25519Signature, ...ECDSA_SIGNATURES, ...RSA_SIGNATURES];
+
+/**
+ * Every signature algorithm, plain and as an OpenSSH certificate (PROTOCOL.certkeys:
+ * `ssh-ed25519-cert-v01@openssh.com`, `rsa-sha2-512-cert-v01@openssh.com`, …).
+ */
 export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map(
-  [ed25519Signature, ...ECDSA_SIGNATURES, ...RSA_SIGNATURES].map((s) => [s.name, s]),
+  [
+    ...PLAIN_SIGNATURES,
+    ...PLAIN_SIGNATURES.map((s) => certificateSignature(s, certificateName(s.keyType) as CertificateType)),
+  ].map((s) => [s.name, s]),
 );
 
 export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
@@ -22,3 +32,10 @@ export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
   "rsa-sha2-512",
   "rsa-sha2-256",
 ];
+
+/**
+ * Host certificate algorithms, in the order of the plain defaults. A client offers them
+ * first for a host a known_hosts `@cert-authority` line names (as ssh(1) orders them), and
+ * after the plain ones otherwise; a server offers those its host certificates can sign.
+ */
+export const CERT_HOST_KEY_ALGORITHMS: readonly string[] = DEFAULT_HOST_KEY_ALGORITHMS.map(certificateName);

@@ -3,13 +3,23 @@
  * [comment]`, host patterns as comma lists with `*`, `?` and `!negation`, `[host]:port` for
  * ports other than 22, hashed entries `|1|base64(salt)|base64(HMAC-SHA1(salt, host))`, and the
  * markers `@revoked` and `@cert-authority`. Lines that cannot be read are skipped and reported.
+ * Host certificates (OpenSSH PROTOCOL.certkeys) are trusted through `@cert-authority` lines
+ * (`lookupHostCertificate`), as sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT" describes.
  */
+import { SIGNATURE_ALGORITHMS } from "../algorithms/hostkey.ts";
 import { matchesPattern } from "../algorithms/select.ts";
 import type { CryptoProvider, RandomSource } from "../crypto/provider.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { decodeBase64, encodeBase64 } from "../wire/base64.ts";
+import {
+  CERTIFICATE_TYPES,
+  type Certificate,
+  certificateProblem,
+  isCertificateType,
+  parseCertificate,
+} from "./certificate.ts";
 import { formatPublicKeyLine, parsePublicKeyLine } from "./public-key.ts";
-import type { KeyType, PublicKey } from "./types.ts";
+import type { PublicKey, PublicKeyType } from "./types.ts";
 
 export interface KnownHostsEntry {
   marker: "" | "@revoked" | "@cert-authority";
@@ -175,15 +185,75 @@ export function lookupHostKey(
 
 /**
  * The key types the file pins for this host, in file order, each once: what the client should
- * ask for first in its KEXINIT (as ssh(1) orders its host key algorithms).
+ * ask for first in its KEXINIT (as ssh(1) orders its host key algorithms). When a
+ * `@cert-authority` line names the host, every certificate type comes first: ssh(1) then
+ * asks for a host certificate before any plain key (sshconnect2.c order_hostkeyalgs).
  */
 export function knownHostKeyTypes(
   entries: readonly KnownHostsEntry[],
   host: string,
   port: number,
   provider: CryptoProvider,
-): KeyType[] {
-  return [...new Set(pinnedFor(entries, host, port, provider).map((e) => e.key.type))];
+): PublicKeyType[] {
+  const certs =
+    certificateAuthoritiesFor(entries, host, port, provider).length > 0 ? [...CERTIFICATE_TYPES.keys()] : [];
+  return [...new Set([...certs, ...pinnedFor(entries, host, port, provider).map((e) => e.key.type)])];
+}
+
+/** The `@cert-authority` lines naming this host (patterns, hashed names and negation as for other lines). */
+export function certificateAuthoritiesFor(
+  entries: readonly KnownHostsEntry[],
+  host: string,
+  port: number,
+  provider: CryptoProvider,
+): KnownHostsEntry[] {
+  return entries.filter(
+    (e) => e.marker === "@cert-authority" && !isCertificateType(e.key.type) && entryMatches(e, host, port, provider),
+  );
+}
+
+export type HostCertificateLookup =
+  /** The certificate, the key inside it or its CA is @revoked (`line`). */
+  | { status: "revoked"; what: "certificate" | "key" | "certificate authority"; line: number; certificate: Certificate }
+  /** A @cert-authority line for the host holds the CA, and the certificate is valid for the host now. */
+  | { status: "trusted"; line: number; certificate: Certificate }
+  /** A @cert-authority line for the host holds the CA, but the certificate is not valid: `problem` says why. */
+  | { status: "invalid"; line: number; certificate: Certificate; problem: string }
+  /** No @cert-authority line for the host holds its CA: ssh(1) then checks the key inside as a plain key. */
+  | { status: "no-authority"; certificate: Certificate };
+
+/**
+ * A host certificate (OpenSSH PROTOCOL.certkeys) against the file: revoked if the certificate,
+ * the key it certifies or the CA that signed it is @revoked; trusted when a `@cert-authority`
+ * line naming the host holds its CA, its CA signature verifies, it is a host certificate,
+ * valid at `now` (seconds) and lists `host` among its principals (an empty list: any host, as
+ * ssh(1) accepts). `host` is the name looked up (HostKeyAlias, else the host as given).
+ * Throws `SshError` KEY_FORMAT / BAD_SIGNATURE for a malformed or badly signed certificate.
+ */
+export function lookupHostCertificate(
+  entries: readonly KnownHostsEntry[],
+  host: string,
+  port: number,
+  blob: Uint8Array,
+  provider: CryptoProvider,
+  now: number,
+): HostCertificateLookup {
+  const certificate = parseCertificate(blob, provider, SIGNATURE_ALGORITHMS);
+  for (const e of entries) {
+    if (e.marker !== "@revoked") continue;
+    if (equalBytes(e.key.blob, blob)) return { status: "revoked", what: "certificate", line: e.line, certificate };
+    if (equalBytes(e.key.blob, certificate.keyBlob))
+      return { status: "revoked", what: "key", line: e.line, certificate };
+    if (equalBytes(e.key.blob, certificate.signatureKey))
+      return { status: "revoked", what: "certificate authority", line: e.line, certificate };
+  }
+  const ca = certificateAuthoritiesFor(entries, host, port, provider).find((e) =>
+    equalBytes(e.key.blob, certificate.signatureKey),
+  );
+  if (!ca) return { status: "no-authority", certificate };
+  const problem = certificateProblem(certificate, { role: "host", principal: host, requirePrincipal: false, now });
+  if (problem) return { status: "invalid", line: ca.line, certificate, problem };
+  return { status: "trusted", line: ca.line, certificate };
 }
 
 export function formatKnownHostsLine(

@@ -9,7 +9,8 @@ import { equalBytes } from "../crypto/provider.ts";
 import { SshError } from "../errors.ts";
 import { decodeBase64, encodeBase64 } from "../wire/base64.ts";
 import { Reader } from "../wire/reader.ts";
-import type { KeyType, PublicKey } from "./types.ts";
+import { decodeCertificate, isCertificateType } from "./certificate.ts";
+import type { KeyType, PublicKey, PublicKeyType } from "./types.ts";
 
 export const KEY_TYPES: readonly KeyType[] = [
   "ssh-ed25519",
@@ -21,7 +22,11 @@ export const KEY_TYPES: readonly KeyType[] = [
 
 const keyFormat = (m: string) => new SshError("KEY_FORMAT", m);
 
-/** Validates a blob's structure for its type. Throws `SshError` KEY_FORMAT. */
+/**
+ * Validates a blob's structure for its type: a plain key, or an OpenSSH certificate (its
+ * structure only; the CA's signature and validity are for whoever trusts it to check, with
+ * `parseCertificate`). Throws `SshError` KEY_FORMAT.
+ */
 export function parsePublicKeyBlob(blob: Uint8Array, comment = ""): PublicKey {
   let type: string;
   try {
@@ -29,14 +34,15 @@ export function parsePublicKeyBlob(blob: Uint8Array, comment = ""): PublicKey {
   } catch {
     throw keyFormat("malformed public key blob: no key type");
   }
-  if (type === "ssh-ed25519") ed25519KeyFromBlob(blob);
+  if (isCertificateType(type)) decodeCertificate(blob);
+  else if (type === "ssh-ed25519") ed25519KeyFromBlob(blob);
   else if (type === "ssh-rsa") rsaKeyFromBlob(blob);
   else if (type.startsWith("ecdsa-sha2-")) ecdsaPointFromBlob(blob, type);
   else
     throw keyFormat(
       `unsupported key type ${JSON.stringify(type.slice(0, 40))}; expected one of ${KEY_TYPES.join(", ")}`,
     );
-  return { type: type as KeyType, blob: blob.slice(), comment };
+  return { type: type as PublicKeyType, blob: blob.slice(), comment };
 }
 
 /** `type base64 [comment]`. */

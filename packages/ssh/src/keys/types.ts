@@ -2,11 +2,19 @@
  * Key contracts (RFC 4253 §6.6 public key blobs, OpenSSH PROTOCOL.key private keys).
  */
 
+import type { CertificateType } from "./certificate.ts";
+
 export type KeyType = "ssh-ed25519" | "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" | "ssh-rsa";
 
-/** A parsed public key. `blob` is the RFC 4253 §6.6 wire encoding. */
+/** A plain key type, or an OpenSSH certificate type (keys/certificate.ts). */
+export type PublicKeyType = KeyType | CertificateType;
+
+/**
+ * A parsed public key. `blob` is the RFC 4253 §6.6 wire encoding, or an OpenSSH certificate
+ * (PROTOCOL.certkeys) when `type` is a `*-cert-v01@openssh.com` type.
+ */
 export interface PublicKey {
-  readonly type: KeyType;
+  readonly type: PublicKeyType;
   readonly blob: Uint8Array;
   readonly comment: string;
 }
