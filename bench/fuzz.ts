@@ -6,7 +6,8 @@
  *
  *   node --import tsx bench/fuzz.ts [--target NAME[,NAME…]] [--iterations N] [--seed S] [--json]
  *
- * Default: 1,000,000 inputs per target, seed 1. Prints per target the inputs run, the
+ * Default: 1,000,000 inputs per target, seed 1. Every minute a line on stderr says how far the
+ * current target is. Prints per target the inputs run, the
  * findings (distinct, and inputs that gave one), inputs per second, wall time and the peak
  * RSS of the process while it ran (and, after each input, checks the bytes held in buffers,
  * where an allocation sized from a length field shows even before its pages are touched);
@@ -40,6 +41,8 @@ const EXTERNAL_LIMIT = 512 * 1024 * 1024;
 /** The largest input the watchdog keeps a copy of. */
 const MAX_INPUT = 1 << 20;
 const MAX_RESTARTS = 20;
+/** How often a long run says on stderr how far it is (the report comes only at a target's end). */
+const PROGRESS_MS = 60_000;
 const TSX_API = import.meta.resolve("tsx/esm/api");
 
 interface WorkerJob {
@@ -177,6 +180,7 @@ async function runTarget(
       });
       let last = Atomics.load(control, 0);
       let lastAt = Date.now();
+      let saidAt = Date.now();
       let settled = false;
       const finish = (o: { done?: Omit<RunResult, "findings">; failed?: string }) => {
         if (settled) return;
@@ -191,6 +195,11 @@ async function runTarget(
         if (now !== last) {
           last = now;
           lastAt = Date.now();
+        }
+        if (Date.now() - saidAt >= PROGRESS_MS) {
+          saidAt = Date.now();
+          const rate = now / ((performance.now() - t0) / 1000);
+          process.stderr.write(`  ${name}: ${now.toLocaleString("en")} inputs, ${Math.round(rate)}/s\n`);
         }
         if (rss > RSS_LIMIT) {
           void worker.terminate();
