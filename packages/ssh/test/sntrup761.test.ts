@@ -10,6 +10,8 @@ import {
   sntrup761Encapsulate,
   sntrup761KeyPair,
 } from "../src/crypto/sntrup761.ts";
+import { r3Mult, smallFromList } from "../src/crypto/sntrup761-poly.ts";
+import { r3Recip } from "../src/crypto/sntrup761-r3-recip.ts";
 import { nistDrbg } from "./nist-drbg.ts";
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
@@ -97,6 +99,24 @@ describe("sntrup761 known-answer tests (NTRU Prime round-3 submission, kat_kem.r
       expect(toHex(sntrup761Decapsulate(k.ct, k.sk))).toBe(toHex(k.ss));
     });
   }
+});
+
+describe("sntrup761 inversion in R3 (bit-sliced)", () => {
+  it("g · (1/g) = 1 for random small g; 0 has no inverse", () => {
+    const drbg = nistDrbg(new Uint8Array(48).fill(7));
+    let inverted = 0;
+    for (let n = 0; n < 8; n++) {
+      const g = smallFromList(new Uint32Array(drbg(4 * 761).buffer));
+      const inverse = r3Recip(g);
+      if (!inverse) continue;
+      inverted++;
+      const one = r3Mult(g, inverse);
+      expect(one[0]).toBe(1);
+      expect(one.subarray(1).every((c) => c === 0)).toBe(true);
+    }
+    expect(inverted).toBeGreaterThan(4); // most small polynomials are invertible
+    expect(r3Recip(new Int8Array(761))).toBeUndefined();
+  });
 });
 
 describe("sntrup761 round trips with system randomness", () => {

@@ -42,11 +42,6 @@ function fqFreezeWide(x: number): number {
 
 const INVERSE_Q = 1 / Q;
 
-/** x mod 3 centred, for integers |x| < 2^26 held as doubles (as fqFreezeWide). */
-function f3FreezeWide(x: number): number {
-  return x - 3 * Math.floor(x * (1 / 3) + 0.5);
-}
-
 /** -1 when x ≠ 0, else 0 (x a 32-bit integer). */
 export function nonzeroMask(x: number): number {
   return (x | -x) >> 31;
@@ -130,13 +125,13 @@ export function weightMask(r: Int8Array): number {
 
 /*
  * Inversion by 2p - 1 constant-length division steps (Bernstein–Yang "safegcd", the
- * submission's R3_recip and Rq_recip3) on f = x^p - x - 1 and g = the input, both with their
+ * submission's Rq_recip3) on f = x^p - x - 1 and g = the input, both with their
  * coefficients reversed, and the cofactors v = 0, r = 1 (or 1/3). One step:
  *
  *   v ← x·v; if δ > 0 and g(0) ≠ 0: swap (f, g), swap (v, r), δ ← -δ;  δ ← δ + 1;
  *   g ← (f(0)·g - g(0)·f)/x;  r ← f(0)·r - g(0)·v
  *
- * (over F3 the combination is g + s·f with s = -f(0)·g(0), the same up to a unit). Each step
+ * (over F3 the combination is g + c·f with c = -f(0)·g(0), the same up to a unit). Each step
  * is one pass over f, g (the swap, the combination and the division by x fused) and one over
  * v, r. The swap is arithmetic (a + sw·(b - a), sw 0 or 1), not a branch. The cofactors start
  * as constants and gain at most one degree a step, so step n touches only their first n + 1
@@ -144,54 +139,11 @@ export function weightMask(r: Int8Array): number {
  */
 
 /**
- * The inverse in R3 of the small polynomial s; undefined when s is not invertible. Both
- * inversions work in Float64Array: the values stay exact integers (below 2^26), and every
- * engine tried runs them fastest without int/float conversions.
+ * 1/(3·s) in Rq for a small s (always invertible there for a short s: x^p - x - 1 is
+ * irreducible mod q). The working arrays are Float64Array: the values stay exact integers
+ * (below 2^26), and every engine tried runs this fastest without int/float conversions. (The
+ * R3 inverse, the same steps over F3, is bit-sliced in sntrup761-r3-recip.ts.)
  */
-export function r3Recip(s: Int8Array): Int8Array | undefined {
-  const f = new Float64Array(P + 1);
-  const g = new Float64Array(P + 1);
-  const v = new Float64Array(P + 1);
-  const r = new Float64Array(P + 1);
-  r[0] = 1;
-  f[0] = 1; // x^p - x - 1 with its coefficients reversed
-  f[P - 1] = -1;
-  f[P] = -1;
-  for (let i = 0; i < P; i++) g[P - 1 - i] = s[i] as number;
-  let delta = 1;
-  for (let loop = 0; loop < 2 * P - 1; loop++) {
-    const f0 = f[0] as number;
-    const g0 = g[0] as number;
-    const sign = -f0 * g0;
-    const swapMask = (-delta >> 31) & nonzeroMask(g0);
-    const sw = swapMask & 1;
-    delta ^= swapMask & (delta ^ -delta);
-    delta += 1;
-    const top = Math.min(loop, P);
-    for (let i = top; i >= 0; i--) {
-      const a = i > 0 ? (v[i - 1] as number) : 0; // v ← x·v
-      const b = r[i] as number;
-      const t = sw * (b - a);
-      v[i] = a + t;
-      r[i] = f3FreezeWide(b - t + sign * (a + t));
-    }
-    f[0] = f0 + sw * (g0 - f0);
-    for (let i = 1; i <= P; i++) {
-      const a = f[i] as number;
-      const b = g[i] as number;
-      const t = sw * (b - a);
-      f[i] = a + t;
-      g[i - 1] = f3FreezeWide(b - t + sign * (a + t));
-    }
-    g[P] = 0;
-  }
-  const out = new Int8Array(P);
-  const sign = f[0] as number;
-  for (let i = 0; i < P; i++) out[i] = sign * (v[P - 1 - i] as number);
-  return delta === 0 ? out : undefined;
-}
-
-/** 1/(3·s) in Rq for a small s (always invertible there for a short s: x^p - x - 1 is irreducible mod q). */
 export function rqRecip3(s: Int8Array): Int16Array {
   const f = new Float64Array(P + 1);
   const g = new Float64Array(P + 1);

@@ -28,7 +28,6 @@ import {
   P,
   r3FromRq,
   r3Mult,
-  r3Recip,
   round3,
   rqMult3,
   rqMultSmall,
@@ -38,6 +37,7 @@ import {
   W,
   weightMask,
 } from "./sntrup761-poly.ts";
+import { r3Recip } from "./sntrup761-r3-recip.ts";
 
 export const SNTRUP761_PUBLIC_KEY_BYTES = RQ_BYTES; // 1158
 export const SNTRUP761_CIPHERTEXT_BYTES = ROUNDED_BYTES + 32; // 1039
