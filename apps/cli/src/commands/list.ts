@@ -9,7 +9,8 @@ export default defineCommand({
     json: { type: "boolean", description: "one JSON object per tunnel (dead ones too, with state dead)" },
   },
   async run({ args }) {
-    const found = await findTunnels(args.json === true);
+    // Dead tunnels are in the listing itself (state dead), not said again on stderr.
+    const found = await findTunnels(true);
     if (args.json) {
       for (const s of found.all) {
         if (s.kind === "live") process.stdout.write(`${JSON.stringify(s.status)}\n`);

@@ -31,7 +31,7 @@ export async function survey(dir: string, name: string, record: TunnelRecord | E
     if (!record.ready && processAlive(record.pid)) {
       return { name, kind: "live", status: { ...record, state: "starting", connections: 0, bytesIn: 0, bytesOut: 0 } };
     }
-    return dead(`its control socket does not answer (${(err as Error).message})`);
+    return dead(`its control socket ${/no such socket/.test((err as Error).message) ? "is gone" : "does not answer"}`);
   }
 }
 
