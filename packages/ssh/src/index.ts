@@ -1,7 +1,10 @@
 /** @tunnel/ssh public API: re-exports only. */
 export * from "./algorithms/cipher.ts";
+export * from "./algorithms/dh-groups.ts";
 export * from "./algorithms/hostkey.ts";
 export * from "./algorithms/kex.ts";
+export type * from "./algorithms/kex-method.ts";
+export * from "./algorithms/kex-names.ts";
 export * from "./algorithms/mac.ts";
 export * from "./algorithms/select.ts";
 export type * from "./algorithms/types.ts";

@@ -12,7 +12,7 @@ import {
   DEFAULT_KEX,
   DEFAULT_MACS,
   isCertificateType,
-  KEX_ALGORITHMS,
+  KEX_METHODS,
   MACS,
   nobleProvider,
   preferredCiphers,
@@ -65,7 +65,7 @@ export function resolveAlgorithms(
   const spec = o.hostKeyAlgorithms?.trim() ?? "";
   const userOrdered = spec !== "" && spec[0] !== "+" && spec[0] !== "-";
   return {
-    kex: selectAlgorithms("--kex-algorithms", o.kexAlgorithms, DEFAULT_KEX, [...KEX_ALGORITHMS.keys()]),
+    kex: selectAlgorithms("--kex-algorithms", o.kexAlgorithms, DEFAULT_KEX, [...KEX_METHODS.keys()]),
     hostKey: userOrdered ? hostKey : preferKnownHostKeyTypes(hostKey, knownKeyTypes),
     cipher: selectAlgorithms("--ciphers", o.ciphers, cipherDefaults, [...CIPHERS.keys()]),
     mac: selectAlgorithms("--macs", o.macs, DEFAULT_MACS, [...MACS.keys()]),

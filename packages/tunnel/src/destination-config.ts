@@ -15,7 +15,7 @@ import * as path from "node:path";
 import {
   CIPHERS,
   type HostKeyVerifier,
-  KEX_ALGORITHMS,
+  KEX_METHODS,
   MACS,
   SIGNATURE_ALGORITHMS,
   SshError,
@@ -110,7 +110,7 @@ const ALGORITHM_LISTS = [
     option: "kexAlgorithms",
     keyword: "KexAlgorithms",
     setting: "kexalgorithms",
-    supported: () => [...KEX_ALGORITHMS.keys()],
+    supported: () => [...KEX_METHODS.keys()],
   },
   {
     option: "hostKeyAlgorithms",

@@ -1,9 +1,10 @@
 /**
- * Transport layer: the key-exchange state machine for both roles.
+ * Transport layer: the key-exchange flow for both roles (what Go x/crypto/ssh keeps in
+ * handshake.go). The method's own messages are the method's (algorithms/kex-method.ts); the
+ * switch of keys and sequence numbers is the transport's (transport.ts).
  *
  * - RFC 4253 §7 (KEXINIT, negotiation, first_kex_packet_follows), §7.2 (key derivation),
- *   §7.3 (NEWKEYS), §8 and RFC 5656 §4 / RFC 8731 (the ECDH-style INIT/REPLY exchange,
- *   messages 30/31), §9 (re-exchange started by either side at any time).
+ *   §7.3 (NEWKEYS), §9 (re-exchange started by either side at any time).
  * - Strict KEX, OpenSSH PROTOCOL §1.10 (CVE-2023-48795 "Terrapin"): in the initial exchange,
  *   KEXINIT must be the first packet and nothing but KEX messages may arrive before NEWKEYS;
  *   sequence numbers reset to zero after every NEWKEYS.
@@ -14,39 +15,40 @@
  */
 
 import { CIPHERS } from "../algorithms/cipher.ts";
-import { DEFAULT_HOST_KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from "../algorithms/hostkey.ts";
-import { deriveKey, exchangeHash } from "../algorithms/kdf.ts";
-import { KEX_ALGORITHMS } from "../algorithms/kex.ts";
-import { MACS } from "../algorithms/mac.ts";
-import type { CipherAlgorithm, KexAlgorithm, KexClient, PacketOpener, PacketSealer } from "../algorithms/types.ts";
+import { BUILT_IN_GROUPS } from "../algorithms/dh-groups.ts";
+import { KEX_METHODS } from "../algorithms/kex.ts";
+import type { KexMethod, KexResult } from "../algorithms/kex-method.ts";
+import { kexFailed } from "../algorithms/kex-method-errors.ts";
+import type { PacketOpener, PacketSealer } from "../algorithms/types.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
 import { fingerprintSha256 } from "../keys/fingerprint.ts";
-import { parsePublicKeyBlob } from "../keys/public-key.ts";
-import type { PublicKey } from "../keys/types.ts";
 import { MSG } from "../wire/messages.ts";
-import { Reader } from "../wire/reader.ts";
-import { Writer } from "../wire/writer.ts";
+import { encodeServerExtInfo, readExtInfo } from "./ext-info.ts";
+import { askVerifier, checkExchangeSignature } from "./host-key-check.ts";
+import { closedDuringKex, EngineKexConn } from "./kex-conn.ts";
 import {
   decodeKexInit,
   EXT_INFO_C,
-  EXT_INFO_S,
   encodeKexInit,
+  firstKexPseudoAlgorithms,
   guessWasRight,
-  type KexInit,
   type Negotiated,
   negotiate,
+  ourKexInit,
   STRICT_KEX_C,
   STRICT_KEX_S,
 } from "./kexinit.ts";
-import type { PacketReader, PacketWriter } from "./packet.ts";
+import { RekeyMeter } from "./rekey.ts";
+import { deriveSessionKeys, needBits } from "./session-keys.ts";
 import type { TransportOptions } from "./transport.ts";
+import { emptyTransportInfo, type TransportInfo } from "./transport-info.ts";
+
+export type { TransportInfo } from "./transport-info.ts";
 
 /** What the engine needs from the transport. */
 export interface KexEngineHost {
   readonly role: "client" | "server";
-  readonly reader: PacketReader;
-  readonly writer: PacketWriter;
   readonly ourVersion: string;
   readonly peerVersion: { line: string } | undefined;
   sendTransport(payload: Uint8Array): void;
@@ -54,47 +56,42 @@ export interface KexEngineHost {
   hold(): void;
   release(): void;
   fail(err: Error): void;
+  /** RFC 4253 §7.3: keep the next keys until NEWKEYS passes each way. */
+  prepareKeyChange(sealer: PacketSealer, opener: PacketOpener): void;
+  /** Sends NEWKEYS and switches the outgoing keys (and resets the sequence number if asked). Returns the impl name. */
+  sendNewKeys(resetSeq: boolean): string;
+  /** The peer's NEWKEYS arrived: switch the incoming keys (and sequence number). Returns the impl name. */
+  receiveNewKeys(resetSeq: boolean): string;
 }
 
-export interface TransportInfo {
-  clientVersion: string;
-  serverVersion: string;
-  negotiated: Negotiated | undefined;
-  strictKex: boolean;
-  hostKey: PublicKey | undefined;
-  hostKeyFingerprint: string | undefined;
-  /** Which implementation carries each direction ("noble", or an accelerator). */
-  implC2S: string;
-  implS2C: string;
-  kexCount: number;
-  /**
-   * The extensions the peer announced in EXT_INFO (RFC 8308 §2.3), name → raw value; a later
-   * EXT_INFO replaces the names it carries. Empty if it sent none.
-   */
-  peerExtensions: ReadonlyMap<string, Uint8Array>;
-}
-
-interface Round {
-  ourInit: Uint8Array;
-  peerInit?: Uint8Array;
+/** One exchange, from the peer's KEXINIT on: every field is known once it exists. */
+interface Exchange {
+  readonly peerInit: Uint8Array;
+  readonly negotiated: Negotiated;
+  readonly method: KexMethod;
+  readonly conn: EngineKexConn;
   /** The peer's server_host_key_algorithms (for the host-key verifier). */
-  peerHostKeyAlgorithms?: readonly string[];
-  negotiated?: Negotiated;
+  readonly peerHostKeyAlgorithms: readonly string[];
   /** RFC 4253 §7: the peer guessed wrong; drop its next KEX-method packet. */
   ignoreNext: boolean;
-  method?: KexAlgorithm;
-  client?: KexClient;
-  /** Keys derived and ready for NEWKEYS. */
-  pendingSealer?: PacketSealer;
-  pendingOpener?: PacketOpener;
+  /** The method finished and the new keys are prepared. */
+  keysReady: boolean;
+}
+
+/** One round: from our KEXINIT to both NEWKEYS. */
+interface Round {
+  readonly ourInit: Uint8Array;
+  exchange: Exchange | undefined;
   sentNewKeys: boolean;
   receivedNewKeys: boolean;
 }
 
 const kexStrictViolation = (what: string) =>
   new SshError("STRICT_KEX_VIOLATION", `strict KEX violation: ${what}`, { reason: DisconnectReason.PROTOCOL_ERROR });
-const kexFailed = (what: string) => new SshError("KEX_FAILED", what, { reason: DisconnectReason.KEY_EXCHANGE_FAILED });
 const protocol = (what: string) => new SshError("PROTOCOL_ERROR", what, { reason: DisconnectReason.PROTOCOL_ERROR });
+const isGeneric = (type: number) =>
+  type === MSG.DISCONNECT || type === MSG.IGNORE || type === MSG.DEBUG || type === MSG.UNIMPLEMENTED;
+const isKexMethodMessage = (type: number) => type >= 30 && type <= 49;
 
 export class KexEngine {
   sessionId: Uint8Array | undefined;
@@ -102,6 +99,7 @@ export class KexEngine {
   strict = false;
   private round: Round | undefined;
   private firstDone = false;
+  private disposed = false;
   /** Packets received before the peer's first KEXINIT (strict KEX: must be zero). */
   private packetsBeforeKexInit = 0;
   private peerKexInitSeen = false;
@@ -112,34 +110,17 @@ export class KexEngine {
   /** Server: the packet being handled is the first after the client's first NEWKEYS (RFC 8308 §2.3). */
   private clientExtInfoNext = false;
   private readonly peerExtensions = new Map<string, Uint8Array>();
-  private bytesIn = 0;
-  private bytesOut = 0;
-  private lastKexAt: number;
-  private readonly rekeyBytes: number;
-  private readonly rekeyMs: number;
-  private readonly now: () => number;
+  private readonly meter: RekeyMeter;
   readonly info: TransportInfo;
 
   constructor(
     private readonly host: KexEngineHost,
     private readonly options: TransportOptions,
   ) {
-    this.rekeyBytes = options.rekeyBytes ?? 2 ** 30;
-    this.rekeyMs = options.rekeyMs ?? 3_600_000;
-    this.now = options.now ?? Date.now;
-    this.lastKexAt = this.now();
-    this.info = {
-      clientVersion: "",
-      serverVersion: "",
-      negotiated: undefined,
-      strictKex: false,
-      hostKey: undefined,
-      hostKeyFingerprint: undefined,
-      implC2S: "none",
-      implS2C: "none",
-      kexCount: 0,
-      peerExtensions: this.peerExtensions,
-    };
+    this.meter = new RekeyMeter(options, () => {
+      if (this.firstDone && !this.round) this.start();
+    });
+    this.info = emptyTransportInfo(this.peerExtensions);
     if (options.role === "server" && (options.hostKeys?.length ?? 0) === 0) {
       throw new TypeError("server transport needs at least one host key in options.hostKeys");
     }
@@ -158,31 +139,13 @@ export class KexEngine {
   start(): void {
     if (this.round) return;
     const o = this.options;
-    const first = !this.firstDone;
-    const kex = [...o.algorithms.kex];
+    const role = this.host.role;
     // RFC 8308 §2.1 and PROTOCOL §1.10: pseudo-algorithms only in the first KEXINIT.
-    if (first) {
-      const strict = o.strictKex === false ? [] : [this.host.role === "client" ? STRICT_KEX_C : STRICT_KEX_S];
-      kex.push(this.host.role === "client" ? EXT_INFO_C : EXT_INFO_S, ...strict);
-      this.offeredExtInfoS = this.host.role === "server";
-    }
-    const hostKey = this.host.role === "client" ? [...o.algorithms.hostKey] : this.serverHostKeyAlgorithms();
-    const init: KexInit = {
-      cookie: o.random(16),
-      kex,
-      hostKey,
-      cipherC2S: [...o.algorithms.cipher],
-      cipherS2C: [...o.algorithms.cipher],
-      macC2S: [...o.algorithms.mac],
-      macS2C: [...o.algorithms.mac],
-      compressionC2S: ["none"],
-      compressionS2C: ["none"],
-      languagesC2S: [],
-      languagesS2C: [],
-      firstKexPacketFollows: false,
-    };
-    const ourInit = encodeKexInit(init);
-    this.round = { ourInit, ignoreNext: false, sentNewKeys: false, receivedNewKeys: false };
+    if (!this.firstDone) this.offeredExtInfoS = role === "server";
+    const hostKey = role === "client" ? o.algorithms.hostKey : this.serverHostKeyAlgorithms();
+    const pseudo = this.firstDone ? [] : firstKexPseudoAlgorithms(role, o.strictKex !== false);
+    const ourInit = encodeKexInit(ourKexInit(o.random(16), o.algorithms, hostKey, pseudo));
+    this.round = { ourInit, exchange: undefined, sentNewKeys: false, receivedNewKeys: false };
     this.host.sendTransport(ourInit);
   }
 
@@ -193,24 +156,10 @@ export class KexEngine {
   }
 
   countIn(n: number): void {
-    this.bytesIn += n;
-    this.maybeRekey();
+    this.meter.countIn(n);
   }
   countOut(n: number): void {
-    this.bytesOut += n;
-    this.maybeRekey();
-  }
-
-  /** RFC 4253 §9: re-exchange after 1 GiB either way or an hour. */
-  private maybeRekey(): void {
-    if (!this.firstDone || this.round) return;
-    if (
-      this.bytesIn >= this.rekeyBytes ||
-      this.bytesOut >= this.rekeyBytes ||
-      this.now() - this.lastKexAt >= this.rekeyMs
-    ) {
-      this.start();
-    }
+    this.meter.countOut(n);
   }
 
   /** Start a re-exchange now (tests, and the user's explicit rekey). */
@@ -238,25 +187,24 @@ export class KexEngine {
         return true;
       }
       this.packetsBeforeKexInit++;
-      if (type === MSG.DISCONNECT || type === MSG.IGNORE || type === MSG.DEBUG || type === MSG.UNIMPLEMENTED)
-        return false;
+      if (isGeneric(type)) return false;
       throw protocol(`expected KEXINIT, got message type ${type} before the key exchange`);
     }
     const round = this.round;
-    const inPeerKex = round?.peerInit !== undefined && !round.receivedNewKeys;
-    if (inPeerKex) {
+    const ex = round?.exchange;
+    if (round && ex && !round.receivedNewKeys) {
       // Strict KEX: during the initial exchange only KEX messages (PROTOCOL §1.10).
-      if (this.strict && !this.firstDone && type !== MSG.NEWKEYS && !(type >= 30 && type <= 49)) {
+      if (this.strict && !this.firstDone && type !== MSG.NEWKEYS && !isKexMethodMessage(type)) {
         throw kexStrictViolation(`unexpected message type ${type} during the initial key exchange`);
       }
       // RFC 4253 §7.1: between KEXINIT and NEWKEYS only transport-generic (not service) and KEX messages.
       if (type === MSG.KEXINIT) throw protocol("received a second KEXINIT during a key exchange");
-      if (type >= 30 && type <= 49) {
-        this.onKexMethodMessage(type, payload);
+      if (isKexMethodMessage(type)) {
+        this.onKexMethodMessage(ex, type, payload);
         return true;
       }
       if (type === MSG.NEWKEYS) {
-        this.onNewKeys(payload);
+        this.onNewKeys(round, ex, payload);
         return true;
       }
       if (type >= 1 && type <= 4) return false;
@@ -266,16 +214,10 @@ export class KexEngine {
       this.onKexInit(payload);
       return true;
     }
-    if (type === MSG.NEWKEYS || (type >= 30 && type <= 49)) {
+    if (type === MSG.NEWKEYS || isKexMethodMessage(type)) {
       throw protocol(`unexpected key exchange message type ${type} outside a key exchange`);
     }
-    if (
-      !this.firstDone &&
-      type !== MSG.DISCONNECT &&
-      type !== MSG.IGNORE &&
-      type !== MSG.DEBUG &&
-      type !== MSG.UNIMPLEMENTED
-    ) {
+    if (!this.firstDone && !isGeneric(type)) {
       throw protocol(`message type ${type} arrived before the key exchange completed`);
     }
     if (type === MSG.EXT_INFO) {
@@ -290,90 +232,83 @@ export class KexEngine {
     const peer = decodeKexInit(payload);
     if (!this.round) this.start(); // RFC 4253 §9: the peer may start a re-exchange at any time.
     const round = this.round as Round;
-    round.peerInit = payload.slice();
-    round.peerHostKeyAlgorithms = peer.hostKey;
     const ours = decodeKexInit(round.ourInit);
-    const [client, server] = this.host.role === "client" ? [ours, peer] : [peer, ours];
+    const isClient = this.host.role === "client";
+    const [client, server] = isClient ? [ours, peer] : [peer, ours];
     if (first) {
       // Only the first KEXINIT counts for strict KEX and ext-info (PROTOCOL §1.10, RFC 8308 §2.1).
-      const strict = client.kex.includes(STRICT_KEX_C) && server.kex.includes(STRICT_KEX_S);
-      this.strict = strict;
-      this.info.strictKex = strict;
-      if (this.strict && this.packetsBeforeKexInit > 0) {
-        throw kexStrictViolation("KEXINIT was not the first packet");
-      }
-      this.peerOfferedExtInfo = this.host.role === "server" && client.kex.includes(EXT_INFO_C);
-      this.info.clientVersion =
-        this.host.role === "client" ? this.host.ourVersion : (this.host.peerVersion?.line ?? "");
-      this.info.serverVersion =
-        this.host.role === "client" ? (this.host.peerVersion?.line ?? "") : this.host.ourVersion;
+      this.strict = client.kex.includes(STRICT_KEX_C) && server.kex.includes(STRICT_KEX_S);
+      this.info.strictKex = this.strict;
+      if (this.strict && this.packetsBeforeKexInit > 0) throw kexStrictViolation("KEXINIT was not the first packet");
+      this.peerOfferedExtInfo = !isClient && client.kex.includes(EXT_INFO_C);
+      const peerLine = this.host.peerVersion?.line ?? "";
+      this.info.clientVersion = isClient ? this.host.ourVersion : peerLine;
+      this.info.serverVersion = isClient ? peerLine : this.host.ourVersion;
     }
     const negotiated = negotiate(client, server, this.host.role, (c) => CIPHERS.get(c)?.aead === true);
-    round.negotiated = negotiated;
-    if (peer.firstKexPacketFollows && !guessWasRight(client, server, negotiated)) round.ignoreNext = true;
-    const method = KEX_ALGORITHMS.get(negotiated.kex);
+    const method = KEX_METHODS.get(negotiated.kex);
     if (!method) throw kexFailed(`negotiated unknown key exchange ${negotiated.kex}`);
-    round.method = method;
-    if (this.host.role === "client") {
-      const kexClient = method.createClient(this.options.provider, this.options.random);
-      round.client = kexClient;
-      this.host.sendTransport(new Writer(1300).byte(MSG.KEX_ECDH_INIT).string(kexClient.clientValue).bytes());
-    }
+    const peerInit = payload.slice();
+    const o = this.options;
+    const conn = new EngineKexConn(
+      { send: (p) => this.host.sendTransport(p), hold: () => this.host.hold(), release: () => this.host.release() },
+      this.host.role,
+      o.provider,
+      o.random,
+      {
+        clientVersion: this.info.clientVersion,
+        serverVersion: this.info.serverVersion,
+        clientKexInit: isClient ? round.ourInit : peerInit,
+        serverKexInit: isClient ? peerInit : round.ourInit,
+      },
+      negotiated.hostKey,
+      needBits(negotiated),
+      o.dhGroups ?? BUILT_IN_GROUPS,
+      o.hostKeys ?? [],
+    );
+    const ex: Exchange = {
+      peerInit,
+      negotiated,
+      method,
+      conn,
+      peerHostKeyAlgorithms: peer.hostKey,
+      ignoreNext: peer.firstKexPacketFollows && !guessWasRight(client, server, negotiated),
+      keysReady: false,
+    };
+    round.exchange = ex;
+    const run = isClient ? method.client(conn) : method.server(conn);
+    run.then(
+      (result) => {
+        if (this.disposed) return;
+        try {
+          if (isClient) this.clientFinish(ex, result);
+          else this.serverFinish(ex, result);
+        } catch (err) {
+          this.host.fail(err as Error);
+        }
+      },
+      (err: unknown) => {
+        if (!this.disposed) this.host.fail(err as Error);
+      },
+    );
   }
 
-  private onKexMethodMessage(type: number, payload: Uint8Array): void {
-    const round = this.round as Round;
-    if (round.ignoreNext) {
-      round.ignoreNext = false;
+  private onKexMethodMessage(ex: Exchange, type: number, payload: Uint8Array): void {
+    if (ex.ignoreNext) {
+      ex.ignoreNext = false;
       return;
     }
-    if (round.pendingSealer) throw protocol(`unexpected key exchange message ${type} after the reply`);
-    if (this.host.role === "client") {
-      if (type !== MSG.KEX_ECDH_REPLY) throw protocol(`expected KEX reply (31), got message type ${type}`);
-      this.onReply(payload);
-    } else {
-      if (type !== MSG.KEX_ECDH_INIT) throw protocol(`expected KEX init (30), got message type ${type}`);
-      this.onInit(payload);
-    }
+    if (ex.keysReady) throw protocol(`unexpected key exchange message ${type} after the reply`);
+    ex.conn.deliver(payload);
   }
 
-  /** Client: SSH_MSG_KEX_ECDH_REPLY / KEXDH_REPLY (RFC 5656 §4, RFC 4253 §8). */
-  private onReply(payload: Uint8Array): void {
-    const round = this.round as Round;
-    const neg = round.negotiated as Negotiated;
-    const method = round.method as KexAlgorithm;
-    const r = new Reader(payload, 1);
-    const ks = r.string("server host key").slice();
-    const serverValue = r.string("server KEX value").slice();
-    const signature = r.string("exchange hash signature").slice();
-    r.done("KEX reply");
-    const sigAlg = SIGNATURE_ALGORITHMS.get(neg.hostKey);
-    if (!sigAlg) throw kexFailed(`negotiated unknown host key algorithm ${neg.hostKey}`);
-    // RFC 4253 §8: K_S is a key of the negotiated host key type, with no trailing bytes.
-    const key = parsePublicKeyBlob(ks);
-    if (key.type !== sigAlg.keyType) {
-      throw kexFailed(
-        `server host key is ${key.type}, but ${neg.hostKey} was negotiated (expected a ${sigAlg.keyType} key)`,
-      );
-    }
-    const client = round.client as KexClient;
-    const k = client.finish(serverValue);
-    const h = exchangeHash(this.options.provider, method.hash, {
-      vc: this.info.clientVersion,
-      vs: this.info.serverVersion,
-      ic: round.ourInit,
-      is: round.peerInit as Uint8Array,
-      ks,
-      clientValue: client.clientValue,
-      serverValue,
-      k,
-    });
-    if (!sigAlg.verify(this.options.provider, ks, h, signature)) {
-      throw new SshError("BAD_SIGNATURE", `server's ${neg.hostKey} signature over the exchange hash did not verify`, {
-        reason: DisconnectReason.KEY_EXCHANGE_FAILED,
-      });
-    }
-    this.deriveKeys(k, h, method);
+  /** Client: the method's result. Verify the signature over H, then the host key, then NEWKEYS. */
+  private clientFinish(ex: Exchange, result: KexResult): void {
+    const neg = ex.negotiated;
+    const ks = result.hostKey;
+    const key = ex.conn.parsedHostKey ?? ex.conn.checkHostKey(ks);
+    checkExchangeSignature(this.options.provider, neg.hostKey, ks, result.h, result.signature);
+    this.prepareKeys(ex, result);
     const fingerprint = fingerprintSha256(this.options.provider, ks);
     if (this.firstHostKey) {
       // A re-exchange must present the same host key (what OpenSSH enforces too).
@@ -383,146 +318,75 @@ export class KexEngine {
         });
       }
       this.sendNewKeys();
+      this.host.release();
       return;
     }
     this.info.hostKey = key;
     this.info.hostKeyFingerprint = fingerprint;
     // Mandatory verification before NEWKEYS, hence before any USERAUTH (RFC 4251 §4.1, §9.3.4).
+    // Input stays held until the verdict.
     this.host.hold();
-    const verify = this.options.verifyHostKey as NonNullable<TransportOptions["verifyHostKey"]>;
-    let verdict: Promise<boolean>;
-    try {
-      verdict = Promise.resolve(
-        verify({
-          host: this.options.host ?? "",
-          port: this.options.port ?? 22,
-          algorithm: neg.hostKey,
-          key,
-          fingerprint,
-          serverHostKeyAlgorithms: round.peerHostKeyAlgorithms ?? [],
-        }),
-      );
-    } catch (err) {
-      verdict = Promise.reject(err);
-    }
-    verdict.then(
-      (ok) => {
-        if (ok !== true) {
-          this.host.fail(
-            new SshError("HOST_KEY_REJECTED", `host key ${fingerprint} (${key.type}) was rejected`, {
-              reason: DisconnectReason.HOST_KEY_NOT_VERIFIABLE,
-            }),
-          );
-          return;
-        }
+    askVerifier(this.options, neg.hostKey, key, fingerprint, ex.peerHostKeyAlgorithms).then(
+      () => {
+        if (this.disposed) return;
         this.firstHostKey = ks;
         this.sendNewKeys();
         this.host.release();
       },
-      (err: unknown) => {
-        const e =
-          err instanceof SshError
-            ? err
-            : new SshError("HOST_KEY_REJECTED", `host key check failed: ${(err as Error)?.message ?? String(err)}`, {
-                reason: DisconnectReason.HOST_KEY_NOT_VERIFIABLE,
-              });
-        this.host.fail(e);
-      },
+      (err: Error) => this.host.fail(err),
     );
   }
 
-  /** Server: SSH_MSG_KEX_ECDH_INIT / KEXDH_INIT. */
-  private onInit(payload: Uint8Array): void {
-    const round = this.round as Round;
-    const neg = round.negotiated as Negotiated;
-    const method = round.method as KexAlgorithm;
-    const r = new Reader(payload, 1);
-    const clientValue = r.string("client KEX value").slice();
-    r.done("KEX init");
-    const key = (this.options.hostKeys ?? []).find((k) => k.signatureAlgorithms.includes(neg.hostKey));
-    if (!key) throw kexFailed(`no host key for ${neg.hostKey}`);
-    const server = method.createServer(this.options.provider, this.options.random);
-    const { serverValue, sharedSecret: k } = server.respond(clientValue);
-    server.dispose();
-    const ks = key.publicKey.blob;
-    const h = exchangeHash(this.options.provider, method.hash, {
-      vc: this.info.clientVersion,
-      vs: this.info.serverVersion,
-      ic: round.peerInit as Uint8Array,
-      is: round.ourInit,
-      ks,
-      clientValue,
-      serverValue,
-      k,
-    });
-    const signature = key.sign(h, neg.hostKey);
-    this.host.sendTransport(
-      new Writer(2048).byte(MSG.KEX_ECDH_REPLY).string(ks).string(serverValue).string(signature).bytes(),
-    );
-    this.deriveKeys(k, h, method);
-    this.info.hostKey = key.publicKey;
-    this.info.hostKeyFingerprint = fingerprintSha256(this.options.provider, ks);
+  /** Server: the method signed H and sent its reply; NEWKEYS follows at once. */
+  private serverFinish(ex: Exchange, result: KexResult): void {
+    this.prepareKeys(ex, result);
+    this.info.hostKey = (this.options.hostKeys ?? []).find((k) =>
+      k.signatureAlgorithms.includes(ex.negotiated.hostKey),
+    )?.publicKey;
+    this.info.hostKeyFingerprint = fingerprintSha256(this.options.provider, result.hostKey);
     this.sendNewKeys();
+    this.host.release();
   }
 
-  /** RFC 4253 §7.2: IVs A/B, keys C/D, MAC keys E/F from K, H and the session id. */
-  private deriveKeys(k: Uint8Array, h: Uint8Array, method: KexAlgorithm): void {
-    const round = this.round as Round;
-    const neg = round.negotiated as Negotiated;
-    if (!this.sessionId) this.sessionId = h; // RFC 4253 §7.2: H of the first exchange
-    const p = this.options.provider;
-    const sid = this.sessionId;
-    const make = (cipherName: string, macName: string, ivL: string, keyL: string, macL: string) => {
-      const cipher = CIPHERS.get(cipherName) as CipherAlgorithm;
-      const iv = deriveKey(p, method.hash, k, h, ivL, sid, cipher.ivLength);
-      const key = deriveKey(p, method.hash, k, h, keyL, sid, cipher.keyLength);
-      const mac = cipher.aead ? undefined : MACS.get(macName);
-      if (!cipher.aead && !mac) throw kexFailed(`negotiated unknown MAC ${macName}`);
-      return {
-        cipher,
-        keys: {
-          key,
-          iv,
-          ...(mac ? { mac: { algorithm: mac, key: deriveKey(p, method.hash, k, h, macL, sid, mac.keyLength) } } : {}),
-        },
-      };
-    };
-    const c2s = make(neg.cipherC2S, neg.macC2S, "A", "C", "E");
-    const s2c = make(neg.cipherS2C, neg.macS2C, "B", "D", "F");
-    const [out, inn] = this.host.role === "client" ? [c2s, s2c] : [s2c, c2s];
-    round.pendingSealer = out.cipher.createSealer(out.keys, p);
-    round.pendingOpener = inn.cipher.createOpener(inn.keys, p);
-    this.info.negotiated = neg;
+  /** RFC 4253 §7.2: keys from K, H and the session id (H of the first exchange). */
+  private prepareKeys(ex: Exchange, result: KexResult): void {
+    if (!this.sessionId) this.sessionId = result.h;
+    const keys = deriveSessionKeys(
+      this.options.provider,
+      ex.method.hash,
+      result.k,
+      result.h,
+      this.sessionId,
+      ex.negotiated,
+      this.host.role,
+    );
+    this.host.prepareKeyChange(keys.sealer, keys.opener);
+    ex.keysReady = true;
+    this.info.negotiated = ex.negotiated;
   }
 
   private sendNewKeys(): void {
     const round = this.round as Round;
-    this.host.sendTransport(Uint8Array.of(MSG.NEWKEYS));
-    const w = this.host.writer;
-    w.sealer.dispose();
-    w.sealer = round.pendingSealer as PacketSealer;
     // Strict KEX: the sending sequence number resets after each NEWKEYS (PROTOCOL §1.10).
-    if (this.strict) w.seq = 0;
+    const impl = this.host.sendNewKeys(this.strict);
     round.sentNewKeys = true;
-    if (this.host.role === "client") this.info.implC2S = w.sealer.impl;
-    else this.info.implS2C = w.sealer.impl;
+    if (this.host.role === "client") this.info.implC2S = impl;
+    else this.info.implS2C = impl;
     // RFC 8308 §2.4: the server's EXT_INFO goes right after its first NEWKEYS.
-    if (this.host.role === "server" && !this.firstDone && this.peerOfferedExtInfo) this.sendExtInfo();
+    if (this.host.role === "server" && !this.firstDone && this.peerOfferedExtInfo) {
+      this.host.sendTransport(encodeServerExtInfo(this.serverHostKeyAlgorithms()));
+    }
     this.maybeFinish();
   }
 
-  private onNewKeys(payload: Uint8Array): void {
-    const round = this.round as Round;
+  private onNewKeys(round: Round, ex: Exchange, payload: Uint8Array): void {
     if (payload.length !== 1) throw protocol("NEWKEYS has trailing bytes");
-    if (!round.pendingOpener) throw protocol("received NEWKEYS before the key exchange reply");
-    const r = this.host.reader;
-    r.opener.dispose();
-    r.opener = round.pendingOpener;
+    if (!ex.keysReady) throw protocol("received NEWKEYS before the key exchange reply");
     // Strict KEX: the receiving sequence number resets after each NEWKEYS (PROTOCOL §1.10).
-    if (this.strict) r.seq = 0;
+    const impl = this.host.receiveNewKeys(this.strict);
     round.receivedNewKeys = true;
-    if (this.host.role === "client") this.info.implS2C = r.opener.impl;
-    else this.info.implC2S = r.opener.impl;
+    if (this.host.role === "client") this.info.implS2C = impl;
+    else this.info.implC2S = impl;
     // RFC 8308 §2.3: a client told ext-info-s may send EXT_INFO as its next packet.
     if (this.host.role === "server" && !this.firstDone && this.offeredExtInfoS) this.clientExtInfoNext = true;
     this.maybeFinish();
@@ -534,21 +398,10 @@ export class KexEngine {
     const first = !this.firstDone;
     this.round = undefined;
     this.firstDone = true;
-    this.bytesIn = 0;
-    this.bytesOut = 0;
-    this.lastKexAt = this.now();
+    this.meter.reset();
     this.info.kexCount++;
     this.host.flushQueue();
     this.options.onKexDone?.(first);
-  }
-
-  private sendExtInfo(): void {
-    const algs = this.serverHostKeyAlgorithms();
-    // What we verify for user auth: every default signature algorithm (RFC 8308 §3.1).
-    const sigAlgs = [...new Set([...algs, ...DEFAULT_HOST_KEY_ALGORITHMS])];
-    this.host.sendTransport(
-      new Writer(256).byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs").nameList(sigAlgs).bytes(),
-    );
   }
 
   /**
@@ -564,28 +417,12 @@ export class KexEngine {
         "client sent EXT_INFO at the wrong time: RFC 8308 §2.3 allows it only as the next packet after the client's first NEWKEYS",
       );
     }
-    const r = new Reader(payload, 1);
-    const n = r.uint32("extension count");
-    // The count is the peer's: nothing is allocated from it, each entry is read from the packet.
-    for (let i = 0; i < n; i++) {
-      const name = r.ascii("extension name");
-      const value = r.string("extension value").slice();
-      this.peerExtensions.set(name, value);
-      if (name === "server-sig-algs" && this.host.role === "client")
-        this.serverSigAlgs = new Reader(encodeString(value)).nameList("server-sig-algs");
-    }
+    const sigAlgs = readExtInfo(payload, this.peerExtensions);
+    if (sigAlgs && this.host.role === "client") this.serverSigAlgs = sigAlgs;
   }
 
   dispose(): void {
-    const round = this.round;
-    round?.client?.dispose();
-    round?.pendingSealer?.dispose();
-    round?.pendingOpener?.dispose();
-    this.host.writer.sealer.dispose();
-    this.host.reader.opener.dispose();
+    this.disposed = true;
+    this.round?.exchange?.conn.abort(closedDuringKex());
   }
-}
-
-function encodeString(b: Uint8Array): Uint8Array {
-  return new Writer(b.length + 4).string(b).bytes();
 }

@@ -29,6 +29,35 @@ export interface KexInit {
   firstKexPacketFollows: boolean;
 }
 
+/** RFC 8308 §2.1 and PROTOCOL §1.10: the pseudo-algorithms our first KEXINIT appends to its kex list. */
+export function firstKexPseudoAlgorithms(role: "client" | "server", strict: boolean): string[] {
+  const ext = role === "client" ? EXT_INFO_C : EXT_INFO_S;
+  return strict ? [ext, role === "client" ? STRICT_KEX_C : STRICT_KEX_S] : [ext];
+}
+
+/** Our KEXINIT from the configured lists (no compression, no languages, no guessed packet). */
+export function ourKexInit(
+  cookie: Uint8Array,
+  algorithms: { kex: readonly string[]; cipher: readonly string[]; mac: readonly string[] },
+  hostKey: readonly string[],
+  pseudo: readonly string[],
+): KexInit {
+  return {
+    cookie,
+    kex: [...algorithms.kex, ...pseudo],
+    hostKey: [...hostKey],
+    cipherC2S: [...algorithms.cipher],
+    cipherS2C: [...algorithms.cipher],
+    macC2S: [...algorithms.mac],
+    macS2C: [...algorithms.mac],
+    compressionC2S: ["none"],
+    compressionS2C: ["none"],
+    languagesC2S: [],
+    languagesS2C: [],
+    firstKexPacketFollows: false,
+  };
+}
+
 export function encodeKexInit(k: KexInit): Uint8Array {
   const w = new Writer(512);
   w.byte(MSG.KEXINIT).raw(k.cookie);
@@ -114,7 +143,7 @@ function pick(
 
 /**
  * Negotiates every category. `isAead(name)` says whether a cipher needs no MAC.
- * Pseudo-algorithms are stripped first (SSH-RULES.md, strict KEX).
+ * Pseudo-algorithms are stripped first (RFC 8308 §2.1, OpenSSH PROTOCOL §1.10: they never match).
  */
 export function negotiate(
   client: KexInit,

@@ -3,8 +3,9 @@
  *
  * It owns the version exchange, the binary packet stream, key exchange and re-exchange
  * (RFC 4253 §7–§9), strict KEX (OpenSSH PROTOCOL §1.10, CVE-2023-48795), ext-info (RFC 8308)
- * and DISCONNECT. The key exchange method itself lives in `kex-engine.ts`; this file decides
- * which messages are allowed when, and moves bytes.
+ * and DISCONNECT. The key exchange flow lives in `kex-engine.ts` and each method in its own
+ * `algorithms/kex-*.ts`; this file moves bytes and alone switches keys and sequence numbers
+ * at NEWKEYS (RFC 4253 §7.3).
  *
  * Upper layers (auth, connection) see only `send(payload)` and their `onMessage` callback.
  * While a key exchange runs, their outgoing messages wait in a bounded queue (RFC 4253 §7.1
@@ -12,9 +13,9 @@
  */
 
 import { plainOpener, plainSealer } from "../algorithms/cipher-none.ts";
+import type { PacketOpener, PacketSealer } from "../algorithms/types.ts";
 import type { CryptoProvider, RandomSource } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
-import type { HostKeyVerifier, PrivateKey } from "../keys/types.ts";
 import type { Conn } from "../runtime/types.ts";
 import { MSG } from "../wire/messages.ts";
 import { peerText } from "../wire/peer-text.ts";
@@ -22,59 +23,19 @@ import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { KexEngine, type KexEngineHost, type TransportInfo } from "./kex-engine.ts";
 import { PacketReader, PacketWriter } from "./packet.ts";
+import { DEFAULT_MAX_QUEUE_BYTES, LINGER_MS, type TransportOptions } from "./transport-options.ts";
 import { encodeVersionLine, type ParsedVersion, VersionReader } from "./version.ts";
 
 export type { TransportInfo } from "./kex-engine.ts";
 
-/** Rekey after this many bytes each way (SSH-RULES.md: 1 GiB; RFC 4344 §3.2 block limits are higher for AES). */
-export const DEFAULT_REKEY_BYTES = 2 ** 30;
-/** Rekey after an hour (RFC 4253 §9 recommends one hour). */
-export const DEFAULT_REKEY_MS = 60 * 60 * 1000;
-/** How long a closed connection waits for the peer to close its side before tearing down. */
-export const LINGER_MS = 2000;
-/** Outgoing upper-layer bytes that may wait during a key exchange. */
-export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
-
-export interface AlgorithmLists {
-  kex: readonly string[];
-  hostKey: readonly string[];
-  cipher: readonly string[];
-  mac: readonly string[];
-}
-
-export interface TransportOptions {
-  role: "client" | "server";
-  conn: Conn;
-  algorithms: AlgorithmLists;
-  provider: CryptoProvider;
-  random: RandomSource;
-  /** Software version for our identification line. */
-  software?: string;
-  /** Client: where we connected, for the verifier. */
-  host?: string;
-  port?: number;
-  /** Client: mandatory host-key check. */
-  verifyHostKey?: HostKeyVerifier;
-  /** Server: host keys to sign the exchange hash with. */
-  hostKeys?: readonly PrivateKey[];
-  rekeyBytes?: number;
-  rekeyMs?: number;
-  maxQueueBytes?: number;
-  /** Offer strict KEX (default true). Off only to test against peers without it. */
-  strictKex?: boolean;
-  /** Clock, injectable for tests. */
-  now?: () => number;
-  /** Upper-layer messages (service, auth, connection). Return false if the type is unknown. */
-  onMessage(payload: Uint8Array): boolean;
-  /** Called once when the transport is gone; `error` unless we closed it cleanly. */
-  onClose(error?: SshError | Error): void;
-  /** SSH_MSG_DEBUG with always_display, and server banners before the version line. */
-  onDebug?(message: string): void;
-  /** Called after every completed key exchange (first one included). */
-  onKexDone?(first: boolean): void;
-  /** Backpressure: the socket drained. */
-  onDrain?(): void;
-}
+export {
+  type AlgorithmLists,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_REKEY_BYTES,
+  DEFAULT_REKEY_MS,
+  LINGER_MS,
+  type TransportOptions,
+} from "./transport-options.ts";
 
 type Phase = "version" | "running" | "closed";
 
@@ -102,6 +63,9 @@ export class Transport implements KexEngineHost {
   /** Held while an async host-key check runs: no further packets are processed. */
   private held = false;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Keys of the exchange in progress, installed at NEWKEYS (RFC 4253 §7.3). */
+  private pendingSealer: PacketSealer | undefined;
+  private pendingOpener: PacketOpener | undefined;
 
   constructor(options: TransportOptions) {
     this.options = options;
@@ -336,6 +300,38 @@ export class Transport implements KexEngineHost {
     if (!this.blocked && this.queue.length === 0) this.options.onDrain?.();
   }
 
+  // ---- switching keys (RFC 4253 §7.3) -----------------------------------------------------
+
+  prepareKeyChange(sealer: PacketSealer, opener: PacketOpener): void {
+    this.pendingSealer?.dispose();
+    this.pendingOpener?.dispose();
+    this.pendingSealer = sealer;
+    this.pendingOpener = opener;
+  }
+
+  /** NEWKEYS goes out under the old keys; every packet after it under the new ones. */
+  sendNewKeys(resetSeq: boolean): string {
+    const next = this.pendingSealer;
+    if (!next) throw new SshError("PROTOCOL_ERROR", "no new keys to switch to");
+    this.sendTransport(Uint8Array.of(MSG.NEWKEYS));
+    this.writer.sealer.dispose();
+    this.writer.sealer = next;
+    this.pendingSealer = undefined;
+    if (resetSeq) this.writer.seq = 0;
+    return next.impl;
+  }
+
+  /** The peer's NEWKEYS was read under the old keys; every packet after it uses the new ones. */
+  receiveNewKeys(resetSeq: boolean): string {
+    const next = this.pendingOpener;
+    if (!next) throw new SshError("PROTOCOL_ERROR", "received NEWKEYS before the key exchange reply");
+    this.reader.opener.dispose();
+    this.reader.opener = next;
+    this.pendingOpener = undefined;
+    if (resetSeq) this.reader.seq = 0;
+    return next.impl;
+  }
+
   // ---- closing -----------------------------------------------------------------------------
 
   /** Sends SSH_MSG_DISCONNECT (RFC 4253 §11.1) and closes. */
@@ -371,6 +367,10 @@ export class Transport implements KexEngineHost {
     if (this.phase === "closed") return;
     this.phase = "closed";
     this.kex.dispose();
+    this.pendingSealer?.dispose();
+    this.pendingOpener?.dispose();
+    this.writer.sealer.dispose();
+    this.reader.opener.dispose();
     this.queue = [];
     this.queueBytes = 0;
     if (endSocket) {

@@ -14,6 +14,12 @@ export const MSG = {
   /** KEX-method specific range 30–49 (ECDH_INIT / KEXDH_INIT share 30, replies 31). */
   KEX_ECDH_INIT: 30,
   KEX_ECDH_REPLY: 31,
+  /** RFC 4419 §5: group exchange. */
+  KEX_DH_GEX_REQUEST_OLD: 30,
+  KEX_DH_GEX_GROUP: 31,
+  KEX_DH_GEX_INIT: 32,
+  KEX_DH_GEX_REPLY: 33,
+  KEX_DH_GEX_REQUEST: 34,
   USERAUTH_REQUEST: 50,
   USERAUTH_FAILURE: 51,
   USERAUTH_SUCCESS: 52,
