@@ -207,9 +207,17 @@ describe("background tunnels and their manager", () => {
     expect(logs).toMatch(/\[1\] closed: [1-9]\d* bytes sent, [1-9]\d* bytes received/);
     expect(logs).not.toContain(pg.password);
 
+    // A connection made before the pause lives on through it: PostgreSQL answers its SSLRequest.
+    const before = net.connect(port, "127.0.0.1");
+    await new Promise((r) => before.once("connect", r));
     const paused = await ok(["pause", "db"]);
     expect(paused.stderr).toContain(`Paused db: ${local}`);
     expect(await probe(port)).toBe("ECONNREFUSED");
+    const answer = new Promise<string>((r) => before.once("data", (d) => r(d.toString("latin1"))));
+    // SSLRequest: length 8, code 80877103 (PostgreSQL protocol, "SSL Session Encryption").
+    before.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]));
+    expect(["N", "S"]).toContain(await answer);
+    before.destroy();
     expect((await list())[0]?.state).toBe("paused");
     await ok(["resume", "db"]);
     expect((await list())[0]?.state).toBe("up");
@@ -224,6 +232,11 @@ describe("background tunnels and their manager", () => {
     expect(await probe(port)).toBe("ECONNREFUSED");
     // The log outlives the tunnel.
     expect((await ok(["logs", "db"])).stdout).toContain("close asked for");
+    const traversal = await tunnel(["logs", "../state/tunnel/db"]);
+    expect(traversal.code).toBe(1);
+    expect(traversal.stderr.trim()).toBe(
+      'tunnel: no tunnel named "../state/tunnel/db" and no log of one (tunnel list shows the running ones)',
+    );
   });
 
   it("a name or a port another tunnel holds is refused in one line", async () => {
@@ -245,8 +258,11 @@ describe("background tunnels and their manager", () => {
     ]);
     expect(samePort.code).toBe(1);
     expect(samePort.stderr.trim()).toBe(`tunnel: port ${port} is taken by tunnel "one"; choose another with --port`);
-    // A default name moves on instead.
-    const second = await ok(["open", "DATABASE_URL", ...bastion(), "-d"]);
+    // A default name moves on instead; --json carries the full URL, as in the foreground.
+    const second = await ok(["open", "DATABASE_URL", ...bastion(), "-d", "--json"]);
+    const printed = JSON.parse(second.stdout);
+    expect(printed).toMatchObject({ name: "database", target: "DATABASE_URL", remote: `127.0.0.1:${pg.port}` });
+    expect(printed.url).toBe(`postgres://tunnel:${pg.password}@${printed.local}/postgres?sslmode=disable`);
     const third = await ok(["open", "DATABASE_URL", ...bastion(), "-d"]);
     expect(second.stderr).toContain('Tunnel "database" runs');
     expect(third.stderr).toContain('Tunnel "database-2" runs');

@@ -5,7 +5,7 @@
  * readable until a tunnel of that name starts again.
  */
 import * as fs from "node:fs";
-import { pathsFor, processAlive, readLog, readRecordFile } from "@tunnel/core";
+import { isName, pathsFor, processAlive, readLog, readRecordFile } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { stateDirectory } from "../managed.ts";
 import { VERB_DESCRIPTIONS } from "../verbs.ts";
@@ -18,7 +18,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const paths = pathsFor(stateDirectory(), args.name);
-    if (!fs.existsSync(paths.log) && !fs.existsSync(paths.record)) {
+    if (!isName(args.name) || (!fs.existsSync(paths.log) && !fs.existsSync(paths.record))) {
       throw new Error(`no tunnel named "${args.name}" and no log of one (tunnel list shows the running ones)`);
     }
     process.stdout.write(readLog(paths.log));

@@ -1,5 +1,6 @@
 /** `tunnel open TARGET… --via [user@]host[:port]`: local ports carried to private services. */
 import {
+  ask,
   type CryptoMode,
   checkName,
   defaultName,
@@ -9,13 +10,15 @@ import {
   loadEnvironment,
   parsePort,
   resolveTarget,
+  type SecretTarget,
   TunnelSession,
+  type TunnelStatus,
 } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { startInBackground } from "../background.ts";
 import { err, hostPort } from "../bastion.ts";
 import { UsageError } from "../errors.ts";
-import { backgroundName, eventSinks, hostTunnel, openedRecords } from "../managed.ts";
+import { backgroundName, eventSinks, hostTunnel, openedRecords, stateDirectory } from "../managed.ts";
 import { algorithmArgs } from "../shared-args.ts";
 import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
 import { parseSize } from "../units.ts";
@@ -126,13 +129,21 @@ export default defineCommand({
         explicitName ?? defaultName(targets[0] as (typeof targets)[0]),
         explicitName !== undefined,
       );
-      for (const t of record.targets) {
+      // --json prints the full URL as the foreground does: asked of the process, never on disk.
+      const full = args.json ? ((await ask(stateDirectory(), record.name, "info")) as TunnelStatus) : record;
+      for (const t of full.targets as SecretTarget[]) {
         err(`You can access your ${t.url ? "service" : "target"} on ${t.local}`);
         if (t.url) err(`  ${t.url}`);
         if (args.json) {
-          process.stdout.write(
-            `${JSON.stringify({ name: record.name, target: t.spec, remote: t.remote, local: t.local, pid: record.pid })}\n`,
-          );
+          const line = {
+            target: t.spec,
+            remote: t.remote,
+            local: t.local,
+            url: t.fullUrl,
+            name: record.name,
+            pid: record.pid,
+          };
+          process.stdout.write(`${JSON.stringify(line)}\n`);
         } else process.stdout.write(`${t.local}\n`);
       }
       err(

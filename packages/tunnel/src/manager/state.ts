@@ -60,6 +60,11 @@ export function ensureStateDir(dir: string): void {
   }
 }
 
+/** True for a name a tunnel can have (and a file in the state directory can be named after). */
+export function isName(name: string): boolean {
+  return NAME.test(name);
+}
+
 /** A tunnel's name, checked: a usage error names what is allowed. */
 export function checkName(name: string): string {
   if (!NAME.test(name)) {
