@@ -294,7 +294,7 @@ describe("OpenSSH's ssh into tunnel serve --trusted-user-ca-keys / --host-certif
     log: () => string;
     child: ChildProcess;
   }
-  async function startServe(extra: string[]): Promise<Serve> {
+  async function startServe(extra: string[], authorizedKeys = ""): Promise<Serve> {
     const port = await freePort();
     const [command, argv] = cliCommand([
       "serve",
@@ -306,7 +306,7 @@ describe("OpenSSH's ssh into tunnel serve --trusted-user-ca-keys / --host-certif
       `127.0.0.1:${echoPort}`,
       ...extra,
     ]);
-    await fs.promises.writeFile(path.join(dir, "authorized_keys"), "");
+    await fs.promises.writeFile(path.join(dir, "authorized_keys"), authorizedKeys);
     const child = spawn(command, argv, {
       cwd: REPO_ROOT,
       env: { ...process.env, XDG_STATE_HOME: path.join(dir, "state") },
@@ -390,14 +390,13 @@ describe("OpenSSH's ssh into tunnel serve --trusted-user-ca-keys / --host-certif
     const hostCert = await certify(hostKey.pubPath, ["-h", "-I", "serve-host", "-n", "127.0.0.1"]);
     const caFile = path.join(dir, "user_ca.pub");
     await fs.promises.writeFile(caFile, `# the user CA\n${ca.pubLine}\n`);
-    serve = await startServe([
-      "--host-key",
-      hostKey.path,
-      "--host-certificate",
-      hostCert,
-      "--trusted-user-ca-keys",
-      caFile,
-    ]);
+    // A certificate written into authorized_keys is skipped, as sshd never matches one there.
+    const listed = await makeKey(dir, "listed", { type: "ed25519" });
+    const listedCert = await certify(listed.pubPath, ["-I", "listed", "-n", localUserName()]);
+    serve = await startServe(
+      ["--host-key", hostKey.path, "--host-certificate", hostCert, "--trusted-user-ca-keys", caFile],
+      await fs.promises.readFile(listedCert, "utf8"),
+    );
     hostKh = path.join(dir, "known_hosts");
     await fs.promises.writeFile(hostKh, `@cert-authority [127.0.0.1]:${serve.port} ${ca.pubLine}\n`);
     const user = localUserName();
@@ -441,6 +440,12 @@ describe("OpenSSH's ssh into tunnel serve --trusted-user-ca-keys / --host-certif
       expect(r.err).toMatch(/Server accepts key: \S+ [A-Z0-9-]+-CERT /);
     });
   }
+
+  it("a certificate written into authorized_keys is skipped with a warning naming the line", () => {
+    expect(serve.log()).toMatch(
+      /authorized_keys:1: skipped: a certificate is not an authorized key; trust its CA with --trusted-user-ca-keys/,
+    );
+  });
 
   it("source-address is honoured: a certificate for 127.0.0.0/8 gets in", async () => {
     const r = await sshW(serve, userKeys.fromHere as UserKey, hostKh);

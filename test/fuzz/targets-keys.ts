@@ -16,6 +16,7 @@ import type { SignatureAlgorithm } from "../../packages/ssh/src/algorithms/types
 import { nobleProvider } from "../../packages/ssh/src/crypto/noble.ts";
 import { equalBytes } from "../../packages/ssh/src/crypto/provider.ts";
 import { SshError } from "../../packages/ssh/src/errors.ts";
+import { isCertificateType } from "../../packages/ssh/src/keys/certificate.ts";
 import {
   entryMatches,
   formatKnownHostsLine,
@@ -58,7 +59,7 @@ function seedKeys(): Map<string, string> {
 }
 
 /** Our sample keys, one per signature family, loaded with the fuzz provider. */
-function sampleKeys(): PrivateKey[] {
+export function sampleKeys(): PrivateKey[] {
   const files = seedKeys();
   return ["openssh-ed25519", "openssh-ecdsa256", "openssh-ecdsa384", "openssh-ecdsa521", "openssh-rsa1024"].map((f) =>
     parsePrivateKey(files.get(f) as string, keyCrypto.provider),
@@ -74,7 +75,8 @@ function keys(): PrivateKey[] {
 // ---- public key blobs and lines ------------------------------------------------------------------
 
 function checkKey(key: PublicKey, what: string): void {
-  if (!(KEY_TYPES as readonly string[]).includes(key.type)) throw new Finding(`${what}: unknown type ${key.type}`);
+  if (!(KEY_TYPES as readonly string[]).includes(key.type) && !isCertificateType(key.type))
+    throw new Finding(`${what}: unknown type ${key.type}`);
   const again = parsePublicKeyBlob(key.blob);
   if (again.type !== key.type) throw new Finding(`${what}: the blob re-parses as ${again.type}`);
   const line = formatPublicKeyLine(key);

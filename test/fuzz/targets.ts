@@ -6,6 +6,7 @@
  */
 import type { FuzzTarget } from "./engine.ts";
 import { mux, userauthClient, userauthServer } from "./targets-auth.ts";
+import { certificate } from "./targets-certificates.ts";
 import { knownHosts, privateKey, publicKey, signature } from "./targets-keys.ts";
 import { clientSession, serverSession } from "./targets-session.ts";
 import { authorizedKeys, destination, envFile, knownHostsFile, targetUrl } from "./targets-tunnel.ts";
@@ -22,6 +23,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   mux,
   publicKey,
   signature,
+  certificate,
   privateKey,
   knownHosts,
   knownHostsFile,

@@ -24,7 +24,7 @@
  * restriction silently dropped.
  */
 import * as fs from "node:fs";
-import { type PublicKey, parseAuthorizedKeysLine, peerText, publicKeyEquals } from "@tunnel/ssh";
+import { isCertificateType, type PublicKey, parseAuthorizedKeysLine, peerText, publicKeyEquals } from "@tunnel/ssh";
 
 /** A host:port rule (permitopen, permitlisten, `--allow`). */
 export interface HostPortRule {
@@ -105,6 +105,11 @@ export function parseAuthorizedKeys(
       parsed = parseAuthorizedKeysLine(line);
     } catch (err) {
       warn(`${source}: skipped: ${peerText((err as Error).message)}`);
+      return;
+    }
+    if (isCertificateType(parsed.key.type)) {
+      // sshd never matches a certificate written here: trust is given to its CA instead.
+      warn(`${source}: skipped: a certificate is not an authorized key; trust its CA with --trusted-user-ca-keys`);
       return;
     }
     let options: KeyOptions;

@@ -9,15 +9,20 @@ import * as path from "node:path";
 import {
   AgentClient,
   type AgentKey,
+  CERT_FOREVER,
+  type CertificateType,
+  decodeCertificate,
   describeAgentKey,
   generateEd25519,
   nobleProvider,
   type PrivateKey,
   SshError,
+  Writer,
 } from "@tunnel/ssh";
 import { describe, expect, it } from "vitest";
 import { memoryPair } from "../../ssh/src/runtime/memory.ts";
 import { agentSocketPath, type FileEntry, orderIdentities } from "../src/agent-identities.ts";
+import type { CertificateEntry } from "../src/certificate-files.ts";
 
 describe("agent socket (IdentityAgent, SSH_AUTH_SOCK)", () => {
   const env = { SSH_AUTH_SOCK: "/run/user/1/agent.sock", OTHER_SOCK: "/tmp/other.sock" };
@@ -140,5 +145,72 @@ describe("order of keys offered (as ssh -v lists them)", () => {
   it("without an agent: the files alone, in their order", () => {
     const { identities } = orderIdentities([file("d", d), file("a", a)], [], undefined, false);
     expect(offered(identities)).toEqual(["file:/keys/d", "file:/keys/a"]);
+  });
+});
+
+/** A user certificate of `k` (signed by key a), from `<file>-cert.pub` beside `keyFile`, or from CertificateFile. */
+function cert(name: string, k: PrivateKey, keyFile?: string): CertificateEntry {
+  const type = `${k.type}-cert-v01@openssh.com` as CertificateType;
+  const signed = new Writer(512)
+    .string(type)
+    .string(new Uint8Array(32))
+    .raw(k.publicKey.blob.subarray(4 + k.type.length))
+    .uint64(1n)
+    .uint32(1)
+    .string(name)
+    .string(new Writer(16).string("me").bytes())
+    .uint64(0n)
+    .uint64(CERT_FOREVER)
+    .string("")
+    .string("")
+    .string("")
+    .string(a.publicKey.blob)
+    .bytes();
+  const blob = new Writer(700).raw(signed).string(a.sign(signed, "ssh-ed25519")).bytes();
+  const certificate = decodeCertificate(blob);
+  return {
+    file: keyFile ? `${keyFile}-cert.pub` : `/certs/${name}`,
+    keyFile,
+    configured: keyFile === undefined,
+    type,
+    blob,
+    comment: name,
+    certificate,
+  };
+}
+
+describe("certificates among the keys offered (as ssh orders them)", () => {
+  it("a <key>-cert.pub comes right after its key file, signed by that file's key", () => {
+    const { identities } = orderIdentities([file("c", c), file("d", d)], [], undefined, false, {}, [
+      cert("c-cert", c, "/keys/c"),
+    ]);
+    expect(offered(identities)).toEqual(["file:/keys/c", "file:/keys/c-cert.pub", "file:/keys/d"]);
+    expect(identities[1]?.type).toBe("ssh-ed25519-cert-v01@openssh.com");
+    expect(identities[1]?.signatureAlgorithms).toEqual(["ssh-ed25519-cert-v01@openssh.com"]);
+  });
+
+  it("CertificateFile certificates go first; the agent signs for a key it holds", () => {
+    const { identities } = orderIdentities([file("d", d)], [held(b), held(c)], agent, false, {}, [cert("b-cert", b)]);
+    expect(offered(identities)).toEqual([
+      "file:/certs/b-cert (agent)",
+      "agent:key-b (agent)",
+      "agent:key-c (agent)",
+      "file:/keys/d",
+    ]);
+  });
+
+  it("a certificate the agent holds itself is offered once, as the agent's, named by its file", () => {
+    const cc = cert("c-cert", c, "/keys/c");
+    const heldCert = describeAgentKey(cc.blob, "c-cert");
+    const { identities } = orderIdentities([file("c", c)], [held(c), heldCert], agent, false, {}, [cc]);
+    expect(offered(identities)).toEqual(["file:/keys/c (agent)", "file:/keys/c-cert.pub (agent)"]);
+  });
+
+  it("a certificate whose key nobody holds is skipped with a note", () => {
+    const { identities, notes } = orderIdentities([file("d", d)], [], undefined, false, {}, [cert("lonely", b)]);
+    expect(offered(identities)).toEqual(["file:/keys/d"]);
+    expect(notes).toEqual([
+      "skipped: /certs/lonely (neither the agent nor an identity file holds the ssh-ed25519 key it certifies)",
+    ]);
   });
 });
