@@ -8,6 +8,7 @@ import type { FuzzTarget } from "./engine.ts";
 import { mux, userauthClient, userauthServer } from "./targets-auth.ts";
 import { certificate } from "./targets-certificates.ts";
 import { knownHosts, privateKey, publicKey, signature } from "./targets-keys.ts";
+import { controlRequestLine, managerRecord } from "./targets-manager.ts";
 import { clientSession, serverSession } from "./targets-session.ts";
 import { authorizedKeys, destination, envFile, knownHostsFile, targetUrl } from "./targets-tunnel.ts";
 import { kexinit, kexValue, packetCipher, packetPlain, version } from "./targets-wire.ts";
@@ -31,6 +32,8 @@ export const TARGETS: readonly FuzzTarget[] = [
   targetUrl,
   destination,
   envFile,
+  managerRecord,
+  controlRequestLine,
   clientSession,
   serverSession,
 ];

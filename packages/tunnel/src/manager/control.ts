@@ -89,7 +89,8 @@ export function parseRequest(line: string): ControlRequest {
   }
   const op = (v as { op?: unknown } | null)?.op;
   if (typeof op !== "string" || !(CONTROL_OPS as readonly string[]).includes(op)) {
-    throw new Error(`unknown control op ${JSON.stringify(op)}; expected one of ${CONTROL_OPS.join(", ")}`);
+    const shown = JSON.stringify(op)?.slice(0, 40) ?? "undefined";
+    throw new Error(`unknown control op ${shown}; expected one of ${CONTROL_OPS.join(", ")}`);
   }
   return { op: op as ControlOp };
 }
