@@ -285,6 +285,23 @@ describe("tunnel check against OpenSSH sshd", () => {
     });
   });
 
+  describe("server restricted to KexAlgorithms sntrup761x25519-sha512@openssh.com", () => {
+    // Debian 12's OpenSSH 9.2 knows sntrup761 by its @openssh.com name only (the plain name
+    // came in 9.9); the transcripts of kex-transcripts.test.ts cover the plain name.
+    const sshd = useSshd({ config: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"] });
+
+    it("negotiates it when asked for it, with strict kex", async () => {
+      const r = report(sshd(), await check(sshd(), ["--kex-algorithms", "sntrup761x25519-sha512@openssh.com"]));
+      expect(r.kex).toBe("sntrup761x25519-sha512@openssh.com");
+      expect(r.strictKex).toBe(true);
+    });
+
+    it("negotiates it from our default list", async () => {
+      const r = report(sshd(), await check(sshd(), []));
+      expect(r.kex).toBe("sntrup761x25519-sha512@openssh.com");
+    });
+  });
+
   describe("server restricted to KexAlgorithms curve25519-sha256", () => {
     const sshd = useSshd({ config: ["KexAlgorithms curve25519-sha256"] });
 

@@ -166,6 +166,7 @@ afterAll(() => {
 
 describe("tunnel serve against OpenSSH's ssh", () => {
   const kexes = [
+    "sntrup761x25519-sha512@openssh.com",
     "curve25519-sha256",
     "curve25519-sha256@libssh.org",
     "ecdh-sha2-nistp256",

@@ -1,3 +1,4 @@
+import { DEFAULT_KEX } from "@tunnel/ssh";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../../test/harness/cli.ts";
 
@@ -8,7 +9,7 @@ describe("tunnel demo", () => {
     const j = JSON.parse(r.stdout);
     expect(j.verified).toBe(true);
     expect(j.bytes).toBe(8 * 1024 * 1024);
-    expect(j.kex).toBe("curve25519-sha256");
+    expect(j.kex).toBe(DEFAULT_KEX[0]); // both ends are ours: our first choice
     expect(j.strictKex).toBe(true);
     expect(j.cipher).toMatch(/gcm|chacha/);
     expect(j.mbPerSecond).toBeGreaterThan(0);

@@ -10,8 +10,9 @@ import { ECDH_KEX } from "./kex-ecdh.ts";
 import type { KexMethod } from "./kex-method.ts";
 import { KEX_NAME } from "./kex-names.ts";
 import type { OneRoundKex } from "./kex-one-round.ts";
+import { SNTRUP761_X25519_KEX } from "./kex-sntrup761.ts";
 
-const ONE_ROUND: readonly OneRoundKex[] = [...CURVE25519_KEX, ...ECDH_KEX, ...DH_KEX];
+const ONE_ROUND: readonly OneRoundKex[] = [...SNTRUP761_X25519_KEX, ...CURVE25519_KEX, ...ECDH_KEX, ...DH_KEX];
 
 /** The one-round methods' value exchanges (createClient/createServer), by wire name. */
 export const KEX_ALGORITHMS: ReadonlyMap<string, OneRoundKex> = new Map(ONE_ROUND.map((k) => [k.name, k]));
@@ -21,7 +22,10 @@ export const KEX_METHODS: ReadonlyMap<string, KexMethod> = new Map<string, KexMe
   [...ONE_ROUND].map((k) => [k.name, k]),
 );
 
+/** Post-quantum hybrids first, as OpenSSH 9.0+ orders them; then the classical methods. */
 export const DEFAULT_KEX: readonly string[] = [
+  KEX_NAME.SNTRUP761_X25519_SHA512,
+  KEX_NAME.SNTRUP761_X25519_SHA512_OPENSSH,
   KEX_NAME.CURVE25519_SHA256,
   KEX_NAME.CURVE25519_SHA256_LIBSSH,
   KEX_NAME.ECDH_NISTP256,
