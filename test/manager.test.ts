@@ -10,7 +10,8 @@
  * - `open --detach` that cannot connect prints the background process's error, exit 1;
  *   `open` without a bastion is a usage error naming --via;
  * - `expose --detach`: a client on the bastion's side reaches a local HTTP server; `logs -f`
- *   follows the tunnel's events until it is closed.
+ *   follows the tunnel's events until it is closed;
+ * - a bastion that goes away: `list` says reconnecting until it is back, the log says both.
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -61,8 +62,8 @@ afterAll(async () => {
 
 const env = () => ({ XDG_STATE_HOME: stateHome, TUNNEL_VIA: undefined, NO_COLOR: "1" });
 
-function bastion(port = sshd.port): string[] {
-  return ["--via", `${sshd.user}@127.0.0.1:${port}`, "-i", key.path, "--known-hosts", sshd.knownHostsFile];
+function bastion(port = sshd.port, server = sshd): string[] {
+  return ["--via", `${server.user}@127.0.0.1:${port}`, "-i", key.path, "--known-hosts", server.knownHostsFile];
 }
 
 interface Result {
@@ -362,6 +363,30 @@ describe("background tunnels and their manager", () => {
       expect(follow.stdout()).toMatch(/Closed\n$/);
     } finally {
       web.close();
+    }
+  });
+
+  it("a lost bastion shows as reconnecting in list, and the log tells of the loss and the return", async () => {
+    const own = await startSshd({ authorizedKeys: [key.pubLine] });
+    try {
+      await ok(["open", "DATABASE_URL", ...bastion(own.port, own), "-d", "--name", "flaky"]);
+      const until = async (state: string) => {
+        for (let i = 0; i < 300; i++) {
+          const [t] = await list();
+          if (t?.state === state) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`tunnel flaky never became ${state}; log:\n${(await tunnel(["logs", "flaky"])).stdout}`);
+      };
+      await own.kill();
+      await until("reconnecting");
+      expect((await ok(["logs", "flaky"])).stdout).toContain("Connection to bastion lost");
+      await own.restart();
+      await until("up");
+      expect((await ok(["logs", "flaky"])).stdout).toMatch(/Reconnected after \d/);
+      await ok(["close", "flaky"]);
+    } finally {
+      await own.stop();
     }
   });
 });
