@@ -3,15 +3,15 @@
  * NIST (Bernstein, Brumley, Chen, Chuengsatiansup, Lange, Marotzke, Peng, Tuveri, van
  * Vredendaal, Yang), written from that specification: §3 the Core (KeyGen, Encrypt,
  * Decrypt) and the KEM built on it (Hide, Encap, Decap with implicit rejection), §4 the
- * encodings, SHA-512 as the hash. Sizes: public key 1158 bytes, ciphertext 1039, secret key
- * 1763, shared secret 32.
+ * encodings, SHA-512 as the hash (noble's, reached through crypto/noble.ts as every use of
+ * @noble is). Sizes: public key 1158 bytes, ciphertext 1039, secret key 1763, shared secret 32.
  *
  * Randomness comes only from the RandomSource given: 4p bytes for each random polynomial,
  * then 191 bytes for the rejection value ρ, so a seeded source replays a session. (The NIST
  * known-answer tests' DRBG answers each request separately; their test draws the 4p bytes
  * there as p requests of 4, the reference code's order.)
  */
-import { sha512 } from "@noble/hashes/sha2.js";
+import { nobleProvider } from "./noble.ts";
 import type { RandomSource } from "./provider.ts";
 import {
   ROUNDED_BYTES,
@@ -71,7 +71,7 @@ function hashPrefix(b: number, ...parts: Uint8Array[]): Uint8Array {
     input.set(part, at);
     at += part.length;
   }
-  return sha512(input).subarray(0, 32);
+  return nobleProvider.hash("sha512", input).subarray(0, 32);
 }
 
 /**
