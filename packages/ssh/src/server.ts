@@ -10,6 +10,7 @@
  */
 
 import { DEFAULT_CIPHERS } from "./algorithms/cipher.ts";
+import type { DhGroup } from "./algorithms/dh-groups.ts";
 import { CERT_HOST_KEY_ALGORITHMS, DEFAULT_HOST_KEY_ALGORITHMS } from "./algorithms/hostkey.ts";
 import { DEFAULT_KEX } from "./algorithms/kex.ts";
 import { DEFAULT_MACS } from "./algorithms/mac.ts";
@@ -48,6 +49,8 @@ export interface ServerOptions {
   /** The largest a channel's receive window may grow to (`Mux.maxWindow`): uploads on long links. */
   maxWindow?: number;
   strictKex?: boolean;
+  /** Groups for diffie-hellman-group-exchange (a moduli file's, `parseModuli`); built-in RFC 3526 groups if absent. */
+  dhGroups?: readonly DhGroup[];
   onOpen?(open: IncomingOpen, session: SshServerConnection): void;
   onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): GlobalReply;
 }
@@ -92,6 +95,7 @@ export class SshServerConnection {
       hostKeys: options.hostKeys,
       ...(options.software !== undefined ? { software: options.software } : {}),
       ...(options.strictKex !== undefined ? { strictKex: options.strictKex } : {}),
+      ...(options.dhGroups !== undefined ? { dhGroups: options.dhGroups } : {}),
       onMessage: (p) => this.onMessage(p),
       onClose: (err) => this.onClose(err),
       onDrain: () => this.mux.drained(),

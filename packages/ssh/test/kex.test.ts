@@ -38,7 +38,8 @@ function piFixed(bits: number): bigint {
 }
 
 describe("key exchange methods", () => {
-  it.each(DEFAULT_KEX)("%s: client and server agree on K", (name) => {
+  // The one-round defaults (group exchange runs two rounds: kex-gex.test.ts).
+  it.each(DEFAULT_KEX.filter((n) => KEX_ALGORITHMS.has(n)))("%s: client and server agree on K", (name) => {
     const alg = kex(name);
     const c = alg.createClient(p, rnd);
     const s = alg.createServer(p, rnd);
