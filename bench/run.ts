@@ -7,6 +7,8 @@
  *   pnpm bench --wan           over a delayed link (bench/lib/wan.ts): replaces the WAN and
  *                              cipher-order sections of bench/RESULTS.md, keeps the rest
  *   pnpm bench --wan --rtts 50 --megabytes 64 --repeat 1 --relay-runtime bun --serve-runtime node
+ *   pnpm bench --kex           the key exchange section alone (bench/kex.ts on each runtime):
+ *                              replaces that section of bench/RESULTS.md, keeps the rest
  *
  * One sshd (the test harness's), one bench target, the load generator in this process.
  * Through each forwarder — nothing (direct TCP, the limit), `ssh -L`, `tunnel open` under each
@@ -49,6 +51,7 @@ const option = (name: string) => {
 
 const SMOKE = flag("smoke");
 const WAN = flag("wan");
+const KEX = flag("kex");
 const BYTES = SMOKE ? 2 * 1024 * 1024 : Number(option("megabytes") ?? (WAN ? 128 : 256)) * 1024 * 1024;
 const RTT_COUNT = SMOKE ? 50 : 2000;
 const CHANNELS = SMOKE ? 50 : 1000;
@@ -111,6 +114,17 @@ async function measureThrough(cipher: string, targets: { env: LoadEnv; via: stri
 
 async function main(): Promise<void> {
   const started = new Date();
+  if (KEX) {
+    const section = kexSection(await kexRuns());
+    console.log(section);
+    if (!SMOKE && !flag("no-write")) {
+      const file = path.join(ROOT, "bench/RESULTS.md");
+      fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [section]));
+      await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
+      log("wrote the key exchange section of bench/RESULTS.md");
+    }
+    return;
+  }
   const sshd = await startSshd({ hostKeys: ["ed25519"], config: ["MaxStartups 2000", "MaxSessions 2000"] });
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-bench-"));
   snapshotCli(path.join(keyDir, "cli"));
@@ -157,6 +171,9 @@ async function main(): Promise<void> {
 
     log("connect to authenticated");
     sections.push(await connectSection(t));
+
+    log("key exchange per method");
+    sections.push(kexSection(await kexRuns()));
 
     log(`${CHANNELS} concurrent channels`);
     sections.push(await manySection(t, envFor));
@@ -433,6 +450,47 @@ function cipherOrderSection(runs: readonly CryptoRun[]): string {
       table,
     ),
   ].join("\n");
+}
+
+interface KexRun {
+  runtime: string;
+  samples: number;
+  rows: { kex: string; note: string; cipher: string; medianMs: number }[];
+}
+
+async function kexRuns(): Promise<KexRun[]> {
+  const out: KexRun[] = [];
+  for (const rt of RUNTIMES) {
+    const cmd = runtimeCommand(rt, path.join(ROOT, "bench/kex.ts")) as string[];
+    const { stdout } = await execFileP(cmd[0] as string, [...cmd.slice(1), ...(SMOKE ? ["--smoke"] : [])], {
+      cwd: path.join(ROOT, "bench"),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    out.push(JSON.parse(stdout));
+  }
+  return out;
+}
+
+/** Each method's whole first exchange (both sides, one process) against curve25519-sha256's. */
+function kexSection(runs: readonly KexRun[]): string {
+  const out: string[] = [
+    "## Key exchange",
+    "",
+    `One whole first key exchange between our client and our server in one process (KEXINIT, the method's messages, ed25519 signature and host-key check, NEWKEYS both ways): both sides' work, median of ${runs[0]?.samples ?? 0}. Ratio: time / curve25519-sha256's on the same runtime.`,
+  ];
+  for (const r of runs) {
+    const base = r.rows.find((x) => x.kex === "curve25519-sha256")?.medianMs ?? Number.NaN;
+    out.push(
+      "",
+      `### ${r.runtime}`,
+      "",
+      markdownTable(
+        ["method", "group / note", "median", "× curve25519"],
+        r.rows.map((x) => [x.kex, x.note || "-", `${x.medianMs.toFixed(1)} ms`, (x.medianMs / base).toFixed(1)]),
+      ),
+    );
+  }
+  return out.join("\n");
 }
 
 /** Replaces `## <title>` sections (up to the next `## ` heading) in `text`, or appends them. */

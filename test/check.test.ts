@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "./harness/cli.ts";
 import { makeKey, makeUserKeys, type UserKey, type UserKeyName } from "./harness/keys.ts";
 import { type Sshd, type SshdOptions, startSshd } from "./harness/sshd.ts";
+import { startTunnel } from "./harness/tunnel-open.ts";
 
 interface Directions {
   clientToServer: string;
@@ -23,6 +24,7 @@ interface CheckJson {
   user: string;
   serverVersion: string;
   kex: string;
+  postQuantum: boolean;
   hostKeyAlgorithm: string;
   hostKeyFingerprint: string;
   cipher: Directions;
@@ -152,6 +154,84 @@ describe("tunnel check against OpenSSH sshd", () => {
         expect(r.strictKex).toBe(true);
       });
     }
+  });
+
+  describe("group exchange (RFC 4419) against sshd's moduli", () => {
+    const sshd = useSshd();
+    // The group size follows the cipher (OpenSSH's dh_estimate): 3072 bits for a 128-bit key,
+    // 8192 for chacha20-poly1305's 512-bit key; sshd picks from /etc/ssh/moduli.
+    for (const cipher of ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com"]) {
+      it(`GexOurClientAgainstSshd: negotiates diffie-hellman-group-exchange-sha256 with ${cipher}`, async () => {
+        const r = report(
+          sshd(),
+          await check(sshd(), ["--kex-algorithms", "diffie-hellman-group-exchange-sha256", "--ciphers", cipher]),
+        );
+        expect(r.kex).toBe("diffie-hellman-group-exchange-sha256");
+        expect(r.postQuantum).toBe(false);
+        expect(r.strictKex).toBe(true);
+      });
+    }
+  });
+
+  describe("post-quantum warning (a server without post-quantum key exchange)", () => {
+    const sshd = useSshd({ config: ["KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256"] });
+    const PQ_WARNING = /^WARNING: the key exchange \(curve25519-sha256\) is not post-quantum: .+$/;
+    const warnings = (stderr: string) => stderr.split("\n").filter((l) => l.includes("post-quantum"));
+
+    it("PostQuantumReportedAndWarned: --json says postQuantum false and stderr has one warning line", async () => {
+      const res = await check(sshd(), []);
+      const r = report(sshd(), res);
+      expect(r.kex).toBe("curve25519-sha256");
+      expect(r.postQuantum).toBe(false);
+      const lines = warnings(res.stderr);
+      expect(lines.length, res.stderr).toBe(1);
+      expect(lines[0]).toMatch(PQ_WARNING);
+    });
+
+    it("PostQuantumInHumanOutput: `post-quantum: no` and the same warning", async () => {
+      const res = await check(sshd(), [], { json: false });
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^post-quantum: no \(/m);
+      expect(warnings(res.stderr).length).toBe(1);
+    });
+
+    it("PostQuantumWarningSilencedByKexAlgorithms: the user chose the key exchange", async () => {
+      const res = await check(sshd(), ["--kex-algorithms", "curve25519-sha256"]);
+      expect(report(sshd(), res).postQuantum).toBe(false);
+      expect(warnings(res.stderr)).toEqual([]);
+    });
+
+    it("PostQuantumWarningSilencedByConfig: KexAlgorithms in ssh_config counts as the user's choice", async () => {
+      const config = path.join(tmp, "pq_config");
+      fs.writeFileSync(config, "Host *\n  KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256\n");
+      const res = await check(sshd(), ["-F", config]);
+      expect(report(sshd(), res).kex).toBe("curve25519-sha256");
+      expect(warnings(res.stderr)).toEqual([]);
+    });
+
+    it("PostQuantumWarnedByOpen: `tunnel open` prints the same one line, once", async () => {
+      const t = await startTunnel([
+        "127.0.0.1:9",
+        "--via",
+        `${sshd().user}@127.0.0.1:${sshd().port}`,
+        "--identity",
+        keys.ed25519.path,
+        "--known-hosts",
+        sshd().knownHostsFile,
+        "-F",
+        "none",
+      ]);
+      try {
+        // The warning comes with the first connection, which `open` makes before it is ready.
+        const deadline = Date.now() + 10_000;
+        while (warnings(t.stderr()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const lines = warnings(t.stderr());
+        expect(lines.length, t.stderr()).toBe(1);
+        expect(lines[0]).toMatch(PQ_WARNING);
+      } finally {
+        await t.stop();
+      }
+    });
   });
 
   describe("host key algorithms (ed25519, ecdsa nistp256 and rsa host keys)", () => {

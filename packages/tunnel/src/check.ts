@@ -10,6 +10,7 @@ import {
   decodeCertificate,
   fingerprintSha256,
   isCertificateType,
+  isPostQuantumKex,
   nobleProvider,
   type PublicKey,
   peerText,
@@ -28,6 +29,7 @@ import {
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
+import { postQuantumWarning } from "./pq-warning.ts";
 
 export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   destination: string;
@@ -54,6 +56,8 @@ export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions
     verbose?(line: string): void;
     /** Where we differ from ssh on this configuration (a Match exec we do not run). */
     warning?(line: string): void;
+    /** The whole warning line when the key exchange is not post-quantum and the user did not choose it. */
+    notPostQuantum?(line: string): void;
   };
 }
 
@@ -63,6 +67,8 @@ export interface CheckReport {
   user: string;
   serverVersion: string;
   kex: string;
+  /** Whether the key exchange resists a quantum adversary recording today (a KEM hybrid). */
+  postQuantum: boolean;
   hostKeyAlgorithm: string;
   hostKeyFingerprint: string;
   cipher: { clientToServer: string; serverToClient: string };
@@ -143,6 +149,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     user,
     serverVersion: peerText(info.serverVersion),
     kex: neg.kex,
+    postQuantum: isPostQuantumKex(neg.kex),
     hostKeyAlgorithm: neg.hostKey,
     hostKeyFingerprint: info.hostKey ? hostKeyFingerprint(info.hostKey) : info.hostKeyFingerprint,
     cipher: { clientToServer: neg.cipherC2S, serverToClient: neg.cipherS2C },
@@ -158,6 +165,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
         }
       : null,
   };
+  const pq = postQuantumWarning(neg.kex, dest.algorithms.kexAlgorithms !== undefined);
+  if (pq) o.events?.notPostQuantum?.(pq);
   await closeCleanly(client);
   return report;
 }

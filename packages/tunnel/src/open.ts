@@ -35,6 +35,7 @@ import { type HeldConn, holdConn, type PipeStats, pipeChannel } from "./forward.
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
+import { postQuantumWarning } from "./pq-warning.ts";
 import { isPermanentFailure, reconnectDelay } from "./reconnect.ts";
 import { rewriteUrl, type Target } from "./target.ts";
 
@@ -245,6 +246,8 @@ export class TunnelSession {
   }
 
   private resolvedVia: ResolvedDestination | undefined;
+  /** The post-quantum warning was considered (first connection). */
+  private kexChecked = false;
 
   /** `via` through ssh_config and the flags: resolved once, when the session first connects. */
   private bastion(): ResolvedDestination {
@@ -334,6 +337,13 @@ export class TunnelSession {
       return;
     }
     this.client = client;
+    if (!this.kexChecked) {
+      // Once per session: the key exchange is the server's, the same on every reconnection.
+      this.kexChecked = true;
+      const kex = client.info.negotiated?.kex ?? "";
+      const pq = postQuantumWarning(kex, this.bastion().algorithms.kexAlgorithms !== undefined);
+      if (pq) this.options.events?.info?.(pq);
+    }
     if (client.auth?.method === "none") {
       this.options.events?.info?.(noneAuthWarning(this.bastion().user, this.options.via));
     }

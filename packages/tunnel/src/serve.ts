@@ -23,6 +23,7 @@
 
 import {
   type Channel,
+  type DhGroup,
   fingerprintSha256,
   isCertificateType,
   type Listener,
@@ -40,6 +41,7 @@ import { type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { type AuthorizedKey, matchAuthorizedKey, permitListenAllows, permitOpenAllows } from "./authorized-keys.ts";
 import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
+import { loadModuli } from "./moduli.ts";
 import {
   DEFAULT_MAX_STARTUPS,
   formatMaxStartups,
@@ -66,6 +68,8 @@ const DROP_LOG_INTERVAL_MS = 1000;
 
 export interface ForwardingServerOptions {
   hostKeys: readonly PrivateKey[];
+  /** Groups for diffie-hellman-group-exchange (RFC 4419); default: /etc/ssh/moduli's if readable, else built in. */
+  dhGroups?: readonly DhGroup[];
   /** Password, none, banner…; its `publicKey` is replaced by `authorizedKeys` when both are given. */
   auth?: ServerAuthPolicy;
   /** Public-key logins from these entries, each with its options (from=, expiry-time=, …). */
@@ -144,6 +148,8 @@ export async function startForwardingServer(
   const maxStartups = o.maxStartups ?? DEFAULT_MAX_STARTUPS;
   const allowRemote = o.allowRemote ?? NO_PORTS;
   const loginGraceMs = o.loginGraceMs ?? DEFAULT_LOGIN_GRACE_MS;
+  // Read once per server, as sshd reads its moduli file (RFC 4419 §3: the server's groups).
+  const dhGroups = o.dhGroups ?? loadModuli();
   if (!(loginGraceMs >= 0)) throw new RangeError(`loginGraceMs: expected 0 or more milliseconds, got ${loginGraceMs}`);
   const random = o.random ?? Math.random;
   const log = (line: string) => o.log?.(line);
@@ -244,6 +250,7 @@ export async function startForwardingServer(
 
     const session = serveConnection(conn, {
       hostKeys: o.hostKeys,
+      ...(dhGroups ? { dhGroups } : {}),
       auth,
       provider,
       loginGraceMs,

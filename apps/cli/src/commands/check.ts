@@ -71,6 +71,7 @@ export default defineCommand({
                 `WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking (StrictHostKeyChecking no)\n`,
               ),
         warning: (line) => process.stderr.write(`WARNING: ${line}\n`),
+        notPostQuantum: (line) => process.stderr.write(`${line}\n`),
         ...(args.verbose ? { verbose: (line: string) => process.stderr.write(`config: ${line}\n`) } : {}),
         banner: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
       },
@@ -87,6 +88,7 @@ function formatReport(r: CheckReport): string {
   return [
     `server:      ${r.host}:${r.port} ${r.serverVersion}`,
     `kex:         ${r.kex}`,
+    `post-quantum: ${r.postQuantum ? "yes" : "no (traffic recorded now could be decrypted later by a quantum computer)"}`,
     `host key:    ${r.hostKeyAlgorithm} ${r.hostKeyFingerprint}`,
     `cipher:      ${dir(r.cipher)}`,
     `mac:         ${dir(r.mac)}`,
