@@ -1,9 +1,10 @@
 /**
- * ML-KEM-768 (FIPS 203), from @noble/post-quantum: the randomness is passed in (the key
+ * ML-KEM-768 (FIPS 203), @noble/post-quantum's (reached through crypto/noble.ts, as every use of
+ * @noble is): the randomness is passed in (the key
  * generation seed d ‖ z of §7.1, the encapsulation message m of §7.2), so that the caller's
  * injected RandomSource decides every secret.
  */
-import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import { nobleMlKem768 as ml_kem768 } from "./noble.ts";
 
 /** FIPS 203 Table 3, ML-KEM-768: encapsulation key 1184 bytes, ciphertext 1088, shared secret 32. */
 export const MLKEM768_PUBLIC_KEY_BYTES = 1184;

@@ -15,6 +15,7 @@ import { md5, sha1 } from "@noble/hashes/legacy.js";
 import { pbkdf2 } from "@noble/hashes/pbkdf2.js";
 import { scrypt } from "@noble/hashes/scrypt.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
+import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { chacha20StreamOver } from "./chacha20-stream.ts";
 import { type CryptoProvider, type EcCurveName, type HashName, joinParts } from "./provider.ts";
 
@@ -178,4 +179,14 @@ export const nobleKeyFileCrypto = {
   aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
     return cbc(key, iv, { disablePadding: true }).decrypt(data);
   },
+};
+
+/**
+ * ML-KEM-768 (FIPS 203) for the mlkem768x25519-sha256 key exchange (crypto/mlkem768.ts wraps
+ * it): deterministic given the key generation seed and the encapsulation message.
+ */
+export const nobleMlKem768 = {
+  keygen: (seed: Uint8Array) => ml_kem768.keygen(seed),
+  encapsulate: (publicKey: Uint8Array, m: Uint8Array) => ml_kem768.encapsulate(publicKey, m),
+  decapsulate: (cipherText: Uint8Array, secretKey: Uint8Array) => ml_kem768.decapsulate(cipherText, secretKey),
 };

@@ -21,6 +21,10 @@ export function encodeServerExtInfo(hostKeyAlgorithms: readonly string[]): Uint8
 }
 
 /**
+ * As client we act on `server-sig-algs` (RFC 8308 §3.1); as server on none (delay-compression
+ * and no-flow-control, §3.2–§3.3, apply only if we announce them too, and we do not; elevation,
+ * §3.4, means nothing without shells).
+ *
  * Reads EXT_INFO into `extensions` (name → raw value; a later message replaces the names it
  * carries). Returns the `server-sig-algs` list if this message carried one.
  */

@@ -19,7 +19,6 @@ import { BUILT_IN_GROUPS } from "../algorithms/dh-groups.ts";
 import { KEX_METHODS } from "../algorithms/kex.ts";
 import type { KexMethod, KexResult } from "../algorithms/kex-method.ts";
 import { kexFailed } from "../algorithms/kex-method-errors.ts";
-import type { PacketOpener, PacketSealer } from "../algorithms/types.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
 import { fingerprintSha256 } from "../keys/fingerprint.ts";
@@ -27,6 +26,7 @@ import { MSG } from "../wire/messages.ts";
 import { encodeServerExtInfo, readExtInfo } from "./ext-info.ts";
 import { askVerifier, checkExchangeSignature } from "./host-key-check.ts";
 import { closedDuringKex, EngineKexConn } from "./kex-conn.ts";
+import type { KexEngineHost } from "./kex-host.ts";
 import {
   decodeKexInit,
   EXT_INFO_C,
@@ -44,25 +44,8 @@ import { deriveSessionKeys, needBits } from "./session-keys.ts";
 import type { TransportOptions } from "./transport.ts";
 import { emptyTransportInfo, type TransportInfo } from "./transport-info.ts";
 
+export type { KexEngineHost } from "./kex-host.ts";
 export type { TransportInfo } from "./transport-info.ts";
-
-/** What the engine needs from the transport. */
-export interface KexEngineHost {
-  readonly role: "client" | "server";
-  readonly ourVersion: string;
-  readonly peerVersion: { line: string } | undefined;
-  sendTransport(payload: Uint8Array): void;
-  flushQueue(): void;
-  hold(): void;
-  release(): void;
-  fail(err: Error): void;
-  /** RFC 4253 §7.3: keep the next keys until NEWKEYS passes each way. */
-  prepareKeyChange(sealer: PacketSealer, opener: PacketOpener): void;
-  /** Sends NEWKEYS and switches the outgoing keys (and resets the sequence number if asked). Returns the impl name. */
-  sendNewKeys(resetSeq: boolean): string;
-  /** The peer's NEWKEYS arrived: switch the incoming keys (and sequence number). Returns the impl name. */
-  receiveNewKeys(resetSeq: boolean): string;
-}
 
 /** One exchange, from the peer's KEXINIT on: every field is known once it exists. */
 interface Exchange {
@@ -404,13 +387,7 @@ export class KexEngine {
     this.options.onKexDone?.(first);
   }
 
-  /**
-   * RFC 8308 §2.3: extensions, kept by name in `info.peerExtensions`. As client we act on
-   * `server-sig-algs` (§3.1); as server on none (delay-compression and no-flow-control,
-   * §3.2–§3.3, apply only if we announce them too, and we do not; elevation, §3.4, means
-   * nothing without shells), but the client's EXT_INFO is legal at one moment only:
-   * `allowedFromClient`, the packet right after its first NEWKEYS.
-   */
+  /** RFC 8308 §2.3 (what we act on: ext-info.ts); from a client only right after its first NEWKEYS. */
   private onExtInfo(payload: Uint8Array, allowedFromClient: boolean): void {
     if (this.host.role === "server" && !allowedFromClient) {
       throw protocol(
