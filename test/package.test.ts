@@ -30,11 +30,13 @@ beforeAll(() => {
     fs.mkdirSync(into, { recursive: true });
     execFileSync("tar", ["-xzf", tgz, "-C", into, "--strip-components=1"]);
   }
-  // The noble packages the repo installed, where a package manager would have put them.
-  for (const noble of ["ciphers", "curves", "hashes"]) {
-    const real = fs.realpathSync(path.join(REPO_ROOT, "packages/ssh/node_modules/@noble", noble));
-    fs.mkdirSync(path.join(modules, "@noble"), { recursive: true });
-    fs.symlinkSync(real, path.join(modules, "@noble", noble));
+  // Every dependency @tunnel/ssh declares, as the repo installed it, where a package manager
+  // would have put it — read from its package.json so a new dependency is never forgotten here.
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "packages/ssh/package.json"), "utf8"));
+  for (const dep of Object.keys(manifest.dependencies as Record<string, string>)) {
+    const real = fs.realpathSync(path.join(REPO_ROOT, "packages/ssh/node_modules", dep));
+    fs.mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
+    fs.symlinkSync(real, path.join(modules, dep));
   }
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", type: "module" }));
 });
