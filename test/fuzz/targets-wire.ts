@@ -9,9 +9,16 @@
  */
 import { CIPHERS, DEFAULT_CIPHERS } from "../../packages/ssh/src/algorithms/cipher.ts";
 import { plainOpener, plainSealer } from "../../packages/ssh/src/algorithms/cipher-none.ts";
+import {
+  BUILT_IN_GROUPS,
+  chooseGroup,
+  GEX_MAX_BITS,
+  GEX_MIN_BITS,
+} from "../../packages/ssh/src/algorithms/dh-groups.ts";
 import { DEFAULT_HOST_KEY_ALGORITHMS } from "../../packages/ssh/src/algorithms/hostkey.ts";
 import { DEFAULT_KEX, KEX_ALGORITHMS } from "../../packages/ssh/src/algorithms/kex.ts";
 import { checkPeerValue, MODP_2048, MODP_4096 } from "../../packages/ssh/src/algorithms/kex-dh.ts";
+import { readGexGroup, readGexRequest } from "../../packages/ssh/src/algorithms/kex-gex.ts";
 import { DEFAULT_MACS, MACS } from "../../packages/ssh/src/algorithms/mac.ts";
 import type { CipherAlgorithm, KexClient, PacketOpener } from "../../packages/ssh/src/algorithms/types.ts";
 import { createNativeProvider } from "../../packages/ssh/src/crypto/native.ts";
@@ -400,24 +407,36 @@ export const kexinit: FuzzTarget = {
 interface KexCase {
   name: string;
   role: "client" | "server";
-  /** Value field contents (mpint contents for DH, string contents otherwise). */
+  /** Value field contents (mpint contents for DH, string contents otherwise), or a GEX message body. */
   valid(): Uint8Array;
-  run(value: Uint8Array): Uint8Array | bigint;
+  /** A shared secret to check, or undefined when the case checked its own invariant. */
+  run(value: Uint8Array): Uint8Array | bigint | undefined;
+  /** Codes this case may refuse with besides KEX_FAILED (a whole message is parsed, not a value). */
+  alsoAccepts?: SshErrorCode;
 }
 
 const kexCrypto = fuzzCrypto(nobleProvider, 0x4e5);
 const kexClients = new Map<string, KexClient>();
 
+const oneRoundKex = (name: string) => KEX_ALGORITHMS.get(name) as NonNullable<ReturnType<typeof KEX_ALGORITHMS.get>>;
+
 function kexClient(name: string): KexClient {
   let c = kexClients.get(name);
   if (!c) {
-    c = (KEX_ALGORITHMS.get(name) as NonNullable<ReturnType<typeof KEX_ALGORITHMS.get>>).createClient(
-      kexCrypto.provider,
-      kexCrypto.random,
-    );
+    c = oneRoundKex(name).createClient(kexCrypto.provider, kexCrypto.random);
     kexClients.set(name, c);
   }
   return c;
+}
+
+function kexServerRespond(name: string, clientValue: Uint8Array) {
+  kexCrypto.reset();
+  const s = oneRoundKex(name).createServer(kexCrypto.provider, kexCrypto.random);
+  try {
+    return s.respond(clientValue);
+  } finally {
+    s.dispose();
+  }
 }
 
 const KEX_CASES: KexCase[] = [];
@@ -427,25 +446,23 @@ for (const name of [
   "ecdh-sha2-nistp384",
   "ecdh-sha2-nistp521",
   "diffie-hellman-group14-sha256",
+  "mlkem768x25519-sha256",
+  "sntrup761x25519-sha512",
 ]) {
-  const alg = KEX_ALGORITHMS.get(name) as NonNullable<ReturnType<typeof KEX_ALGORITHMS.get>>;
-  // A valid value is the other role's own public value.
-  const other = () => alg.createClient(kexCrypto.provider, kexCrypto.random).clientValue;
+  const alg = oneRoundKex(name);
   KEX_CASES.push(
-    { name, role: "client", valid: other, run: (v) => kexClient(name).finish(v) },
+    {
+      name,
+      role: "client",
+      // A valid server value answers our client's own value (for DH and ECDH any public value would do).
+      valid: () => kexServerRespond(name, kexClient(name).clientValue).serverValue,
+      run: (v) => kexClient(name).finish(v),
+    },
     {
       name,
       role: "server",
-      valid: other,
-      run: (v) => {
-        kexCrypto.reset();
-        const s = alg.createServer(kexCrypto.provider, kexCrypto.random);
-        try {
-          return s.respond(v).sharedSecret;
-        } finally {
-          s.dispose();
-        }
-      },
+      valid: () => alg.createClient(kexCrypto.provider, kexCrypto.random).clientValue,
+      run: (v) => kexServerRespond(name, v).sharedSecret,
     },
   );
 }
@@ -462,27 +479,63 @@ for (const [role, p] of [
     run: (v) => checkPeerValue(v, p, role === "client" ? "server" : "client"),
   });
 }
+// Group exchange (RFC 4419 §3): the client reads the server's group, the server the client's
+// request; e and f then go through the same check as the fixed groups' values above.
+const GEX_SEED_GROUP = BUILT_IN_GROUPS.find((g) => g.bits === 3072) as (typeof BUILT_IN_GROUPS)[number];
+KEX_CASES.push(
+  {
+    name: "gex-group",
+    role: "client",
+    valid: () => new Writer(1024).mpint(GEX_SEED_GROUP.p).mpint(GEX_SEED_GROUP.g).bytes(),
+    run: (v) => {
+      const group = readGexGroup(concatBytes(Uint8Array.of(MSG.KEX_DH_GEX_GROUP), v), GEX_MIN_BITS, GEX_MAX_BITS);
+      if (group.bits < GEX_MIN_BITS || group.bits > GEX_MAX_BITS || group.g <= 1n || group.g >= group.p - 1n)
+        throw new Finding(`a ${group.bits}-bit group with g of ${group.g.toString(2).length} bits was accepted`);
+      return undefined;
+    },
+    alsoAccepts: "PROTOCOL_ERROR",
+  },
+  {
+    name: "gex-request",
+    role: "server",
+    valid: () => new Writer(12).uint32(GEX_MIN_BITS).uint32(3072).uint32(GEX_MAX_BITS).bytes(),
+    run: (v) => {
+      const { min, n, max } = readGexRequest(concatBytes(Uint8Array.of(MSG.KEX_DH_GEX_REQUEST), v));
+      const group = chooseGroup(BUILT_IN_GROUPS, min, n, max, kexCrypto.random);
+      if (group.bits < Math.max(min, GEX_MIN_BITS) || group.bits > Math.min(max, GEX_MAX_BITS))
+        throw new Finding(`request ${min}/${n}/${max} got a ${group.bits}-bit group`);
+      return undefined;
+    },
+    alsoAccepts: "PROTOCOL_ERROR",
+  },
+);
+
+let kexCase: KexCase | undefined;
 
 export const kexValue: FuzzTarget = {
   name: "kex-value",
   describe:
-    "the peer's key-exchange value in kex-curve25519.ts, kex-ecdh.ts and kex-dh.ts (client finish, server respond; group16 through its length and range check alone): the input is a case byte then the value; refusals: SshError KEX_FAILED; invariant: a shared secret is a well-formed mpint",
-  maxLength: 1200,
+    "the peer's key-exchange value in kex-curve25519.ts, kex-ecdh.ts, kex-dh.ts and kex-hybrid.ts (ML-KEM-768 and sntrup761 with X25519; client finish, server respond; group16 through its length and range check alone), and group exchange's GROUP and REQUEST messages (kex-gex.ts): the input is a case byte then the value; refusals: SshError KEX_FAILED (PROTOCOL_ERROR for a GEX message that does not parse); invariant: a shared secret is a well-formed mpint or string, a chosen group within the bounds asked",
+  maxLength: 2400,
   seeds: () =>
     KEX_CASES.map((c, i) => {
       kexCrypto.reset();
       return concatBytes(Uint8Array.of(i), c.valid());
     }),
-  accepts: sshErrorWith("KEX_FAILED"),
+  accepts: (err) =>
+    sshErrorWith("KEX_FAILED")(err) || (kexCase?.alsoAccepts !== undefined && sshErrorWith(kexCase.alsoAccepts)(err)),
   run(input) {
     if (input.length === 0) return;
     const c = KEX_CASES[(input[0] as number) % KEX_CASES.length] as KexCase;
+    kexCase = c;
     const out = c.run(input.slice(1));
     if (out instanceof Uint8Array) {
+      // Hybrids encode K as a string (kex-hybrid.ts), the others as an mpint.
       const r = new Reader(out);
-      r.mpint("shared secret", 1024);
+      if (c.name.includes("x25519")) r.string("shared secret");
+      else r.mpint("shared secret", 1024);
       r.done("shared secret");
-    } else if (out <= 1n) throw new Finding(`a DH value ${out} passed the range check`);
+    } else if (typeof out === "bigint" && out <= 1n) throw new Finding(`a DH value ${out} passed the range check`);
   },
   budgetMs: 3000,
   quick: 200,

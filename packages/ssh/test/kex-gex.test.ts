@@ -16,7 +16,7 @@ import {
   looksLikeSafePrime,
   parseModuli,
 } from "../src/algorithms/dh-groups.ts";
-import { DH_GEX_SHA256, gexPreferredBits } from "../src/algorithms/kex-gex.ts";
+import { DH_GEX_SHA256, gexPreferredBits, readGexGroup } from "../src/algorithms/kex-gex.ts";
 import { KEX_NAME } from "../src/algorithms/kex-names.ts";
 import { MODP_2048, MODP_3072 } from "../src/algorithms/modp-groups.ts";
 import type { SshError } from "../src/errors.ts";
@@ -72,6 +72,46 @@ describe("RFC 4419 §3: the client's checks on the offered group", () => {
     const f = failure(() => checkServerGroup(p, g, 2048, 8192));
     expect(f.code).toBe("KEX_FAILED");
     expect(f.message).toMatch(message);
+  });
+
+  it("GexGroupMessageIsBoundedBeforeItIsANumber: bad KEX_DH_GEX_GROUP messages, one error each", () => {
+    const group = (p: Uint8Array | bigint, g: Uint8Array | bigint = 2n) => {
+      const w = new Writer(2048).byte(MSG.KEX_DH_GEX_GROUP);
+      if (typeof p === "bigint") w.mpint(p);
+      else w.string(p);
+      if (typeof g === "bigint") w.mpint(g);
+      else w.string(g);
+      return w.bytes();
+    };
+    const good = group(MODP_2048);
+    const hugeLength = new Writer(16).byte(MSG.KEX_DH_GEX_GROUP).uint32(0x7fffffff).bytes();
+    const bad: [string, Uint8Array, string, RegExp][] = [
+      [
+        "wrong message type",
+        Uint8Array.of(MSG.KEX_DH_GEX_REPLY, ...good.subarray(1)),
+        "PROTOCOL_ERROR",
+        /expected KEX_DH_GEX_GROUP \(31\), got message type 33/,
+      ],
+      ["empty body", Uint8Array.of(MSG.KEX_DH_GEX_GROUP), "PROTOCOL_ERROR", /truncated/],
+      ["p length 2^31 with nothing after", hugeLength, "PROTOCOL_ERROR", /more than the 1024 allowed|truncated/],
+      [
+        "p of 8200 bits (1026 bytes)",
+        group(new Uint8Array(1026).fill(0x7f)),
+        "PROTOCOL_ERROR",
+        /more than the 1024 allowed/,
+      ],
+      ["g missing", good.subarray(0, 5 + 257), "PROTOCOL_ERROR", /truncated/],
+      ["a byte after g", Uint8Array.of(...good, 0), "PROTOCOL_ERROR", /KEX_DH_GEX_GROUP/],
+      ["negative p", group(Uint8Array.of(0x80, 1)), "KEX_FAILED", /not positive/],
+      ["p with a leading zero byte", group(Uint8Array.of(0, 1)), "PROTOCOL_ERROR", /not minimally encoded/],
+      ["p = 0", group(0n), "KEX_FAILED", /not positive/],
+    ];
+    for (const [name, payload, code, message] of bad) {
+      const f = failure(() => readGexGroup(payload, 2048, 8192));
+      expect({ name, code: f.code }).toEqual({ name, code });
+      expect(f.message, name).toMatch(message);
+    }
+    expect(readGexGroup(good, 2048, 8192).bits).toBe(2048);
   });
 
   it("GexClientRefusesGroupOutsideItsRequest: a 4096-bit group when 2048..3072 was asked", () => {

@@ -74,18 +74,41 @@ const expect = (payload: Uint8Array, type: number, what: string) => {
   if (payload[0] !== type) throw kexProtocolError(`expected ${what} (${type}), got message type ${payload[0]}`);
 };
 
+/**
+ * Client: the server's KEX_DH_GEX_GROUP (§3), p and g bounded by their length fields before
+ * they become numbers, then checked against what we asked for (dh-groups.ts).
+ */
+export function readGexGroup(payload: Uint8Array, min: number, max: number): DhGroup {
+  expect(payload, MSG.KEX_DH_GEX_GROUP, "KEX_DH_GEX_GROUP");
+  const r = new Reader(payload, 1);
+  const p = r.mpint("DH group modulus p", P_MAX_BYTES);
+  const g = r.mpint("DH group generator g", P_MAX_BYTES);
+  r.done("KEX_DH_GEX_GROUP");
+  return checkServerGroup(p, g, min, max);
+}
+
+/** Server: the client's KEX_DH_GEX_REQUEST (§3); the old form (30, n alone) is refused. */
+export function readGexRequest(payload: Uint8Array): { min: number; n: number; max: number } {
+  if (payload[0] === MSG.KEX_DH_GEX_REQUEST_OLD) {
+    throw kexProtocolError(
+      "client sent the old group exchange request (30, n alone); expected KEX_DH_GEX_REQUEST (34)",
+    );
+  }
+  expect(payload, MSG.KEX_DH_GEX_REQUEST, "KEX_DH_GEX_REQUEST");
+  const r = new Reader(payload, 1);
+  const min = r.uint32("min");
+  const n = r.uint32("n");
+  const max = r.uint32("max");
+  r.done("KEX_DH_GEX_REQUEST");
+  return { min, n, max };
+}
+
 async function client(conn: KexConn): Promise<KexResult> {
   const min = GEX_MIN_BITS;
   const max = GEX_MAX_BITS;
   const n = gexPreferredBits(conn.needBits);
   conn.send(new Writer(16).byte(MSG.KEX_DH_GEX_REQUEST).uint32(min).uint32(n).uint32(max).bytes());
-  const groupMsg = await conn.next();
-  expect(groupMsg, MSG.KEX_DH_GEX_GROUP, "KEX_DH_GEX_GROUP");
-  const gr = new Reader(groupMsg, 1);
-  const p = gr.mpint("DH group modulus p", P_MAX_BYTES);
-  const g = gr.mpint("DH group generator g", P_MAX_BYTES);
-  gr.done("KEX_DH_GEX_GROUP");
-  const group = checkServerGroup(p, g, min, max);
+  const group = readGexGroup(await conn.next(), min, max);
   const dh = dhValueExchange(KEX_NAME.DH_GEX_SHA256, group.p, group.g, "sha256", exponentBits(group)).createClient(
     conn.provider,
     conn.random,
@@ -109,18 +132,7 @@ async function client(conn: KexConn): Promise<KexResult> {
 }
 
 async function server(conn: KexConn): Promise<KexResult> {
-  const request = await conn.next();
-  if (request[0] === MSG.KEX_DH_GEX_REQUEST_OLD) {
-    throw kexProtocolError(
-      "client sent the old group exchange request (30, n alone); expected KEX_DH_GEX_REQUEST (34)",
-    );
-  }
-  expect(request, MSG.KEX_DH_GEX_REQUEST, "KEX_DH_GEX_REQUEST");
-  const q = new Reader(request, 1);
-  const min = q.uint32("min");
-  const n = q.uint32("n");
-  const max = q.uint32("max");
-  q.done("KEX_DH_GEX_REQUEST");
+  const { min, n, max } = readGexRequest(await conn.next());
   const group = chooseGroup(conn.dhGroups, min, n, max, conn.random);
   conn.send(new Writer(2 * P_MAX_BYTES + 16).byte(MSG.KEX_DH_GEX_GROUP).mpint(group.p).mpint(group.g).bytes());
   const init = await conn.next();
