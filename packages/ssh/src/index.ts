@@ -12,6 +12,7 @@ export * from "./auth/client.ts";
 export * from "./auth/server.ts";
 export * from "./client.ts";
 export * from "./connection/channel.ts";
+export * from "./connection/channel-conn.ts";
 export * from "./connection/mux.ts";
 export * from "./crypto/noble.ts";
 export * from "./crypto/provider.ts";
