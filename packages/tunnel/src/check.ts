@@ -16,16 +16,16 @@ import {
   peerText,
   type SshClient,
 } from "@tunnel/ssh";
-import { runtime } from "@tunnel/ssh/runtime";
 import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import {
   appliedConfigLines,
   destinationVerifier,
   knownKeyTypesFor,
-  requireDirect,
+  type ResolvedDestination,
   resolveDestination,
 } from "./destination-config.ts";
+import { type ConnectOne, connectChain } from "./hop-chain.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
@@ -33,6 +33,8 @@ import { postQuantumWarning } from "./pq-warning.ts";
 
 export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   destination: string;
+  /** `--jump`: jump hosts `[user@]host[:port],…` (or `none`), replacing ssh_config's ProxyJump and ProxyCommand. */
+  jump?: string | undefined;
   /**
    * ssh_config to resolve the destination through: `true` for ~/.ssh/config then
    * /etc/ssh/ssh_config, a path for that file only (ssh -F; `none`: none); absent: none.
@@ -80,6 +82,27 @@ export interface CheckReport {
   authMethod: string;
   /** The key that let us in; `agent` when an ssh-agent signed. A certificate's fingerprint is its key's. */
   userKey: { type: string; fingerprint: string; agent?: true } | null;
+  /** The jump hosts passed through, first first, each host key verified under its own name. */
+  jumps?: JumpReport[];
+}
+
+export interface JumpReport {
+  host: string;
+  port: number;
+  user: string;
+  hostKeyAlgorithm: string;
+  hostKeyFingerprint: string;
+}
+
+function hopReport(d: ResolvedDestination, client: SshClient): JumpReport {
+  const info = client.info;
+  return {
+    host: d.host,
+    port: d.port,
+    user: d.user,
+    hostKeyAlgorithm: info.negotiated?.hostKey ?? "",
+    hostKeyFingerprint: info.hostKey ? hostKeyFingerprint(info.hostKey) : (info.hostKeyFingerprint ?? ""),
+  };
 }
 
 /** How the CLI takes a password (README): added to an authentication failure when the server takes one. */
@@ -94,50 +117,53 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = resolveDestination(o);
   for (const line of dest.config?.warnings ?? []) o.events?.warning?.(line);
   for (const line of appliedConfigLines(dest)) o.events?.verbose?.(line);
-  requireDirect(dest);
-  const user = dest.user;
   const provider = providerFor(o.crypto);
-  const algorithms = resolveAlgorithms({ ...o, ...dest.algorithms }, provider, knownKeyTypesFor(dest));
-  const ids = await resolveAuthIdentities({
-    identity: o.identity,
-    identityFiles: o.identityFiles ?? dest.identityFiles,
-    identitiesOnly: o.identitiesOnly ?? dest.identitiesOnly,
-    certificateFiles: dest.certificateFiles,
-    user,
-    agent: o.agent ?? dest.agent,
-    sockets: o.sockets,
-  });
-  let client: SshClient;
-  try {
-    const conn = await (o.sockets ?? runtime).connect(
-      dest.host,
-      dest.port,
-      dest.connectTimeoutMs !== undefined ? { timeoutMs: dest.connectTimeoutMs } : undefined,
-    );
-    client = await connectClient(conn, {
-      host: dest.host,
-      port: dest.port,
-      username: user,
-      identities: ids.identities,
-      notes: ids.notes,
-      passwordHint: o.passwordHint ?? DEFAULT_PASSWORD_HINT,
-      ...passwordMethods({
-        user,
-        host: dest.host,
-        password: o.password,
-        prompter: o.prompter,
-        passwordAuthentication: dest.passwordAuthentication,
-        notes: ids.notes,
-      }),
-      algorithms,
-      provider,
-      verifyHostKey: destinationVerifier(dest, dest.hostKeyCheck ?? "yes", o.events),
-      timeoutMs: o.timeoutMs ?? 30_000,
-      ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
+  const verified: CheckReport["jumps"] = [];
+  const connectOne: ConnectOne = async (d, conn, hop) => {
+    const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
+    const ids = await resolveAuthIdentities({
+      identity: o.identity,
+      identityFiles: o.identityFiles ?? d.identityFiles,
+      identitiesOnly: o.identitiesOnly ?? d.identitiesOnly,
+      certificateFiles: d.certificateFiles,
+      user: d.user,
+      agent: o.agent ?? d.agent,
+      sockets: o.sockets,
     });
-  } finally {
-    ids.close();
-  }
+    try {
+      const client = await connectClient(conn, {
+        host: d.host,
+        port: d.port,
+        username: d.user,
+        identities: ids.identities,
+        notes: ids.notes,
+        passwordHint: o.passwordHint ?? DEFAULT_PASSWORD_HINT,
+        ...passwordMethods({
+          user: d.user,
+          host: d.host,
+          password: o.password,
+          prompter: o.prompter,
+          passwordAuthentication: d.passwordAuthentication,
+          notes: ids.notes,
+        }),
+        algorithms,
+        provider,
+        verifyHostKey: destinationVerifier(d, d.hostKeyCheck ?? "yes", o.events),
+        timeoutMs: o.timeoutMs ?? 30_000,
+        ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
+      });
+      if (hop) verified.push(hopReport(d, client));
+      return client;
+    } finally {
+      ids.close();
+    }
+  };
+  const { client } = await connectChain(
+    dest,
+    { sockets: o.sockets, connectTimeoutMs: dest.connectTimeoutMs },
+    connectOne,
+  );
+  const user = dest.user;
   const info = client.info;
   const neg = info.negotiated;
   if (!neg || !info.hostKeyFingerprint)
@@ -166,6 +192,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       : null,
   };
   const pq = postQuantumWarning(neg.kex, dest.algorithms.kexAlgorithms !== undefined);
+  if (verified.length > 0) report.jumps = verified;
   if (pq) o.events?.notPostQuantum?.(pq);
   await closeCleanly(client);
   return report;

@@ -6,8 +6,11 @@
  * GlobalKnownHostsFile (unless `--known-hosts`), HostKeyAlias (the name keys are looked up and recorded under),
  * StrictHostKeyChecking; ServerAliveInterval/CountMax, ConnectTimeout; the algorithm lists,
  * in OpenSSH's +/-/^ syntax, without the names ssh knows but we do not implement;
- * PasswordAuthentication. Without a configuration (embedders) a destination means what it
- * always meant: that host, port 22, the local user, ~/.ssh/known_hosts.
+ * PasswordAuthentication; ProxyCommand, and the jump hosts of ProxyJump (or `--jump`, which
+ * beats the files' ProxyJump and ProxyCommand, as ssh -J does), each resolved as a destination
+ * of its own under the same flags (hop-chain.ts connects through them). Without a
+ * configuration (embedders) a destination means what it always meant: that host, port 22,
+ * the local user, ~/.ssh/known_hosts.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -34,6 +37,8 @@ import { localUserName } from "./local-user.ts";
 import {
   type ConfigOrigin,
   type LocalContext,
+  type ProxySetting,
+  parseJumpList,
   proxyCommandLine,
   resolveHostConfig,
   resolveJumpChain,
@@ -63,6 +68,11 @@ export interface DestinationOptions {
   keepaliveMs?: number | undefined;
   keepaliveCountMax?: number | undefined;
   connectTimeoutMs?: number | undefined;
+  /**
+   * `--jump` (ssh -J): `[user@]host[:port],…`, first hop first, or `none`; it replaces the
+   * configuration's ProxyJump and ProxyCommand, as ssh's command line does.
+   */
+  jump?: string | undefined;
   /** Tests: who and where we are (home, local user…). */
   context?: LocalContext | undefined;
 }
@@ -93,8 +103,11 @@ export interface ResolvedDestination {
   connectTimeoutMs: number | undefined;
   /** PasswordAuthentication no: never offer a password. */
   passwordAuthentication: boolean;
-  /** Jump hosts before this one (ProxyJump), first connected first; each resolved through the configuration. */
-  jumps: SshHostConfig[];
+  /**
+   * Jump hosts before this one (`--jump`, else ProxyJump), first connected first; each resolved
+   * through the configuration under the same flags. The first may have its own `proxyCommand`.
+   */
+  jumps: ResolvedDestination[];
   /** ProxyCommand with its tokens expanded, when the connection runs over a command. */
   proxyCommand: string | undefined;
   /** The configuration's view, when one was read. */
@@ -159,7 +172,8 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
   const dest = parseDestination(o.destination, 0);
   const explicitPort = dest.port === 0 ? undefined : dest.port;
   const identity = o.identity ? expandHome(o.identity) : undefined;
-  if (o.sshConfig === undefined || o.sshConfig === false) {
+  const noConfig = o.sshConfig === undefined || o.sshConfig === false;
+  if (noConfig && o.jump === undefined) {
     const port = explicitPort ?? 22;
     return {
       host: dest.host,
@@ -188,8 +202,28 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
       config: undefined,
     };
   }
-  const source = o.sshConfig === true ? {} : { file: o.sshConfig };
-  const config = resolveHostConfig({ host: dest.host, user: dest.user, port: explicitPort }, source, o.context);
+  // Jump hosts without a configuration (embedders): read no file, as ssh -F none.
+  const source = noConfig ? { file: "none" } : o.sshConfig === true ? {} : { file: o.sshConfig as string };
+  const proxy = o.jump === undefined ? undefined : jumpSetting(o.jump);
+  const config = resolveHostConfig({ host: dest.host, user: dest.user, port: explicitPort, proxy }, source, o.context);
+  const resolved = fromConfig(config, o);
+  if (config.proxy?.kind === "jump")
+    resolved.jumps = resolveJumpChain(config, source, o.context).map((hop) => fromConfig(hop, o));
+  return resolved;
+}
+
+/** `--jump`'s value as ssh -J takes it. */
+function jumpSetting(spec: string): ProxySetting {
+  try {
+    return { kind: "jump", hops: parseJumpList(spec), spec };
+  } catch {
+    throw new TypeError(`--jump: "${spec}" is not [user@]host[:port] hops separated by commas (or none)`);
+  }
+}
+
+/** One host's settings from its resolved configuration, under the command line's flags. */
+function fromConfig(config: SshHostConfig, o: DestinationOptions): ResolvedDestination {
+  const identity = o.identity ? expandHome(o.identity) : undefined;
   const home = o.context?.home ?? os.homedir();
   const fromConfig = config.identityFiles
     .map((f) => f.path)
@@ -233,7 +267,7 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
     connectTimeoutMs:
       o.connectTimeoutMs ?? (config.connectTimeout !== undefined ? config.connectTimeout * 1000 : undefined),
     passwordAuthentication: config.passwordAuthentication ?? true,
-    jumps: config.proxy?.kind === "jump" ? resolveJumpChain(config, source, o.context) : [],
+    jumps: [],
     proxyCommand: proxyCommandLine(config),
     config,
   };
@@ -242,23 +276,6 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
 /** The configuration lines that applied, as `file:line: text` (for `--verbose`). */
 export function appliedConfigLines(d: ResolvedDestination): string[] {
   return d.config ? d.config.applied.map((a) => `${a.file}:${a.line}: ${a.text}`) : [];
-}
-
-/**
- * Refuses a destination reached through ProxyJump or ProxyCommand: connecting through them is
- * not built yet, and connecting straight to the host instead would not be what ssh does.
- */
-export function requireDirect(d: ResolvedDestination): void {
-  const c = d.config;
-  if (!c) return;
-  if (d.jumps.length > 0)
-    throw new TypeError(
-      `${c.originalHost} is reached through ProxyJump (${origin(c.origins.proxyjump)}); tunnel cannot connect through jump hosts yet`,
-    );
-  if (d.proxyCommand !== undefined)
-    throw new TypeError(
-      `${c.originalHost} is reached through ProxyCommand (${origin(c.origins.proxycommand)}); tunnel cannot run proxy commands yet`,
-    );
 }
 
 /** The host key types the known_hosts files pin for the destination (to offer those first). */

@@ -28,10 +28,10 @@ import {
   destinationVerifier,
   knownKeyTypesFor,
   type ResolvedDestination,
-  requireDirect,
   resolveDestination,
 } from "./destination-config.ts";
 import { type HeldConn, holdConn, type PipeStats, pipeChannel } from "./forward.ts";
+import { type ConnectOne, connectChain } from "./hop-chain.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
@@ -54,6 +54,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   targets: Target[];
   via: string;
+  /** `--jump`: jump hosts `[user@]host[:port],…` before `via` (or `none`), replacing ssh_config's ProxyJump and ProxyCommand. */
+  jump?: string | undefined;
   /**
    * ssh_config to resolve `via` through: `true` for ~/.ssh/config then /etc/ssh/ssh_config,
    * a path for that file only (ssh -F; `none`: none); absent: none (embedders, the demo).
@@ -256,63 +258,73 @@ export class TunnelSession {
     const dest = resolveDestination({ ...o, destination: o.via });
     for (const line of dest.config?.warnings ?? []) o.events?.info?.(`WARNING: ${line}`);
     for (const line of appliedConfigLines(dest)) o.events?.verbose?.(`config: ${line}`);
-    requireDirect(dest);
     this.resolvedVia = dest;
     return dest;
   }
 
-  /** One SSH connection to the bastion, host key verified and authenticated. */
+  /**
+   * One SSH connection to the bastion, host key verified and authenticated — through its jump
+   * hosts or ProxyCommand, when it has them (hop-chain.ts), the whole chain built afresh.
+   */
   private async connect(): Promise<SshClient> {
     const o = this.options;
     const dest = this.bastion();
     const provider = providerFor(o.crypto);
-    const algorithms = resolveAlgorithms({ ...o, ...dest.algorithms }, provider, knownKeyTypesFor(dest));
-    // Resolved afresh on each (re)connect: the agent may hold other keys by now.
-    const ids = o.keys
-      ? { identities: [...o.keys], notes: [], close() {} }
-      : await resolveAuthIdentities({
-          identity: o.identity,
-          identityFiles: o.identityFiles ?? dest.identityFiles,
-          identitiesOnly: o.identitiesOnly ?? dest.identitiesOnly,
-          certificateFiles: dest.certificateFiles,
-          user: dest.user,
-          agent: o.agent ?? dest.agent,
-          sockets: o.sockets,
-        });
-    const connectTimeoutMs = dest.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const keepaliveMs = dest.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
-    let client: SshClient;
-    try {
-      const conn = await (o.sockets ?? runtime).connect(dest.host, dest.port, {
-        timeoutMs: connectTimeoutMs,
-        ...(keepaliveMs > 0 ? { keepAliveMs: keepaliveMs } : {}),
-      });
-      client = await connectClient(conn, {
-        host: dest.host,
-        port: dest.port,
-        username: dest.user,
-        identities: ids.identities,
-        notes: ids.notes,
-        passwordHint: DEFAULT_PASSWORD_HINT,
-        ...passwordMethods({
-          user: dest.user,
-          host: dest.host,
-          password: o.password,
-          // Asked on the first connection only: a reconnection in the background asks nobody.
-          prompter: this.attempt > 0 ? false : o.prompter,
-          passwordAuthentication: dest.passwordAuthentication,
+    const connectOne: ConnectOne = async (d, conn, hop) => {
+      const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
+      // Resolved afresh on each (re)connect: the agent may hold other keys by now.
+      const ids = o.keys
+        ? { identities: [...o.keys], notes: [], close() {} }
+        : await resolveAuthIdentities({
+            identity: o.identity,
+            identityFiles: o.identityFiles ?? d.identityFiles,
+            identitiesOnly: o.identitiesOnly ?? d.identitiesOnly,
+            certificateFiles: d.certificateFiles,
+            user: d.user,
+            agent: o.agent ?? d.agent,
+            sockets: o.sockets,
+          });
+      const keepaliveMs = d.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+      try {
+        return await connectClient(conn, {
+          host: d.host,
+          port: d.port,
+          username: d.user,
+          identities: ids.identities,
           notes: ids.notes,
-        }),
-        algorithms,
-        provider,
-        keepaliveMs,
-        keepaliveCountMax: dest.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
-        ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
-        verifyHostKey: o.verifier ?? destinationVerifier(dest, dest.hostKeyCheck ?? "accept-new", o.events),
-      });
-    } finally {
-      ids.close();
-    }
+          passwordHint: DEFAULT_PASSWORD_HINT,
+          ...passwordMethods({
+            user: d.user,
+            host: d.host,
+            password: o.password,
+            // Asked on the first connection only: a reconnection in the background asks nobody.
+            prompter: this.attempt > 0 ? false : o.prompter,
+            passwordAuthentication: d.passwordAuthentication,
+            notes: ids.notes,
+          }),
+          algorithms,
+          provider,
+          keepaliveMs,
+          keepaliveCountMax: d.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
+          ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
+          verifyHostKey:
+            (hop ? undefined : o.verifier) ?? destinationVerifier(d, d.hostKeyCheck ?? "accept-new", o.events),
+        });
+      } finally {
+        ids.close();
+      }
+    };
+    const first = dest.jumps[0] ?? dest;
+    const keepAliveMs = first.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    const { client } = await connectChain(
+      dest,
+      {
+        sockets: o.sockets,
+        connectTimeoutMs: first.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        keepAliveMs,
+      },
+      connectOne,
+    );
     // Downloads through any server: our receive windows grow on long links (connection/window.ts).
     if (o.maxWindow !== undefined) client.mux.maxWindow = o.maxWindow;
     return client;

@@ -11,12 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  appliedConfigLines,
-  destinationVerifier,
-  requireDirect,
-  resolveDestination,
-} from "../src/destination-config.ts";
+import { appliedConfigLines, destinationVerifier, resolveDestination } from "../src/destination-config.ts";
 import { includePattern } from "../src/ssh-config/files.ts";
 import {
   type LocalContext,
@@ -229,10 +224,47 @@ describe("ProxyJump chains", () => {
     expect(() => proxyCommandLine(bad)).toThrow(/config-\d+:1: unknown token %d/);
   });
 
-  it("is refused for connecting until jump hosts are built, naming the line", () => {
-    const file = configFile("Host viajump\n  ProxyJump bastion\n");
+  it("gives each jump host its own settings, and --jump beats the file's ProxyJump and ProxyCommand", () => {
+    const file = configFile(
+      [
+        "Host viajump",
+        "  ProxyJump bastion",
+        "Host viacmd",
+        "  ProxyCommand nc %h %p",
+        "Host bastion",
+        "  HostName 10.0.0.1",
+        "  User jumper",
+        "  Port 2200",
+        "  UserKnownHostsFile ~/bastion_hosts",
+        "Host other",
+        "  HostName 10.0.0.2",
+        "",
+      ].join("\n"),
+    );
     const d = resolveDestination({ destination: "viajump", sshConfig: file, context: ctx });
-    expect(() => requireDirect(d)).toThrow(new RegExp(`ProxyJump \\(${file}:2\\).*jump hosts yet`));
+    expect(d.jumps.map((h) => [h.user, h.host, h.port, h.hostKeyName.host])).toEqual([
+      ["jumper", "10.0.0.1", 2200, "10.0.0.1"],
+    ]);
+    expect(d.jumps[0]?.userKnownHosts).toEqual([path.join(home, "bastion_hosts")]);
+    const flag = resolveDestination({
+      destination: "viajump",
+      sshConfig: file,
+      context: ctx,
+      jump: "u@other:23,bastion",
+    });
+    expect(flag.jumps.map((h) => [h.user, h.host, h.port])).toEqual([
+      ["u", "10.0.0.2", 23],
+      ["jumper", "10.0.0.1", 2200],
+    ]);
+    const cmd = resolveDestination({ destination: "viacmd", sshConfig: file, context: ctx });
+    expect(cmd.proxyCommand).toBe("nc viacmd 22");
+    const over = resolveDestination({ destination: "viacmd", sshConfig: file, context: ctx, jump: "bastion" });
+    expect([over.proxyCommand, over.jumps.length]).toEqual([undefined, 1]);
+    const none = resolveDestination({ destination: "viajump", sshConfig: file, context: ctx, jump: "none" });
+    expect(none.jumps).toEqual([]);
+    expect(() => resolveDestination({ destination: "viajump", sshConfig: file, context: ctx, jump: "a@" })).toThrow(
+      /--jump: "a@"/,
+    );
   });
 });
 
