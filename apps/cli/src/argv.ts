@@ -1,7 +1,7 @@
 /**
  * Strict reading of a verb's command line, before citty parses it: citty (node:util's
  * parseArgs with `strict: false`) takes an unknown option or an extra argument without a
- * word, so a typo (`--prot 5`) or a flag from another tool (`-J`) would silently do nothing.
+ * word, so a typo (`--prot 5`) or a flag from another tool (`-L`) would silently do nothing.
  * Here every token is checked against the verb's own argument definitions — long names,
  * one-letter aliases (also grouped, `-vp 5`, and with the value attached, `-p5`), `--name=value`,
  * and `--no-name` for booleans — and the first that is wrong becomes a one-line `UsageError`
@@ -33,7 +33,6 @@ interface Flag {
 
 /** Flags of other tools that people type out of habit, and what we have instead. */
 const HABITS: Record<string, string> = {
-  "-J": "--via (a jump host is the bastion here)",
   "-L": "`tunnel open` (local forwarding is what it does)",
   "-R": "`tunnel expose` (remote forwarding)",
   "-D": "`tunnel socks` (a SOCKS proxy)",

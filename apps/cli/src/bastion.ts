@@ -15,6 +15,7 @@ export type BastionOptions = Omit<OpenOptions, "targets">;
 /** The parsed `bastionArgs`, as citty gives them. */
 export interface BastionArgValues {
   via?: string | undefined;
+  jump?: string | undefined;
   config?: string | undefined;
   identity?: string | undefined;
   "known-hosts"?: string | undefined;
@@ -49,6 +50,7 @@ export function bastionOptions(args: BastionArgValues): { options: BastionOption
     value === undefined ? undefined : parseSeconds(value, flag, fallback);
   const options: BastionOptions = {
     via,
+    jump: args.jump,
     sshConfig: args.config ?? true,
     identity: args.identity,
     knownHosts: args["known-hosts"],
@@ -68,7 +70,8 @@ export function bastionOptions(args: BastionArgValues): { options: BastionOption
     events: {
       info: err,
       ...(args.verbose ? { verbose: err } : {}),
-      added: (info, file) => err(`Added ${info.key.type} host key ${info.fingerprint} for ${via} to ${file}`),
+      added: (info, file) =>
+        err(`Added ${info.key.type} host key ${info.fingerprint} for ${hostPort(info.host, info.port)} to ${file}`),
       unchecked: (info) => err(`WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking`),
     },
   };

@@ -17,6 +17,12 @@ export const bastionArgs = {
     type: "string",
     description: "bastion [user@]host[:port], or a Host from ssh_config (default: $TUNNEL_VIA)",
   },
+  jump: {
+    type: "string",
+    alias: "J",
+    description:
+      "jump hosts [user@]host[:port],… to pass through first, each resolved through ssh_config (none: not the config's ProxyJump)",
+  },
   config: {
     type: "string",
     alias: "F",

@@ -18,6 +18,12 @@ export default defineCommand({
   },
   args: {
     destination: { type: "positional", required: true, description: "[user@]host[:port], or a Host from ssh_config" },
+    jump: {
+      type: "string",
+      alias: "J",
+      description:
+        "jump hosts [user@]host[:port],… to pass through first, each resolved through ssh_config (none: not the config's ProxyJump)",
+    },
     config: {
       type: "string",
       alias: "F",
@@ -52,6 +58,7 @@ export default defineCommand({
       );
     const report = await runCheck({
       destination: args.destination,
+      jump: args.jump,
       sshConfig: args.config ?? true,
       identity: args.identity,
       knownHosts: args["known-hosts"],
@@ -86,6 +93,10 @@ function formatReport(r: CheckReport): string {
   const dir = (a: { clientToServer: string; serverToClient: string }) =>
     a.clientToServer === a.serverToClient ? a.clientToServer : `${a.clientToServer} (out), ${a.serverToClient} (in)`;
   return [
+    ...(r.jumps ?? []).map(
+      (j) =>
+        `jump host:   ${j.user}@${j.host}:${j.port} host key ${j.hostKeyAlgorithm} ${j.hostKeyFingerprint} verified`,
+    ),
     `server:      ${r.host}:${r.port} ${r.serverVersion}`,
     `kex:         ${r.kex}`,
     `post-quantum: ${r.postQuantum ? "yes" : "no (traffic recorded now could be decrypted later by a quantum computer)"}`,

@@ -36,6 +36,12 @@ export default defineCommand({
       type: "string",
       description: "bastion [user@]host[:port], or a Host from ssh_config (default: $TUNNEL_VIA)",
     },
+    jump: {
+      type: "string",
+      alias: "J",
+      description:
+        "jump hosts [user@]host[:port],… to pass through first, each resolved through ssh_config (none: not the config's ProxyJump)",
+    },
     config: {
       type: "string",
       alias: "F",
@@ -160,6 +166,7 @@ export default defineCommand({
     const session = new TunnelSession({
       targets,
       via,
+      jump: args.jump,
       sshConfig: args.config ?? true,
       port,
       bind: args.bind,
@@ -183,7 +190,8 @@ export default defineCommand({
       events: {
         info: say,
         verbose: detail,
-        added: (info, file) => say(`Added ${info.key.type} host key ${info.fingerprint} for ${via} to ${file}`),
+        added: (info, file) =>
+          say(`Added ${info.key.type} host key ${info.fingerprint} for ${hostPort(info.host, info.port)} to ${file}`),
         unchecked: (info) => say(`WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking`),
       },
     });
