@@ -216,11 +216,11 @@ describe("tunnel check through ssh_config", () => {
     expect(err.split("\n")[0]).toBe(`tunnel: ${file}:2: Bad configuration option: colour`);
   });
 
-  it("refuses a ProxyJump it cannot follow yet, naming the line, rather than connecting straight", async () => {
-    const file = config(aliasLines(["  ProxyJump jump.example.com"]));
-    expect(failure(await check(["myalias", "--config", file]))).toMatch(
-      new RegExp(`ProxyJump \\(${file.replace(/[.]/g, "\\.")}:7\\)`),
-    );
+  it("follows ProxyJump, naming the jump host when it cannot be reached", async () => {
+    const closed = await freePort();
+    const file = config(aliasLines([`  ProxyJump jumper@127.0.0.1:${closed}`]));
+    const line = failure(await check(["myalias", "--config", file]));
+    expect(line.split("\n")[0]).toMatch(new RegExp(`^tunnel: jump host jumper@127\\.0\\.0\\.1:${closed}: `));
   });
 });
 
