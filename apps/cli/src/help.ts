@@ -75,6 +75,10 @@ export const VERB_HELP: Record<Verb, VerbHelp> = {
         "TUNNEL_VIA=bastion.example.com tunnel open DATABASE_URL REDIS_URL --port 15432",
       ],
       ["A host:port, the address as JSON for a script", "tunnel open 10.0.0.12:5432 --via bastion.example.com --json"],
+      [
+        "A bastion reached through a jump host (as ssh -J)",
+        "tunnel open DATABASE_URL --via deploy@10.0.0.2 --jump me@gateway.example.com",
+      ],
     ],
   },
   run: {
@@ -262,6 +266,7 @@ function paint(color: boolean): Paint {
 /** What a string option takes, for the option column. */
 const VALUE_HINTS: Record<string, string> = {
   via: "[USER@]HOST[:PORT]",
+  jump: "[USER@]HOST[:PORT],…",
   port: "N",
   bind: "ADDR",
   "env-file": "PATH",

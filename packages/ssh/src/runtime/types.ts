@@ -1,7 +1,7 @@
 /**
  * Runtime seam: the byte-stream interface the protocol runs over (docs/ARCHITECTURE.md, "The layers of `@tunnel/ssh`").
  *
- * A TCP socket, an in-memory pipe, or (for jump hosts, later) an SSH channel all present
+ * A TCP socket, an in-memory pipe, or (for jump hosts) an SSH channel all present
  * this same shape; nothing above this folder knows which runtime carries the bytes.
  */
 
