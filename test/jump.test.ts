@@ -108,6 +108,7 @@ describe("tunnel open through jump hosts", () => {
     expect(await echoRoundTrip(local)).toBe("ok");
     // One login each: the hop's own connection, and the bastion's through it.
     expect([logins(hop) - hopBefore, logins(bastion) - bastionBefore]).toEqual([1, 1]);
+    expect(t.stderr()).toContain(`via ${bastionSpec()} through ${hopSpec()}`);
     // The tunnel's end closes the hop's connection too, with a disconnect of ours.
     expect(await t.stop("SIGTERM")).toBe(0);
     await hop.settle();

@@ -22,6 +22,11 @@ export default defineCommand({
   },
   args: {
     via: { type: "string", description: "measure through this bastion [user@]host[:port] (needs --target)" },
+    jump: {
+      type: "string",
+      alias: "J",
+      description: "jump hosts [user@]host[:port],… before the bastion (with --via)",
+    },
     target: {
       type: "string",
       description: "host:port of a bench target behind the bastion (run `tunnel bench --serve-target PORT` there)",
@@ -99,6 +104,7 @@ export default defineCommand({
       rows = await benchVia({
         ...common,
         via: args.via,
+        jump: args.jump,
         target: args.target,
         ciphers: args.ciphers,
         identity: args.identity,
@@ -107,6 +113,7 @@ export default defineCommand({
       });
     } else {
       if (args.target) throw new TypeError("--target needs --via: without it the bench runs over loopback");
+      if (args.jump !== undefined) throw new TypeError("--jump needs --via: jump hosts lead to a bastion");
       const cipherList = preferredCipherList(args.ciphers, args.crypto as CryptoMode | undefined);
       err(
         `measuring over loopback with ${sockets.name} sockets: server, target and tunnel in this process (both SSH ends share one thread)${rtt === undefined ? "" : `, through a delay relay of ${rtt} ms round trip`}`,

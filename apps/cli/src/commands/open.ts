@@ -215,7 +215,8 @@ export default defineCommand({
       close: stop,
     });
     log = host?.log;
-    for (const t of targets) say(`Building tunnel to ${t.host}:${t.port} via ${via}`);
+    const through = args.jump !== undefined && args.jump !== "none" ? ` through ${args.jump}` : "";
+    for (const t of targets) say(`Building tunnel to ${t.host}:${t.port} via ${via}${through}`);
     let opened: Awaited<ReturnType<TunnelSession["start"]>>;
     try {
       opened = await session.start();

@@ -137,7 +137,9 @@ export async function benchLoopback(o: BenchOptions): Promise<BenchRow[]> {
 }
 
 /** Through the user's bastion to a bench target on the far side. */
-export async function benchVia(o: BenchOptions & { via: string; target: string }): Promise<BenchRow[]> {
+export async function benchVia(
+  o: BenchOptions & { via: string; target: string; jump?: string | undefined },
+): Promise<BenchRow[]> {
   const session = new TunnelSession({
     ...o,
     targets: [resolveTarget(o.target, {})],
