@@ -306,13 +306,13 @@ describe("rekey storm", () => {
     const r = await relayTo(storm);
     const t = await startStreamTarget(PER);
     targets.push(t);
-    const tunnel = await open(
-      t.port,
-      FAST_KEEPALIVE,
-      { relay: r, sshd: storm },
-      { TUNNEL_REKEY_BYTES: String(4 * MiB) },
-    );
+    // The default keepalive: both cuts reach the tunnel's socket (RST, FIN), and a 1 s probe
+    // on a machine this busy declares a live link dead, a third loss the test did not make.
+    const tunnel = await open(t.port, [], { relay: r, sshd: storm }, { TUNNEL_REKEY_BYTES: String(4 * MiB) });
+    const complete = (x: Transfer) =>
+      x.local.error === undefined && x.local.fin && x.local.bytes === PER && x.upload?.bytes === PER;
     const done: Transfer[] = [];
+    const failed: string[] = []; // transfers that ended in a rejection, with its reason
     let delivered = 0;
     let seq = 0;
     const lane = async (n: number) => {
@@ -321,9 +321,12 @@ describe("rekey storm", () => {
         const id = `c${n}-${String(++seq).padStart(13, "0")}`;
         const x = await streamTransfer(tunnel.ports[0]!, t, id, PER, 60_000, (k) => {
           delivered += k;
-        }).catch(() => undefined); // refused: not a transfer
+        }).catch((err: Error) => {
+          failed.push(`${id}: ${err.message}`);
+          return undefined;
+        });
         if (x) done.push(x);
-        if (x && x.local.error === undefined && x.local.fin && x.local.bytes === PER) clean++;
+        if (x && complete(x)) clean++;
         else await sleep(100);
       }
     };
@@ -340,8 +343,12 @@ describe("rekey storm", () => {
 
     // Every byte either end read is the stream's own, in order; no truncation passed as a clean close.
     expect(done.flatMap((x) => transferProblems(x, PER)).join("\n")).toBe("");
-    const cut = done.filter((x) => x.local.error !== undefined);
-    expect(cut.length, "connections cut by the two link failures").toBeGreaterThanOrEqual(2);
+    // A cut is any transfer that did not complete both ways. Not "ended with a RST": where the
+    // runtime cannot always send or see one (RESETS_RELIABLY), a cut can read as an end.
+    const cut = done.filter((x) => !complete(x));
+    const unfinished = failed.filter((f) => !/ECONNREFUSED|ECONNRESET/.test(f));
+    expect(unfinished, "transfers that neither completed nor ended").toEqual([]);
+    expect(cut.length + failed.length, "connections cut by the two link failures").toBeGreaterThanOrEqual(2);
     expect(tunnel.stderrLines.filter((l) => LOST.test(l.text))).toHaveLength(2);
     expect(tunnel.stderrLines.filter((l) => RECONNECTED.test(l.text)).length).toBeGreaterThanOrEqual(2);
     await storm.settle();
@@ -349,7 +356,7 @@ describe("rekey storm", () => {
     const connections = r.accepted;
     const total = done.reduce((n, x) => n + x.local.bytes + (x.upload?.bytes ?? 0), 0);
     console.log(
-      `rekey storm: ${done.length} connections (${cut.length} cut), ${total >> 20} MiB read at the two ends, ${newkeys} NEWKEYS at sshd over ${connections} SSH connections`,
+      `rekey storm: ${done.length} connections (${cut.length} cut, ${failed.length} refused), ${total >> 20} MiB read at the two ends, ${newkeys} NEWKEYS at sshd over ${connections} SSH connections`,
     );
     // at least one re-exchange per 4 MiB in the busier direction, less what each connection's
     // counters held when it ended (up to 4 MiB each way, so two re-exchanges per connection)

@@ -519,10 +519,13 @@ export interface StreamTarget extends TargetServer {
 
 /**
  * A target for verified transfers: each connection starts with a 16-byte id; the target then
- * sends the stream `down-<id>` (`perConnection` bytes, then FIN) while it hashes the upload
- * that follows the id. Under Deno the FIN waits for the upload's own FIN: Deno 2.9's node:net
- * turns a FIN that arrives while the local end is still writing into EPIPE (half-open or not),
- * which would count as a cut the tunnel never made.
+ * sends the stream `down-<id>` (`perConnection` bytes) while it hashes the upload that follows
+ * the id, and sends its FIN only once it has read the upload's own FIN (or the socket closed).
+ * So a FIN that reaches the local end vouches that the whole upload arrived: were the target
+ * to end first, the local end would see a clean close once its last upload bytes sat in kernel
+ * buffers, and a link cut after that would truncate the upload with nothing left to report it
+ * to (any TCP relay, ssh -L too). It also keeps Deno 2.9's node:net from turning a FIN that
+ * arrives while the local end is still writing into EPIPE, a cut the tunnel never made.
  */
 export async function startStreamTarget(perConnection: number): Promise<StreamTarget> {
   const uploads = new Map<string, Upload>();
@@ -538,16 +541,14 @@ export async function startStreamTarget(perConnection: number): Promise<StreamTa
         d = head.subarray(16);
         upload = { bytes: 0, sha256: c.closed.then(() => hash.digest("hex")), closed: c.closed };
         uploads.set(id, upload);
-        if (RUNTIME === "deno") {
-          const peerDone = new Promise<void>((r) => {
-            c.socket.once("end", () => r());
-            c.socket.once("close", () => r());
-          });
-          void pump(c.socket, `down-${id}`, perConnection, false).then(async () => {
-            await peerDone;
-            if (c.socket.writable) c.socket.end();
-          });
-        } else void pump(c.socket, `down-${id}`, perConnection);
+        const peerDone = new Promise<void>((r) => {
+          c.socket.once("end", () => r());
+          c.socket.once("close", () => r());
+        });
+        void pump(c.socket, `down-${id}`, perConnection, false).then(async () => {
+          await peerDone;
+          if (c.socket.writable) c.socket.end();
+        });
       }
       upload.bytes += d.length;
       hash.update(d);
@@ -597,13 +598,12 @@ export async function streamTransfer(
 /**
  * Whether a cut stream is seen as an RST by this test process under this runtime. `tunnel`
  * sends the RST on Node 20 too, but Node 20's own sockets (the local end here) report an RST
- * that arrives behind unread data as a plain end; on Node 24 the rekey storm twice saw a local
- * end that had already been sent the target's EOF end cleanly with its upload cut short (cause
- * not found); Deno offers no way to send an RST at all (no SO_LINGER). There a
- * cut can read as an end: the known limit docs/SECURITY.md states. Where it holds (Bun),
- * every cut must be a reset.
+ * that arrives behind unread data as a plain end; Deno offers no way to send an RST at all
+ * (no SO_LINGER). There a cut can read as an end: the known limit docs/SECURITY.md states.
+ * Where it holds (Bun, Node 22 and later), every cut must be a reset.
  */
-export const RESETS_RELIABLY = RUNTIME === "bun";
+export const RESETS_RELIABLY =
+  RUNTIME === "bun" || (RUNTIME === "node" && Number(process.versions.node.split(".")[0]) >= 22);
 
 /**
  * Reading ended with a RST (an error and no FIN): what the peer sent was cut short. Where the

@@ -4,7 +4,7 @@
  *   uint32 packet_length | byte padding_length | payload | padding | mac
  *
  * The reader checks `packet_length` against `MAX_PACKET_LENGTH` before it allocates anything
- * (SSH-RULES.md "Length DoS"), then checks padding ≥ 4, padding < packet_length and the
+ * (docs/PROTOCOL.md, "Length limits"), then checks padding ≥ 4, padding < packet_length and the
  * block alignment for the cipher in use. Sequence numbers are uint32 and wrap (RFC 4253 §6.4);
  * the transport resets them only under strict KEX.
  */
@@ -257,7 +257,7 @@ export class PacketReader {
 }
 
 function checkLength(len: number, opener: PacketOpener): void {
-  // Checked before any allocation (SSH-RULES.md "Length DoS").
+  // Checked before any allocation (docs/PROTOCOL.md, "Length limits").
   if (len > MAX_PACKET_LENGTH) throw badPacket(`packet length ${len} exceeds the maximum of ${MAX_PACKET_LENGTH}`);
   if (len < 5) throw badPacket(`packet length ${len} is below the minimum of 5`);
   const align = Math.max(8, opener.blockSize);
