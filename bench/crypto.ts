@@ -7,17 +7,9 @@
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import {
-  CIPHERS,
-  type CipherAlgorithm,
-  type CryptoProvider,
-  type DirectionKeys,
-  equalBytes,
-  MACS,
-  nobleProvider,
-  preferredCiphers,
-} from "@tunnel/ssh";
+import { CIPHERS, type CryptoProvider, equalBytes, MACS, nobleProvider, preferredCiphers } from "@tunnel/ssh";
 import { createNativeProvider, runtime } from "@tunnel/ssh/runtime";
+import type { CipherAlgorithm, DirectionKeys } from "../packages/ssh/src/algorithms/types.ts";
 
 const PACKET = 32 * 1024;
 const smoke = (globalThis as { process?: { argv: string[] } }).process?.argv.includes("--smoke") ?? false;

@@ -12,10 +12,10 @@ import {
   nobleProvider,
   type PrivateKey,
   systemRandom,
-  Transport,
 } from "@tunnel/ssh";
 import { createNativeProvider } from "@tunnel/ssh/runtime";
 import { memoryPair } from "../packages/ssh/src/runtime/memory.ts";
+import { Transport } from "../packages/ssh/src/transport/transport.ts";
 
 const smoke = (globalThis as { process?: { argv: string[] } }).process?.argv.includes("--smoke") ?? false;
 const SAMPLES = smoke ? 2 : 15;

@@ -20,6 +20,7 @@ import { MSG } from "./wire/messages.ts";
 import { Reader } from "./wire/reader.ts";
 import { Writer } from "./wire/writer.ts";
 
+/** Where a connection arriving through a remote forward was made, and from where (RFC 4254 §7.2). */
 export interface ForwardedConnection {
   address: string;
   port: number;
@@ -27,8 +28,10 @@ export interface ForwardedConnection {
   originPort: number;
 }
 
+/** Takes (accepts or rejects) each connection the server forwards to us. */
 export type RemoteForwardHandler = (open: IncomingOpen, info: ForwardedConnection) => void;
 
+/** The client's algorithm lists when `ClientOptions.algorithms` leaves one out. */
 export const DEFAULT_ALGORITHMS: AlgorithmLists = {
   kex: DEFAULT_KEX,
   hostKey: DEFAULT_HOST_KEY_ALGORITHMS,
@@ -36,6 +39,7 @@ export const DEFAULT_ALGORITHMS: AlgorithmLists = {
   mac: DEFAULT_MACS,
 };
 
+/** What `connectClient` needs: the host as named, how to verify its key, how to log in. */
 export interface ClientOptions extends ClientAuthOptions {
   /** The host and port as the user named them (for the verifier and messages). */
   host: string;
@@ -58,6 +62,7 @@ export interface ClientOptions extends ClientAuthOptions {
   keepaliveCountMax?: number;
 }
 
+/** A client connection (`connectClient` returns it logged in): channels through `mux`, remote forwards, close. */
 export class SshClient {
   readonly transport: Transport;
   auth: AuthResult | undefined;

@@ -25,6 +25,7 @@ export const DisconnectReason = {
   ILLEGAL_USER_NAME: 15,
 } as const;
 
+/** What went wrong, for a program to branch on (`SshError.code`). */
 export type SshErrorCode =
   | "PROTOCOL_ERROR"
   | "BAD_VERSION"
@@ -48,6 +49,7 @@ export type SshErrorCode =
   | "CHANNEL_OPEN_FAILED"
   | "CHANNEL_ERROR";
 
+/** Every failure the protocol raises: a `code`, and the RFC 4253 §11.1 reason when one applies. */
 export class SshError extends Error {
   override readonly name = "SshError";
   readonly code: SshErrorCode;

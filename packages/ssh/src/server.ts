@@ -32,6 +32,7 @@ import type { Reader } from "./wire/reader.ts";
  */
 export const PRE_AUTH_MAX_BUFFERED = 35_000;
 
+/** What `serveConnection` needs: host keys, who may log in, what to do with requests. */
 export interface ServerOptions {
   hostKeys: readonly PrivateKey[];
   auth: ServerAuthPolicy;
@@ -55,6 +56,7 @@ export interface ServerOptions {
   onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): GlobalReply;
 }
 
+/** One client's connection to our server: its transport, its login, its channels. */
 export class SshServerConnection {
   readonly transport: Transport;
   readonly mux: Mux;

@@ -30,14 +30,13 @@ import {
   OpenFailure,
   type PrivateKey,
   peerText,
-  type Reader,
   type ServerAuthPolicy,
   SshError,
   type SshServerConnection,
   serveConnection,
-  Writer,
 } from "@tunnel/ssh";
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
+import { type Reader, Writer } from "@tunnel/ssh/wire";
 import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { type AuthorizedKey, matchAuthorizedKey, permitListenAllows, permitOpenAllows } from "./authorized-keys.ts";
 import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";

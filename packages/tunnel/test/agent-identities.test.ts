@@ -17,8 +17,8 @@ import {
   nobleProvider,
   type PrivateKey,
   SshError,
-  Writer,
 } from "@tunnel/ssh";
+import { Writer } from "@tunnel/ssh/wire";
 import { describe, expect, it } from "vitest";
 import { memoryPair } from "../../ssh/src/runtime/memory.ts";
 import { agentSocketPath, type FileEntry, orderIdentities } from "../src/agent-identities.ts";

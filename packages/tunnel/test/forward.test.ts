@@ -5,8 +5,9 @@
  * other in memory (the client's and the server's connection layer), the local application is
  * one end of an in-memory socket pair.
  */
-import { type Channel, type Conn, type IncomingOpen, Mux } from "@tunnel/ssh";
+import type { Channel, Conn, IncomingOpen } from "@tunnel/ssh";
 import { describe, expect, it } from "vitest";
+import { Mux } from "../../ssh/src/connection/mux.ts";
 import { memoryPair } from "../../ssh/src/runtime/memory.ts";
 import { holdConn, pipeChannel } from "../src/forward.ts";
 

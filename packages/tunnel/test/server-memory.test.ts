@@ -11,12 +11,12 @@ import {
   type PrivateKey,
   parsePrivateKey,
   publicKeyEquals,
-  ServerAuth,
   type ServerAuthPolicy,
   SshError,
   serveConnection,
 } from "@tunnel/ssh";
 import { describe, expect, it } from "vitest";
+import { ServerAuth } from "../../ssh/src/auth/server.ts";
 import { memoryPair } from "../../ssh/src/runtime/memory.ts";
 
 const p = nobleProvider;

@@ -12,6 +12,7 @@ import { AES_GCM_CIPHERS } from "./cipher-aes-gcm.ts";
 import { CHACHA20_POLY1305 } from "./cipher-chacha20-poly1305.ts";
 import type { CipherAlgorithm } from "./types.ts";
 
+/** Every cipher we implement, keyed by its wire name (RFC 4253 §6.3). */
 export const CIPHERS: ReadonlyMap<string, CipherAlgorithm> = new Map(
   [CHACHA20_POLY1305, ...AES_GCM_CIPHERS, ...AES_CTR_CIPHERS].map((c) => [c.name, c]),
 );

@@ -12,6 +12,7 @@ import type { RandomSource } from "../crypto/provider.ts";
 import { kexFailed } from "./kex-method-errors.ts";
 import { MODP_GROUPS } from "./modp-groups.ts";
 
+/** A finite-field Diffie-Hellman group: prime `p` and generator `g` (RFC 4253 §8, RFC 4419). */
 export interface DhGroup {
   /** p's size in bits. */
   readonly bits: number;

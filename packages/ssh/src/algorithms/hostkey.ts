@@ -24,6 +24,7 @@ export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new
   ].map((s) => [s.name, s]),
 );
 
+/** The host key algorithms a client asks for, in order, when it is not told otherwise. */
 export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",

@@ -15,6 +15,7 @@ const mk = (name: string, hash: MacAlgorithm["hash"], len: number, etm: boolean)
   etm,
 });
 
+/** Every MAC we implement, keyed by its wire name (RFC 4253 §6.4, RFC 6668). */
 export const MACS: ReadonlyMap<string, MacAlgorithm> = new Map(
   [
     mk("hmac-sha2-256-etm@openssh.com", "sha256", 32, true),

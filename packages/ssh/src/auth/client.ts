@@ -74,6 +74,7 @@ export interface KeyAttempt {
   readonly detail?: string;
 }
 
+/** Who the client logs in as and with what: keys, password, keyboard-interactive answers (RFC 4252). */
 export interface ClientAuthOptions {
   username: string;
   identities?: readonly Identity[];

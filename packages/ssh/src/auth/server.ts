@@ -17,6 +17,7 @@ import { Writer } from "../wire/writer.ts";
 
 export const DEFAULT_MAX_AUTH_TRIES = 6;
 
+/** What a server lets in: each method the callbacks given accept (RFC 4252); absent methods are refused. */
 export interface ServerAuthPolicy {
   /** Is this key allowed for this user? Return options the key carries (e.g. permitopen), or false. */
   publicKey?(

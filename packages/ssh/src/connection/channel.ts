@@ -55,6 +55,7 @@ export function validMaxPacket(maxPacket: number): boolean {
   return maxPacket >= 1;
 }
 
+/** One open channel (RFC 4254 §5): data both ways under flow control, EOF, close. */
 export class Channel {
   /** Peer's id for this channel. */
   remoteId = 0;

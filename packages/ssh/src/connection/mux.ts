@@ -69,6 +69,7 @@ interface PendingOpen {
   reject(err: Error): void;
 }
 
+/** A channel the peer asks to open, waiting for us to accept or reject it (RFC 4254 §5.1). */
 export interface IncomingOpen {
   type: string;
   /** The rest of the open message, type-specific (§6.1, §7.1, §7.2). */

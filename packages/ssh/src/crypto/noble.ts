@@ -22,6 +22,7 @@ import { type CryptoProvider, type EcCurveName, type HashName, joinParts } from 
 const hashes = { sha1, sha256, sha384, sha512 } as const;
 const curves = { p256, p384, p521 } as const;
 
+/** Every primitive in pure JavaScript (noble): runs anywhere, the reference the accelerators must match. */
 export const nobleProvider: CryptoProvider = {
   name: "noble",
   implementation: () => "noble",

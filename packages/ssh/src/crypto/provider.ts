@@ -40,6 +40,7 @@ export interface AeadSpeeds {
 /** Successive calls XOR successive bytes of one ChaCha20 keystream (see `chacha20Stream`). */
 export type ChaCha20Stream = (data: Uint8Array) => Uint8Array;
 
+/** The primitives the protocol needs (hashes, HMAC, AEADs, curves, signatures), from one implementation. */
 export interface CryptoProvider {
   readonly name: string;
   /** Which implementation carries `primitive` ("noble", "node:crypto", …), for reports. */
@@ -111,6 +112,7 @@ export interface CryptoProvider {
   };
 }
 
+/** Returns `n` cryptographically random bytes. */
 export type RandomSource = (n: number) => Uint8Array;
 
 /** Default randomness: the Web Crypto API, present in Node ≥ 20, Bun and Deno. */

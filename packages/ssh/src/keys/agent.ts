@@ -262,6 +262,7 @@ interface Pending {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** How an `AgentClient` waits and names its agent. */
 export interface AgentClientOptions {
   /** How long each request may wait for its reply (default AGENT_TIMEOUT_MS; 0: no limit). */
   timeoutMs?: number;

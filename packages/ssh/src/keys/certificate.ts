@@ -29,6 +29,7 @@ import type { KeyType, PrivateKey } from "./types.ts";
 
 export const CERT_SUFFIX = "-cert-v01@openssh.com";
 
+/** The OpenSSH certificate key types (PROTOCOL.certkeys). */
 export type CertificateType =
   | "ssh-ed25519-cert-v01@openssh.com"
   | "ecdsa-sha2-nistp256-cert-v01@openssh.com"
@@ -45,6 +46,7 @@ export const CERTIFICATE_TYPES: ReadonlyMap<CertificateType, KeyType> = new Map(
   ["ssh-rsa-cert-v01@openssh.com", "ssh-rsa"],
 ]);
 
+/** Is this key type an OpenSSH certificate type? */
 export function isCertificateType(type: string): type is CertificateType {
   return CERTIFICATE_TYPES.has(type as CertificateType);
 }
@@ -77,6 +79,7 @@ export interface CertificateOption {
   readonly data: Uint8Array;
 }
 
+/** An OpenSSH certificate, decoded (PROTOCOL.certkeys); `certificateProblem` says whether it holds. */
 export interface Certificate {
   readonly type: CertificateType;
   /** The whole certificate blob, as sent. */

@@ -28,6 +28,7 @@ export function ed25519FromSeed(provider: CryptoProvider, seed: Uint8Array, comm
   };
 }
 
+/** A fresh ed25519 key pair. */
 export function generateEd25519(provider: CryptoProvider, comment = ""): PrivateKey {
   const { secretKey } = provider.ed25519.generate();
   const key = ed25519FromSeed(provider, secretKey, comment);
@@ -41,6 +42,7 @@ const CURVES: Record<EcCurveName, { type: KeyType; id: string; bits: number }> =
   p521: { type: "ecdsa-sha2-nistp521", id: "nistp521", bits: 521 },
 };
 
+/** A fresh ECDSA key pair on the NIST curve named. */
 export function generateEcdsa(provider: CryptoProvider, curve: EcCurveName, comment = ""): PrivateKey {
   const { secretKey, publicKey } = provider.ecdsa.generate(curve);
   const c = CURVES[curve];

@@ -21,6 +21,7 @@ import {
 import { formatPublicKeyLine, parsePublicKeyLine } from "./public-key.ts";
 import type { PublicKey, PublicKeyType } from "./types.ts";
 
+/** One usable known_hosts line: its marker, host patterns (plain or hashed) and key. */
 export interface KnownHostsEntry {
   marker: "" | "@revoked" | "@cert-authority";
   /** Comma-separated patterns as written, or the hashed form. */
@@ -43,12 +44,14 @@ export interface KnownHostsUnreadable {
   line: number;
 }
 
+/** A known_hosts file, parsed: its entries, the lines that could not be read, warnings. */
 export interface KnownHostsFile {
   entries: KnownHostsEntry[];
   unreadable: KnownHostsUnreadable[];
   warnings: string[];
 }
 
+/** Parses a known_hosts file as sshd(8) describes it; a bad line is reported, never fatal. */
 export function parseKnownHosts(text: string): KnownHostsFile {
   const entries: KnownHostsEntry[] = [];
   const unreadable: KnownHostsUnreadable[] = [];
@@ -129,6 +132,7 @@ export function entryMatches(
   return matched;
 }
 
+/** What known_hosts says about a host's key (`lookupHostKey`). */
 export interface HostKeyLookup {
   /**
    * `match`: this very key is listed for the host. `mismatch`: the host is listed with other
@@ -212,6 +216,7 @@ export function certificateAuthoritiesFor(
   );
 }
 
+/** What known_hosts says about a host certificate (`lookupHostCertificate`). */
 export type HostCertificateLookup =
   /** The certificate, the key inside it or its CA is @revoked (`line`). */
   | { status: "revoked"; what: "certificate" | "key" | "certificate authority"; line: number; certificate: Certificate }
@@ -256,6 +261,7 @@ export function lookupHostCertificate(
   return { status: "trusted", line: ca.line, certificate };
 }
 
+/** A known_hosts line for the host and port, hashed as `ssh-keygen -H` would when `hashed`. */
 export function formatKnownHostsLine(
   host: string,
   port: number,

@@ -11,6 +11,7 @@ import { Writer } from "../wire/writer.ts";
 
 const MAGIC = new TextEncoder().encode("openssh-key-v1\0");
 
+/** An ed25519 key from its seed as an unencrypted `openssh-key-v1` file (the text ssh-keygen writes). */
 export function encodeEd25519PrivateKey(
   provider: CryptoProvider,
   random: RandomSource,

@@ -24,6 +24,7 @@ import { decryptOpenSshSection } from "./openssh-key-encryption.ts";
 import { decryptPemBody, decryptPkcs8 } from "./pem-encryption.ts";
 import type { KeyType, PrivateKey } from "./types.ts";
 
+/** How `parsePrivateKey` opens a key: its passphrase, and its name for messages. */
 export interface PrivateKeyOptions {
   /** Opens an encrypted key: text (as UTF-8) or bytes. Ignored for a key that is not encrypted. */
   passphrase?: string | Uint8Array | undefined;

@@ -93,10 +93,12 @@ export function parseAuthorizedKeysLine(line: string): { options: string[]; key:
   return { options, key: parsePublicKeyLine(s.slice(i)) };
 }
 
+/** The `type base64 comment` line of a .pub file or authorized_keys. */
 export function formatPublicKeyLine(key: PublicKey): string {
   return `${key.type} ${encodeBase64(key.blob)}${key.comment ? ` ${key.comment}` : ""}`;
 }
 
+/** Are these the same key (same blob; comments aside)? */
 export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
   return equalBytes(a.blob, b.blob);
 }

@@ -4,6 +4,7 @@
 
 import type { CertificateType } from "./certificate.ts";
 
+/** A plain key type, as named on the wire. */
 export type KeyType = "ssh-ed25519" | "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" | "ssh-rsa";
 
 /** A plain key type, or an OpenSSH certificate type (keys/certificate.ts). */

@@ -16,6 +16,7 @@ export interface ConnHandlers {
   close(error?: Error): void;
 }
 
+/** One TCP or Unix socket connection, as every runtime adapter presents it. */
 export interface Conn {
   /** Queue bytes. Returns false once the runtime's buffer is above its high-water mark. */
   write(data: Uint8Array): boolean;
@@ -38,6 +39,7 @@ export interface Conn {
   readonly localPort: number;
 }
 
+/** A listening socket: where it listens, and how to stop. */
 export interface Listener {
   readonly address: string;
   readonly port: number;
@@ -45,6 +47,7 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** How `Runtime.connect` connects: its timeout and TCP keepalive. */
 export interface ConnectOptions {
   timeoutMs?: number;
   /**

@@ -2,6 +2,7 @@
 import type { PublicKey } from "../keys/types.ts";
 import type { Negotiated } from "./kexinit.ts";
 
+/** What a connection negotiated: versions, algorithms, strict KEX, the server's host key. */
 export interface TransportInfo {
   clientVersion: string;
   serverVersion: string;

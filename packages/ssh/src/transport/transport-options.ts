@@ -14,6 +14,7 @@ export const LINGER_MS = 2000;
 /** Outgoing upper-layer bytes that may wait during a key exchange. */
 export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 
+/** Algorithm name lists in preference order, one per negotiation (RFC 4253 §7.1). */
 export interface AlgorithmLists {
   kex: readonly string[];
   hostKey: readonly string[];

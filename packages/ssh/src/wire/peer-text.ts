@@ -20,6 +20,7 @@ export const PEER_TEXT_MAX = 512;
 /** Appended when the text was cut at the cap. */
 export const PEER_TEXT_ELLIPSIS = "…";
 
+/** How `peerText` shows a peer's text: its cap, and whether lines are kept. */
 export interface PeerTextOptions {
   /** Cap on the escaped output (the ellipsis not counted). Default `PEER_TEXT_MAX`. */
   max?: number;

@@ -17,6 +17,7 @@ export const MPINT_MAX_BYTES = 2048;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** Reads SSH data types from a byte buffer, checking every length against what is left. */
 export class Reader {
   readonly buf: Uint8Array;
   pos: number;

@@ -4,6 +4,7 @@
 
 const encoder = new TextEncoder();
 
+/** Writes SSH data types into a buffer that grows as needed. */
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
