@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { roundTrip, startTarget } from "@tunnel/core";
+import { roundTrip, startTarget } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { freePort } from "../test/harness/pg.ts";

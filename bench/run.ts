@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } from "@tunnel/core";
+import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";

@@ -17,9 +17,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { encodeHeader, loadIdentity, patternBlock, providerFor, resolveAlgorithms, startTarget } from "@tunnel/core";
+import { loadIdentity } from "@tunnel/core";
+import { encodeHeader, patternBlock, startTarget } from "@tunnel/core/bench";
 import { type Conn, connectClient, parsePublicKeyLine, publicKeyEquals } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
+import { providerFor, resolveAlgorithms } from "../packages/tunnel/src/algorithms.ts";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";
 import { type RuntimeName, snapshotCli } from "./lib/forwarders.ts";

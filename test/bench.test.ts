@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { startTarget } from "@tunnel/core";
+import { startTarget } from "@tunnel/core/bench";
 import type { Listener } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

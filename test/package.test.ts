@@ -41,6 +41,13 @@ beforeAll(() => {
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", type: "module" }));
 });
 
+/** Runs a script in the consumer folder under this runtime, with no loader; its last line, as JSON. */
+function runScript(script: string): Record<string, unknown> {
+  const argv = RUNTIME === "deno" ? ["run", "-A", script] : [script];
+  const out = execFileSync(process.execPath, argv, { cwd: dir, encoding: "utf8", timeout: 60_000 });
+  return JSON.parse(out.trim().split("\n").pop() as string);
+}
+
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -69,11 +76,41 @@ describe("the packed packages", () => {
         "console.log(JSON.stringify({ sockets: runtime.name, verified: report.verified, cipher: report.cipher }));",
       ].join("\n"),
     );
-    const argv = RUNTIME === "deno" ? ["run", "-A", script] : [script];
-    const out = execFileSync(process.execPath, argv, { cwd: dir, encoding: "utf8", timeout: 60_000 });
-    const r = JSON.parse(out.trim().split("\n").pop() as string);
+    const r = runScript(script);
     expect(r).toMatchObject({ sockets: RUNTIME, verified: true });
     expect(r.cipher).toMatch(/gcm|chacha/);
+  });
+
+  it("export the bench kit and the wire encoding on their own subpaths, not from the roots", () => {
+    const script = path.join(dir, "subpaths.mjs");
+    fs.writeFileSync(
+      script,
+      [
+        'import * as core from "@tunnel/core";',
+        'import { roundTrip, startTarget, upload } from "@tunnel/core/bench";',
+        'import * as ssh from "@tunnel/ssh";',
+        'import { runtime } from "@tunnel/ssh/runtime";',
+        'import { Reader, Writer } from "@tunnel/ssh/wire";',
+        "const target = await startTarget(runtime);",
+        "const env = { runtime, now: () => performance.now(), host: target.address, port: target.port };",
+        "const up = await upload(env, 1 << 20);",
+        "const rtt = await roundTrip(env, 8);",
+        "await target.close();",
+        'const r = new Reader(new Writer().string("tcpip-forward").uint32(8022).bytes());',
+        "console.log(JSON.stringify({",
+        "  uploaded: up.bytes, rounds: rtt.count, wire: [r.utf8(), r.uint32()],",
+        '  coreRoot: ["startTarget", "upload", "encodeHeader"].filter((n) => n in core),',
+        '  sshRoot: ["Reader", "Writer", "Mux", "Transport"].filter((n) => n in ssh),',
+        "}));",
+      ].join("\n"),
+    );
+    expect(runScript(script)).toEqual({
+      uploaded: 1 << 20,
+      rounds: 8,
+      wire: ["tcpip-forward", 8022],
+      coreRoot: [],
+      sshRoot: [],
+    });
   });
 });
 

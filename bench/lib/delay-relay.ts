@@ -10,10 +10,10 @@
  * listening, and on SIGTERM or SIGINT a JSON line of its counters on stderr, then exits.
  * Under each runtime it uses that runtime's own sockets (`@tunnel/ssh/runtime`).
  */
-import { startDelayRelay } from "@tunnel/core";
+import { startDelayRelay } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 
-export { type DelayRelay, type DelayRelayOptions, startDelayRelay } from "@tunnel/core";
+export { type DelayRelay, type DelayRelayOptions, startDelayRelay } from "@tunnel/core/bench";
 
 function hostPort(spec: string, what: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(spec);

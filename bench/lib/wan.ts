@@ -10,7 +10,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { download, type LoadEnv, parallelTransfers, roundTrip, upload } from "@tunnel/core";
+import { download, type LoadEnv, parallelTransfers, roundTrip, upload } from "@tunnel/core/bench";
 import { makeKey } from "../../test/harness/keys.ts";
 import { freePort } from "../../test/harness/pg.ts";
 import {

@@ -36,6 +36,7 @@ export interface AlgorithmOptions {
 }
 
 export const CRYPTO_MODES = ["auto", "noble"] as const;
+/** Which primitives carry the crypto: `auto` (the runtime's accelerators, checked against noble) or `noble` alone. */
 export type CryptoMode = (typeof CRYPTO_MODES)[number];
 
 /** The crypto provider for a mode; a one-line error for an unknown mode. */

@@ -54,6 +54,7 @@ export interface KeyOptions {
   expiresAt: number | undefined;
 }
 
+/** One usable authorized_keys line: the key, its options, and where it was read. */
 export interface AuthorizedKey extends KeyOptions {
   key: PublicKey;
   /** `file:line`, for messages. */
@@ -78,6 +79,7 @@ const HARMLESS = new Set([
 /** Why a key's options cannot be honoured as written (the key is then unusable). */
 class OptionError extends TypeError {}
 
+/** Reads an authorized_keys file as sshd does; a line it cannot use is a `warn` line, never fatal. */
 export function loadAuthorizedKeys(file: string, warn: (line: string) => void, now = Date.now()): AuthorizedKey[] {
   let text: string;
   try {

@@ -31,6 +31,7 @@ import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
 import { postQuantumWarning } from "./pq-warning.ts";
 
+/** What `runCheck` connects to, how it verifies the host key, and how it logs in. */
 export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   destination: string;
   /** `--jump`: jump hosts `[user@]host[:port],…` (or `none`), replacing ssh_config's ProxyJump and ProxyCommand. */
@@ -63,6 +64,7 @@ export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions
   };
 }
 
+/** What `runCheck` found: the server, what was negotiated, the host key and how the login went. */
 export interface CheckReport {
   host: string;
   port: number;
@@ -113,6 +115,7 @@ export function defaultKnownHosts(): string {
   return path.join(os.homedir(), ".ssh", "known_hosts");
 }
 
+/** Connects, verifies the host key, logs in, reports what was negotiated, and disconnects. */
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = resolveDestination(o);
   for (const line of dest.config?.warnings ?? []) o.events?.warning?.(line);

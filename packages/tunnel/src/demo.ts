@@ -11,6 +11,7 @@ import { TunnelSession } from "./open.ts";
 import { startForwardingServer } from "./serve.ts";
 import { resolveTarget } from "./target.ts";
 
+/** What `runDemo` negotiated and measured, and whether every byte came back intact. */
 export interface DemoReport {
   serverAddress: string;
   localAddress: string;
@@ -103,6 +104,7 @@ function measureRtt(port: number, rounds: number): Promise<number> {
   });
 }
 
+/** Runs a server, a target and a tunnel through them in this process, and checks every byte. */
 export async function runDemo(options: { megabytes?: number; log?(line: string): void } = {}): Promise<DemoReport> {
   const log = options.log ?? (() => {});
   const hostKey = generateEd25519(nobleProvider, "tunnel demo host key");

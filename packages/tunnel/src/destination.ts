@@ -45,6 +45,7 @@ export function parseDestination(spec: string, defaultPort = 22): Destination {
   return { user, host, port };
 }
 
+/** A port number 1-65535 from text; `what` names it in the error. */
 export function parsePort(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new TypeError(`${what}: port "${text}" is not a number; expected 1-65535`);
   const port = Number(text);

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseEnvFile } from "./target.ts";
 
+/** The variables TARGETs are read from: `envFile` over the environment over `.env` in `cwd`. */
 export function loadEnvironment(
   processEnv: Readonly<Record<string, string | undefined>>,
   options: { envFile?: string | undefined; cwd?: string },

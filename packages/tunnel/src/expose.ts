@@ -19,6 +19,7 @@ import type { Target } from "./target.ts";
 /** The default `--remote-bind`: the bastion's loopback, as sshd's GatewayPorts=no binds anyway. */
 export const DEFAULT_REMOTE_BIND = "127.0.0.1";
 
+/** What `ExposeSession` carries (a local service) and where the bastion listens for it. */
 export interface ExposeOptions extends Omit<OpenOptions, "targets" | "port" | "bind" | "route" | "setup"> {
   /** The local service the bastion's connections are carried to. */
   localHost: string;
@@ -37,6 +38,7 @@ function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** A local service reachable on the bastion (a remote forward, as `ssh -R`), kept across reconnections. */
 export class ExposeSession {
   private readonly session: TunnelSession;
   private readonly bind: string;

@@ -26,6 +26,7 @@ import {
 } from "@tunnel/ssh";
 import { loadIdentity } from "./identity.ts";
 
+/** Where tunnel keeps its state: `$XDG_STATE_HOME/tunnel`, else `~/.local/state/tunnel`. */
 export function stateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const base =
     env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)
@@ -34,6 +35,7 @@ export function stateDir(env: Readonly<Record<string, string | undefined>> = pro
   return path.join(base, "tunnel");
 }
 
+/** The server's ed25519 host key in `dir`, created on first use. */
 export function loadOrCreateHostKey(dir = stateDir()): { key: PrivateKey; file: string; created: boolean } {
   const file = path.join(dir, "ssh_host_ed25519_key");
   if (fs.existsSync(file)) return { key: loadIdentity(file), file, created: false };

@@ -55,6 +55,7 @@ export function checkPrivateKeyMode(file: string, stat: { mode: number; uid: num
   );
 }
 
+/** How `loadIdentity` asks for an encrypted key's passphrase. */
 export interface LoadIdentityOptions {
   /**
    * Asks for an encrypted key's passphrase. Default: as ssh asks (the terminal, or SSH_ASKPASS

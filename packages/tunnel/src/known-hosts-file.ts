@@ -40,8 +40,10 @@ import {
 import { hostKeyTypeOf } from "./algorithms.ts";
 import { hostPortLabel } from "./destination.ts";
 
+/** What to do with a host key known_hosts does not vouch for (ssh's StrictHostKeyChecking). */
 export type HostKeyPolicy = "yes" | "accept-new" | "no";
 
+/** Every `HostKeyPolicy`, for option parsing. */
 export const HOST_KEY_POLICIES: readonly HostKeyPolicy[] = ["yes", "accept-new", "no"];
 
 export interface VerifierEvents {

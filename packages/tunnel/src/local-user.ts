@@ -20,6 +20,7 @@ function fromPasswd(uid: number): string | undefined {
   return undefined;
 }
 
+/** The local user's name: the SSH user when a destination names none. */
 export function localUserName(): string {
   let name: string | undefined;
   try {

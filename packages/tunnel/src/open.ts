@@ -51,6 +51,7 @@ export const DEFAULT_KEEPALIVE_COUNT = 3;
 /** How long a local connection waits for the bastion, and the TCP connect timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
+/** What `TunnelSession` opens (targets), via which bastion, and how it connects and reconnects. */
 export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
   targets: Target[];
   via: string;
@@ -119,6 +120,7 @@ export interface Route {
   failed?(conn: Conn, err: Error): void;
 }
 
+/** One target as opened: the local address to use, and its URL rewritten to it. */
 export interface OpenedTarget {
   target: Target;
   localHost: string;
@@ -143,6 +145,7 @@ interface LocalEntry {
   stats: PipeStats;
 }
 
+/** Local forwards through one SSH connection to a bastion, kept alive and reconnected. */
 export class TunnelSession {
   readonly opened: OpenedTarget[] = [];
   private client: SshClient | undefined;

@@ -12,6 +12,7 @@
 /** Ports below this need an explicit grant (the classic privileged range). */
 export const FIRST_UNPRIVILEGED_PORT = 1024;
 
+/** The ports remote forwarding may listen on. */
 export interface PortGrant {
   /** The flag text, for messages. */
   readonly text: string;
@@ -22,6 +23,7 @@ export interface PortGrant {
 /** No remote forwarding at all. */
 export const NO_PORTS: PortGrant = { text: "", ranges: [] };
 
+/** Parses a port grant: `0`, `N`, `N-M`, `*` (0 and 1024 up), comma-separated. */
 export function parsePortGrant(text: string, flag = "--allow-remote"): PortGrant {
   const bad = (item: string, why: string) =>
     new TypeError(
@@ -58,6 +60,7 @@ export function portGrantAllows(grant: PortGrant, port: number): boolean {
   return grant.ranges.some(([lo, hi]) => port >= lo && port <= hi);
 }
 
+/** sshd's MaxStartups: random early drop of connections not yet logged in. */
 export interface MaxStartups {
   start: number;
   /** Percent, 1-100. */
@@ -68,6 +71,7 @@ export interface MaxStartups {
 /** OpenSSH's default. */
 export const DEFAULT_MAX_STARTUPS: MaxStartups = { start: 10, rate: 30, full: 100 };
 
+/** Parses `start:rate:full`, or one number, as sshd_config's MaxStartups. */
 export function parseMaxStartups(text: string, flag = "--max-startups"): MaxStartups {
   const bad = (why: string) =>
     new TypeError(`${flag}: "${text}" ${why}; expected start:rate:full (e.g. 10:30:100) or one number`);
@@ -89,6 +93,7 @@ export function parseMaxStartups(text: string, flag = "--max-startups"): MaxStar
   return { start, rate, full };
 }
 
+/** MaxStartups as sshd_config writes it. */
 export function formatMaxStartups(m: MaxStartups): string {
   return m.start === m.full ? String(m.full) : `${m.start}:${m.rate}:${m.full}`;
 }

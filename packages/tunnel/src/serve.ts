@@ -52,8 +52,6 @@ import {
 } from "./serve-limits.ts";
 import { admitCertificate, type TrustedUserCa } from "./trusted-user-ca.ts";
 
-export * from "./serve-limits.ts";
-
 /** Remote forwards one connection may hold. */
 export const MAX_REMOTE_FORWARDS = 64;
 /** Channels per connection unless `maxChannels` says otherwise. */
@@ -65,6 +63,7 @@ const PEER_ENDED = new Set(["CONNECTION_LOST", "DISCONNECTED", "TIMEOUT"]);
 /** Dropped connections are summed up in one log line at most this often. */
 const DROP_LOG_INTERVAL_MS = 1000;
 
+/** Who a forwarding server lets in and what it lets them forward. */
 export interface ForwardingServerOptions {
   hostKeys: readonly PrivateKey[];
   /** Groups for diffie-hellman-group-exchange (RFC 4419); default: /etc/ssh/moduli's if readable, else built in. */
@@ -102,6 +101,7 @@ export interface DrainResult {
   channels: number;
 }
 
+/** A running forwarding server: its listener, connections and channels, and how to stop it. */
 export interface ForwardingServer {
   listener: Listener;
   connections: Set<SshServerConnection>;
@@ -135,6 +135,7 @@ interface Client {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
+/** Starts a forwarding-only SSH server on `bind`:`port` (0: a free port). */
 export async function startForwardingServer(
   bind: string,
   port: number,

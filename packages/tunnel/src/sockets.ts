@@ -5,6 +5,7 @@
  */
 import { type Runtime, runtime, runtimes } from "@tunnel/ssh/runtime";
 
+/** A socket adapter by name (`node`, `bun`, `deno`); this runtime's own when `name` is absent. */
 export function socketAdapter(name: string | undefined): Runtime {
   if (name === undefined) return runtime;
   const found = runtimes[name];

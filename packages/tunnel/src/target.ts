@@ -48,6 +48,7 @@ export interface ServiceUrl {
   tail: string;
 }
 
+/** A service to reach: host and port, and the URL and variable it came from. */
 export interface Target {
   /** What the user typed (a variable name, URL or host:port). */
   spec: string;

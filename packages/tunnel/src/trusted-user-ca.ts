@@ -32,6 +32,7 @@ import {
 } from "@tunnel/ssh";
 import { type AddressPattern, type AuthorizedKey, fromAllows, parseAddressPatterns } from "./authorized-keys.ts";
 
+/** A CA key trusted to certify users (sshd's TrustedUserCAKeys), and where it was read. */
 export interface TrustedUserCa {
   key: PublicKey;
   /** `file:line`. */

@@ -1,15 +1,6 @@
 /** `tunnel bench`: throughput and round trip on this machine, over loopback or via a bastion. */
-import {
-  type BenchRow,
-  benchLoopback,
-  benchVia,
-  type CryptoMode,
-  HOST_KEY_POLICIES,
-  type HostKeyPolicy,
-  listenBenchTarget,
-  preferredCipherList,
-  socketAdapter,
-} from "@tunnel/core";
+import { type CryptoMode, HOST_KEY_POLICIES, type HostKeyPolicy, socketAdapter } from "@tunnel/core";
+import { type BenchRow, benchLoopback, benchVia, listenBenchTarget, preferredCipherList } from "@tunnel/core/bench";
 import { defineCommand } from "citty";
 import { algorithmArgs } from "../shared-args.ts";
 import { parseSize } from "../units.ts";

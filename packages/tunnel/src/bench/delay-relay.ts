@@ -18,6 +18,7 @@
  */
 import type { Conn, Listener, Runtime } from "@tunnel/ssh";
 
+/** Where a delay relay forwards to, how long it holds bytes, and how much. */
 export interface DelayRelayOptions {
   /** The runtime's socket adapter. */
   sockets: Runtime;
@@ -33,6 +34,7 @@ export interface DelayRelayOptions {
   now?: () => number;
 }
 
+/** What a delay relay has carried so far. */
 export interface RelayStats {
   connections: number;
   /** Bytes written on, both directions, all connections. */
@@ -41,6 +43,7 @@ export interface RelayStats {
   peakHeld: number;
 }
 
+/** A running delay relay: where it listens, its counters, and how to stop it. */
 export interface DelayRelay {
   readonly address: string;
   readonly port: number;
@@ -49,6 +52,7 @@ export interface DelayRelay {
   close(): Promise<void>;
 }
 
+/** The most one direction of a relay holds unless `capBytes` says otherwise. */
 export const DEFAULT_RELAY_CAP = 64 * 1024 * 1024;
 /** The smallest slice a rate-limited chunk is cut into (fewer, larger writes). */
 const MIN_SLICE = 16 * 1024;

@@ -6,6 +6,7 @@
 import type { Conn, Runtime } from "@tunnel/ssh";
 import { encodeHeader, patternBlock, pump } from "./target.ts";
 
+/** Where the load goes (a bench target, directly or through a tunnel) and how to reach and time it. */
 export interface LoadEnv {
   runtime: Runtime;
   /** Milliseconds, high resolution (performance.now). */
@@ -14,6 +15,7 @@ export interface LoadEnv {
   port: number;
 }
 
+/** Bytes moved one way and the time they took. */
 export interface Throughput {
   bytes: number;
   seconds: number;
@@ -100,6 +102,7 @@ export async function download(env: LoadEnv, bytes: number): Promise<Throughput>
   return { bytes, seconds, rate: bytes / seconds };
 }
 
+/** Round-trip times of `count` echoes. */
 export interface RoundTrip {
   count: number;
   /** Microseconds. */
@@ -139,6 +142,7 @@ export async function roundTrip(env: LoadEnv, count: number, size = 64, warmup =
   return { count, median: at(0.5), p99: at(0.99) };
 }
 
+/** How many of `channels` concurrent transfers arrived intact, and how long they all took. */
 export interface ManyResult {
   channels: number;
   bytesEach: number;
@@ -175,6 +179,7 @@ export async function manyChannels(env: LoadEnv, channels: number, bytesEach: nu
   return { channels, bytesEach, intact: results.filter(Boolean).length, seconds: (env.now() - t0) / 1000 };
 }
 
+/** Many transfers at once, measured together. */
 export interface AggregateResult {
   channels: number;
   bytesEach: number;

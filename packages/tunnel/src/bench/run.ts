@@ -21,14 +21,7 @@ import { type DelayRelay, startDelayRelay } from "./delay-relay.ts";
 import { download, type LoadEnv, roundTrip, upload } from "./load.ts";
 import { startTarget } from "./target.ts";
 
-export {
-  DEFAULT_RELAY_CAP,
-  type DelayRelay,
-  type DelayRelayOptions,
-  type RelayStats,
-  startDelayRelay,
-} from "./delay-relay.ts";
-
+/** One measured path: throughput each way and round trip, for one cipher. */
 export interface BenchRow {
   through: string;
   cipher: string;
@@ -41,6 +34,7 @@ export interface BenchRow {
   connectMs?: number;
 }
 
+/** What `benchLoopback` and `benchVia` measure, how much, and how. */
 export interface BenchOptions extends AlgorithmOptions {
   bytes: number;
   rounds: number;

@@ -10,6 +10,7 @@
  */
 import type { Conn, Listener, Runtime } from "@tunnel/ssh";
 
+/** Size of the request header a bench target reads: one op byte and a 64-bit length. */
 export const HEADER_BYTES = 9;
 /** The block the download side repeats: fixed, pseudo-random, so compression cannot help. */
 export function patternBlock(size = 64 * 1024, seed = 1): Uint8Array {
@@ -24,6 +25,7 @@ export function patternBlock(size = 64 * 1024, seed = 1): Uint8Array {
   return out;
 }
 
+/** The header asking a bench target to take (`U`), send (`D`) or echo (`E`) `length` bytes. */
 export function encodeHeader(op: "U" | "D" | "E", length: number): Uint8Array {
   const h = new Uint8Array(HEADER_BYTES);
   h[0] = op.charCodeAt(0);

@@ -7,6 +7,7 @@ import { ControlError, type ControlOp, controlRequest } from "./control.ts";
 import type { TunnelStatus } from "./host.ts";
 import { pathsFor, processAlive, readRecords, removeRecord, type TunnelRecord } from "./state.ts";
 
+/** What one state record says about its tunnel: live (with its status), dead, or unreadable. */
 export type Surveyed =
   | { name: string; kind: "live"; status: TunnelStatus }
   /** Its process is gone (or its socket refuses): the record was removed. */

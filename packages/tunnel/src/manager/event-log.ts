@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 /** Where the log turns over. */
 export const LOG_ROTATE_BYTES = 1024 * 1024;
 
+/** Appends timestamped events to a tunnel's log file, turning it over at `maxBytes`. */
 export class EventLog {
   private size: number;
 

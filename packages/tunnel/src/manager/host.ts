@@ -48,6 +48,7 @@ export interface SecretTarget extends TargetRecord {
   fullUrl: string | null;
 }
 
+/** Which tunnel a `TunnelHost` records, where, and the session it steers. */
 export interface HostOptions {
   dir: string;
   name: string;
@@ -72,6 +73,7 @@ export class TakenError extends TypeError {
   }
 }
 
+/** Makes a running session a managed tunnel: its record, control socket and log. */
 export class TunnelHost {
   readonly log: EventLog;
   private record: TunnelRecord;

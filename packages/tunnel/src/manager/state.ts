@@ -32,6 +32,7 @@ export interface TargetRecord {
   url: string | null;
 }
 
+/** A tunnel's record (`NAME.json`): what it forwards, via where, its process. */
 export interface TunnelRecord {
   version: typeof STATE_VERSION;
   name: string;
@@ -95,6 +96,7 @@ export interface StatePaths {
   log: string;
 }
 
+/** The record, control socket and log paths of tunnel `name` in `dir`. */
 export function pathsFor(dir: string, name: string): StatePaths {
   return {
     record: path.join(dir, `${name}.json`),
