@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type FoundInput, fuzz, runOne } from "./fuzz/engine.ts";
+import { type FoundInput, type FuzzTarget, fuzz, runOne, type Verdict } from "./fuzz/engine.ts";
 import { pendingFor } from "./fuzz/pending.ts";
 import { TARGETS, targetNamed } from "./fuzz/targets.ts";
 
@@ -55,4 +55,37 @@ describe("fuzz corpus: every input that ever failed now passes", () => {
       expect(v.ok ? "ok" : `${v.kind}: ${v.message}`).toBe("ok");
     }, 60_000);
   }
+});
+
+describe("fuzz engine: the time budget", () => {
+  const target = (run: () => void | Promise<void>): FuzzTarget => ({
+    name: "budget",
+    describe: "spends time",
+    seeds: () => [],
+    maxLength: 1,
+    accepts: () => false,
+    run,
+    budgetMs: 50,
+  });
+  it("an input that computes past the budget is slow", () => {
+    const v = runOne(
+      target(() => {
+        // 150 ms of CPU, however long a busy machine takes to give it
+        const cpu = () => process.cpuUsage().user / 1000;
+        const end = cpu() + 150;
+        while (cpu() < end) {}
+      }),
+      new Uint8Array(1),
+    ) as Verdict;
+    expect(v).toMatchObject({ ok: false, kind: "slow" });
+    expect(v.ok === false && v.message).toMatch(/ms of CPU\), over the 50 ms budget/);
+  });
+  it("an input that only waited past the budget (a busy machine's scheduling) is not slow", async () => {
+    const v = await runOne(
+      target(() => new Promise((r) => setTimeout(r, 150))),
+      new Uint8Array(1),
+    );
+    expect(v).toMatchObject({ ok: true, accepted: true });
+    expect(v.ms).toBeGreaterThan(50);
+  });
 });
