@@ -10,9 +10,14 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { CIPHERS, type CryptoProvider, equalBytes, MACS, nobleProvider, preferredCiphers } from "@tunnel/ssh";
 import { createNativeProvider, runtime } from "@tunnel/ssh/runtime";
 import type { CipherAlgorithm, DirectionKeys } from "../packages/ssh/src/algorithms/types.ts";
+import { parseArgs } from "./lib/args.ts";
 
 const PACKET = 32 * 1024;
-const smoke = (globalThis as { process?: { argv: string[] } }).process?.argv.includes("--smoke") ?? false;
+const smoke = parseArgs({
+  name: "bench/crypto.ts",
+  summary: "Crypto primitives per provider under this runtime, as one JSON object.",
+  options: { smoke: { type: "boolean", description: "a few samples only (what the test suite runs)" } },
+}).smoke;
 const BUDGET_MS = smoke ? 20 : 400;
 
 function bytes(n: number, seed: number): Uint8Array {

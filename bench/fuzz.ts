@@ -27,6 +27,7 @@ import { hex } from "../test/fuzz/crypto.ts";
 import { type FoundInput, fuzz, type RunResult } from "../test/fuzz/engine.ts";
 import { pendingFor } from "../test/fuzz/pending.ts";
 import { TARGETS, targetNamed } from "../test/fuzz/targets.ts";
+import { parseArgs } from "./lib/args.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CORPUS = path.join(here, "..", "test", "fuzz", "corpus");
@@ -251,36 +252,28 @@ async function runTarget(
   };
 }
 
-function parseArgs(argv: string[]): { targets: string[]; iterations: number; seed: number; json: boolean } {
-  const out = { targets: TARGETS.map((t) => t.name), iterations: 1_000_000, seed: 1, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new TypeError(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--target")
-      out.targets = value()
-        .split(",")
-        .map((n) => targetNamed(n.trim()).name);
-    else if (a === "--iterations") out.iterations = Number(value());
-    else if (a === "--seed") out.seed = Number(value());
-    else if (a === "--json") out.json = true;
-    else throw new TypeError(`unknown argument ${a}; expected --target NAME, --iterations N, --seed S, --json`);
-  }
-  if (!Number.isInteger(out.iterations) || out.iterations < 1)
-    throw new RangeError(`--iterations: expected a whole number ≥ 1, got ${out.iterations}`);
-  if (!Number.isInteger(out.seed)) throw new RangeError(`--seed: expected a whole number, got ${out.seed}`);
-  return out;
-}
-
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs({
+    name: "bench/fuzz.ts",
+    summary: "Runs every fuzz target (or those named) in a watched worker thread; findings go to test/fuzz/corpus.",
+    options: {
+      target: {
+        type: "list",
+        choices: TARGETS.map((t) => t.name),
+        default: TARGETS.map((t) => t.name),
+        value: "NAME,…",
+        shownDefault: "all",
+        description: "the targets to run",
+      },
+      iterations: { type: "number", integer: true, min: 1, default: 1_000_000, description: "inputs per target" },
+      seed: { type: "number", integer: true, default: 1, description: "seed of the run" },
+      json: { type: "boolean", description: "also print each target's report as JSON" },
+    },
+  });
   const log = (s: string) => console.log(s);
   const reports: TargetReport[] = [];
-  log(`fuzz: ${args.targets.length} targets, ${args.iterations.toLocaleString("en")} inputs each, seed ${args.seed}`);
-  for (const name of args.targets) {
+  log(`fuzz: ${args.target.length} targets, ${args.iterations.toLocaleString("en")} inputs each, seed ${args.seed}`);
+  for (const name of args.target) {
     log(`${name} …`);
     const r = await runTarget(name, args.iterations, args.seed, log);
     reports.push(r);

@@ -16,8 +16,13 @@ import {
 import { createNativeProvider } from "@tunnel/ssh/runtime";
 import { memoryPair } from "../packages/ssh/src/runtime/memory.ts";
 import { Transport } from "../packages/ssh/src/transport/transport.ts";
+import { parseArgs } from "./lib/args.ts";
 
-const smoke = (globalThis as { process?: { argv: string[] } }).process?.argv.includes("--smoke") ?? false;
+const smoke = parseArgs({
+  name: "bench/kex.ts",
+  summary: "Key exchange cost per method under this runtime, as one JSON object.",
+  options: { smoke: { type: "boolean", description: "a few samples only (what the test suite runs)" } },
+}).smoke;
 const SAMPLES = smoke ? 2 : 15;
 const hostKey = generateEd25519(nobleProvider);
 const provider = createNativeProvider().provider;

@@ -11,25 +11,39 @@ import { download, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";
+import { parseArgs } from "./lib/args.ts";
 import { cpuSeconds, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
-const i = process.argv.indexOf("--megabytes");
-const bytes = Number(i >= 0 ? process.argv[i + 1] : 512) * 2 ** 20;
-const ci = process.argv.indexOf("--cipher");
-const cipher = ci >= 0 ? (process.argv[ci + 1] as string) : "aes128-gcm@openssh.com";
-const ri = process.argv.indexOf("--runtime");
-const rt = (ri >= 0 ? process.argv[ri + 1] : "node") as RuntimeName;
+const args = parseArgs({
+  name: "bench/profile.ts",
+  summary: "One forwarder through the harness sshd: a download and an upload, CPU seconds per GB.",
+  options: {
+    megabytes: { type: "number", above: 0, default: 512, description: "MiB each way" },
+    cipher: { type: "string", default: "aes128-gcm@openssh.com", description: "the cipher to negotiate" },
+    runtime: {
+      type: "string",
+      choices: ["node", "bun", "deno"],
+      default: "node",
+      description: "runtime of tunnel open",
+    },
+    direction: { type: "string", choices: ["down", "up", "both"], default: "both", description: "which transfers" },
+    ssh: { type: "boolean", description: "measure ssh -L instead of tunnel open" },
+    noble: { type: "boolean", description: "tunnel open in the pure-noble mode (--crypto noble)" },
+  },
+});
+const bytes = args.megabytes * 2 ** 20;
+const cipher = args.cipher;
+const rt: RuntimeName = args.runtime;
 const sshd = await startSshd({ hostKeys: ["ed25519"] });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-prof-"));
 const key = await makeKey(dir, "id", { type: "ed25519" });
 await sshd.addAuthorizedKey(key.pubLine);
 const target = await startTarget(runtime);
 const t = { sshd, identity: key.path, targetPort: target.port };
-const di = process.argv.indexOf("--direction");
-const direction = di >= 0 ? process.argv[di + 1] : "both";
-const f = process.argv.includes("--ssh")
+const direction = args.direction;
+const f = args.ssh
   ? await startSshL(t, cipher)
-  : await startTunnelOpen(t, rt, cipher, process.argv.includes("--noble") ? ["--crypto", "noble"] : []);
+  : await startTunnelOpen(t, rt, cipher, args.noble ? ["--crypto", "noble"] : []);
 const env = { runtime: runtime, now: () => performance.now(), host: "127.0.0.1", port: f.port };
 try {
   const c0 = cpuSeconds(f.pid) ?? 0;

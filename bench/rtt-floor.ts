@@ -15,10 +15,23 @@ import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { freePort } from "../test/harness/pg.ts";
 import { startSshd } from "../test/harness/sshd.ts";
+import { parseArgs } from "./lib/args.ts";
 import { type Forwarder, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
-const ri = process.argv.indexOf("--rounds");
-const rounds = ri >= 0 ? Number(process.argv[ri + 1]) : 3;
+const args = parseArgs({
+  name: "bench/rtt-floor.ts",
+  summary: "64-byte round trips direct, through socat, ssh -L and tunnel open (needs socat).",
+  options: {
+    rounds: { type: "number", integer: true, min: 1, default: 3, description: "interleaved rounds (best median kept)" },
+    runtimes: {
+      type: "list",
+      choices: ["node", "bun", "deno"],
+      default: ["node", "bun", "deno"],
+      description: "runtimes of tunnel open",
+    },
+  },
+});
+const rounds = args.rounds;
 const cipher = "aes128-gcm@openssh.com";
 
 async function relay(toPort: number): Promise<Forwarder> {
@@ -45,8 +58,7 @@ await sshd.addAuthorizedKey(key.pubLine);
 const target = await startTarget(runtime);
 const t = { sshd, identity: key.path, targetPort: target.port };
 const sshL = await startSshL(t, cipher);
-const ni = process.argv.indexOf("--runtimes");
-const runtimes = (ni >= 0 ? (process.argv[ni + 1] as string) : "node,bun,deno").split(",") as RuntimeName[];
+const runtimes: RuntimeName[] = args.runtimes;
 const paths: [string, Forwarder | undefined][] = [
   ["direct", undefined],
   ["socat relay", await relay(target.port)],

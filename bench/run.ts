@@ -25,6 +25,7 @@ import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } 
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";
+import { parseArgs } from "./lib/args.ts";
 import {
   type Forwarder,
   peakRss,
@@ -43,24 +44,55 @@ import { runWan, type WanOptions, wanMarkdown } from "./lib/wan.ts";
 
 const execFileP = promisify(execFile);
 const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-const option = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
+const RUNTIME_NAMES = ["node", "bun", "deno"] as const;
+const args = parseArgs({
+  name: "pnpm bench",
+  summary: "The forwarding path against OpenSSH: throughput, round trip, connect time, channels, crypto.",
+  options: {
+    smoke: { type: "boolean", description: "tiny sizes, nothing written (what the test suite runs)" },
+    wan: { type: "boolean", description: "over a delayed link: the WAN and cipher-order sections" },
+    kex: { type: "boolean", description: "the key exchange section alone" },
+    "no-write": { type: "boolean", description: "print the results, leave bench/RESULTS.md alone" },
+    megabytes: { type: "number", above: 0, shownDefault: "256, 128 with --wan", description: "MiB per transfer" },
+    repeat: {
+      type: "number",
+      integer: true,
+      min: 1,
+      shownDefault: "3, 2 with --wan",
+      description: "interleaved rounds",
+    },
+    ciphers: { type: "list", shownDefault: "all three", description: "ciphers to measure (--wan: the first)" },
+    runtimes: { type: "list", choices: RUNTIME_NAMES, default: RUNTIME_NAMES, description: "runtimes of tunnel open" },
+    rtts: { type: "numbers", min: 0, shownDefault: "20,50,100", description: "--wan: round trips of the link, ms" },
+    "relay-runtime": {
+      type: "string",
+      choices: RUNTIME_NAMES,
+      default: "bun",
+      description: "--wan: runtime of the relay",
+    },
+    "serve-runtime": {
+      type: "string",
+      choices: RUNTIME_NAMES,
+      default: "node",
+      description: "--wan: runtime of tunnel serve",
+    },
+    "cap-mib": { type: "number", above: 0, default: 64, description: "--wan: the link's buffer, MiB" },
+    channels: { type: "number", integer: true, min: 1, default: 64, description: "--wan: transfers at once" },
+    "channel-megabytes": { type: "number", above: 0, default: 4, description: "--wan: MiB per concurrent transfer" },
+  },
+});
 
-const SMOKE = flag("smoke");
-const WAN = flag("wan");
-const KEX = flag("kex");
-const BYTES = SMOKE ? 2 * 1024 * 1024 : Number(option("megabytes") ?? (WAN ? 128 : 256)) * 1024 * 1024;
+const SMOKE = args.smoke;
+const WAN = args.wan;
+const KEX = args.kex;
+const BYTES = SMOKE ? 2 * 1024 * 1024 : (args.megabytes ?? (WAN ? 128 : 256)) * 1024 * 1024;
 const RTT_COUNT = SMOKE ? 50 : 2000;
 const CHANNELS = SMOKE ? 50 : 1000;
 const CHANNEL_BYTES = SMOKE ? 16 * 1024 : 64 * 1024;
-const REPEAT = SMOKE ? 1 : Number(option("repeat") ?? (WAN ? 2 : 3));
+const REPEAT = SMOKE ? 1 : (args.repeat ?? (WAN ? 2 : 3));
 const ALL_CIPHERS = ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"];
-const CIPHERS = option("ciphers")?.split(",") ?? (SMOKE ? ["aes128-gcm@openssh.com"] : ALL_CIPHERS);
-const RUNTIMES = (option("runtimes")?.split(",") ?? ["node", "bun", "deno"]).filter((r): r is RuntimeName => {
-  if (r !== "node" && r !== "bun" && r !== "deno") throw new TypeError(`--runtimes: unknown runtime "${r}"`);
+const CIPHERS = args.ciphers ?? (SMOKE ? ["aes128-gcm@openssh.com"] : ALL_CIPHERS);
+const RUNTIMES = args.runtimes.filter((r): r is RuntimeName => {
   if (runtimeCommand(r, "x")) return true;
   console.error(`bench: ${r} is not installed (node_modules/.bin/${r}); skipping it`);
   return false;
@@ -117,7 +149,7 @@ async function main(): Promise<void> {
   if (KEX) {
     const section = kexSection(await kexRuns());
     console.log(section);
-    if (!SMOKE && !flag("no-write")) {
+    if (!SMOKE && !args["no-write"]) {
       const file = path.join(ROOT, "bench/RESULTS.md");
       fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [section]));
       await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
@@ -193,7 +225,7 @@ async function main(): Promise<void> {
   }
   const report = [header(started), ...sections].join("\n\n");
   console.log(report);
-  if (!SMOKE && !flag("no-write")) {
+  if (!SMOKE && !args["no-write"]) {
     const file = path.join(ROOT, "bench/RESULTS.md");
     fs.writeFileSync(file, `${report}\n`);
     // Laid out as the repository's formatter wants it, so that `biome check` stays clean.
@@ -510,13 +542,7 @@ function replaceSections(text: string, sections: readonly string[]): string {
 }
 
 async function wanRun(t: SshTarget, envFor: (port: number) => LoadEnv, dir: string, started: Date): Promise<void> {
-  const runtimeOption = (name: string, fallback: RuntimeName): RuntimeName => {
-    const v = option(name) ?? fallback;
-    if (v !== "node" && v !== "bun" && v !== "deno") throw new TypeError(`--${name}: unknown runtime "${v}"`);
-    return v;
-  };
-  const rtts = [0, ...(option("rtts")?.split(",").map(Number) ?? (SMOKE ? [20] : [20, 50, 100]))];
-  for (const r of rtts) if (!(r >= 0)) throw new TypeError(`--rtts: "${option("rtts")}" is not a list of milliseconds`);
+  const rtts = [0, ...(args.rtts ?? (SMOKE ? [20] : [20, 50, 100]))];
   const o: WanOptions = {
     rtts: [...new Set(rtts)],
     runtimes: RUNTIMES,
@@ -524,12 +550,12 @@ async function wanRun(t: SshTarget, envFor: (port: number) => LoadEnv, dir: stri
     rttCount: SMOKE ? 3 : 20,
     rttWarmup: SMOKE ? 2 : 5,
     repeat: REPEAT,
-    cipher: option("ciphers")?.split(",")[0] ?? "aes128-gcm@openssh.com",
-    relayRuntime: runtimeOption("relay-runtime", "bun"),
-    serveRuntime: runtimeOption("serve-runtime", "node"),
-    capBytes: Number(option("cap-mib") ?? 64) * 2 ** 20,
-    channels: SMOKE ? 4 : Number(option("channels") ?? 64),
-    channelBytes: SMOKE ? 256 * 1024 : Number(option("channel-megabytes") ?? 4) * 2 ** 20,
+    cipher: args.ciphers?.[0] ?? "aes128-gcm@openssh.com",
+    relayRuntime: args["relay-runtime"],
+    serveRuntime: args["serve-runtime"],
+    capBytes: args["cap-mib"] * 2 ** 20,
+    channels: SMOKE ? 4 : args.channels,
+    channelBytes: SMOKE ? 256 * 1024 : args["channel-megabytes"] * 2 ** 20,
     channelsRtt: SMOKE ? 20 : 50,
     defaultsRtt: SMOKE ? 20 : 50,
     stallSeconds: SMOKE ? 60 : 180,
@@ -551,7 +577,7 @@ async function wanRun(t: SshTarget, envFor: (port: number) => LoadEnv, dir: stri
   const wan = wanMarkdown(result, o, head);
   const order = cipherOrderSection(crypto);
   console.log(`${wan}\n\n${order}`);
-  if (!SMOKE && !flag("no-write")) {
+  if (!SMOKE && !args["no-write"]) {
     const file = path.join(ROOT, "bench/RESULTS.md");
     fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [wan, order]));
     await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });

@@ -8,6 +8,13 @@
  */
 import { systemRandom } from "../packages/ssh/src/crypto/provider.ts";
 import { sntrup761Decapsulate, sntrup761Encapsulate, sntrup761KeyPair } from "../packages/ssh/src/crypto/sntrup761.ts";
+import { parseArgs } from "./lib/args.ts";
+
+parseArgs({
+  name: "bench/sntrup761.ts",
+  summary: "sntrup761 key generation, encapsulation and decapsulation, ms per operation, as one JSON object.",
+  options: {},
+});
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 const RUNS = 40;

@@ -32,32 +32,42 @@ import {
 import { makeKey } from "../test/harness/keys.ts";
 import { freePort } from "../test/harness/pg.ts";
 import { startSshd } from "../test/harness/sshd.ts";
+import { parseArgs } from "./lib/args.ts";
 import { ROOT, type RuntimeName, tunnelCommand } from "./lib/forwarders.ts";
 
 const MiB = 1024 * 1024;
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0)
-    throw new RangeError(`--${name}: expected a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
-
-const gigabytes = option("gigabytes", 10);
-const lanes = Math.round(option("lanes", 64));
-const rekeyMb = option("rekey-mb", 16);
-const cutMin = option("cut-min", 15);
-const cutMax = Math.max(cutMin, option("cut-max", 45));
-const ri = process.argv.indexOf("--runtime");
-const rt = (ri >= 0 ? process.argv[ri + 1] : "node") as RuntimeName;
-if (!["node", "bun", "deno"].includes(rt)) throw new TypeError(`--runtime: expected node, bun or deno, got ${rt}`);
+const positive = (fallback: number, description: string) =>
+  ({ type: "number", above: 0, default: fallback, description }) as const;
+const args = parseArgs({
+  name: "bench/soak.ts",
+  summary: "Gigabytes through tunnel open over many channels while the link is cut and keys re-exchanged.",
+  options: {
+    gigabytes: positive(10, "GB read at the two ends together"),
+    lanes: positive(64, "concurrent channels"),
+    "per-connection-mb": positive(32, "MiB per connection (at most a quarter of a lane's share)"),
+    "rekey-mb": positive(16, "MiB between forced key re-exchanges"),
+    "cut-min": positive(15, "least seconds between cuts"),
+    "cut-max": positive(45, "most seconds between cuts"),
+    runtime: {
+      type: "string",
+      choices: ["node", "bun", "deno"],
+      default: "node",
+      description: "runtime of tunnel open",
+    },
+  },
+});
+const gigabytes = args.gigabytes;
+const lanes = Math.round(args.lanes);
+const rekeyMb = args["rekey-mb"];
+const cutMin = args["cut-min"];
+const cutMax = Math.max(cutMin, args["cut-max"]);
+const rt: RuntimeName = args.runtime;
 const budget = gigabytes * 1e9; // bytes read at the two ends together
 // at least four connections per lane over the run, so connections come and go
 const perConnection = Math.max(
   64 * 1024,
-  Math.min(option("per-connection-mb", 32) * MiB, Math.floor(budget / (lanes * 2 * 4))),
+  Math.min(args["per-connection-mb"] * MiB, Math.floor(budget / (lanes * 2 * 4))),
 );
 
 // ---------------------------------------------------------------- set-up

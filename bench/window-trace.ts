@@ -24,21 +24,41 @@ import { runtime } from "@tunnel/ssh/runtime";
 import { providerFor, resolveAlgorithms } from "../packages/tunnel/src/algorithms.ts";
 import { makeKey } from "../test/harness/keys.ts";
 import { startSshd } from "../test/harness/sshd.ts";
+import { parseArgs } from "./lib/args.ts";
 import { type RuntimeName, snapshotCli } from "./lib/forwarders.ts";
 import { startRelayProcess, startServeProcess } from "./lib/wan.ts";
 
-const argv = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] as string) : fallback;
-};
-const rtt = Number(option("rtt", "50"));
-const server = option("server", "sshd");
-const direction = option("direction", "down");
-const bytes = Number(option("megabytes", "64")) * 2 ** 20;
-const maxWindow = Number(option("max-window-mib", "16")) * 2 ** 20;
-const sink = option("sink", "socket");
-const relayRuntime = option("relay-runtime", "bun") as RuntimeName;
+const args = parseArgs({
+  name: "bench/window-trace.ts",
+  summary: "One channel through the delay relay, traced every 10 ms: bytes moved and the window that limits them.",
+  options: {
+    rtt: { type: "number", min: 0, default: 50, description: "round trip of the relay, ms" },
+    server: { type: "string", choices: ["sshd", "serve"], default: "sshd", description: "OpenSSH or tunnel serve" },
+    direction: { type: "string", choices: ["down", "up"], default: "down", description: "which way the bytes go" },
+    megabytes: { type: "number", above: 0, default: 64, description: "MiB to move" },
+    "max-window-mib": { type: "number", above: 0, default: 16, description: "cap of our receive window" },
+    sink: {
+      type: "string",
+      choices: ["socket", "direct"],
+      default: "socket",
+      description: "downloaded bytes to a local socket, or consumed at once",
+    },
+    "relay-runtime": {
+      type: "string",
+      choices: ["node", "bun", "deno"],
+      default: "bun",
+      description: "runtime of the delay relay",
+    },
+    all: { type: "boolean", description: "print every sample, not every 10th" },
+  },
+});
+const rtt = args.rtt;
+const server = args.server;
+const direction = args.direction;
+const bytes = args.megabytes * 2 ** 20;
+const maxWindow = args["max-window-mib"] * 2 ** 20;
+const sink = args.sink;
+const relayRuntime: RuntimeName = args["relay-runtime"];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-trace-"));
 const key = await makeKey(dir, "id_ed25519", { type: "ed25519" });
@@ -171,7 +191,7 @@ try {
   clearInterval(peek);
   const seconds = (performance.now() - t0) / 1000;
   // Every 10th sample, and the last ones.
-  const every = argv.includes("--all") ? 1 : 10;
+  const every = args.all ? 1 : 10;
   for (const [i, s] of samples.entries()) if (i % every === 0 || i > samples.length - 3) console.log(s);
   const window = direction === "down" ? channel.receiveWindowSize : Math.max(mostCredit, peakCredit);
   console.log(

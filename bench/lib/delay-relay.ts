@@ -12,6 +12,7 @@
  */
 import { startDelayRelay } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
+import { parseArgs } from "./args.ts";
 
 export { type DelayRelay, type DelayRelayOptions, startDelayRelay } from "@tunnel/core/bench";
 
@@ -23,25 +24,27 @@ function hostPort(spec: string, what: string): { host: string; port: number } {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const option = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const number = (name: string, fallback: number) => {
-    const v = option(name);
-    const n = v === undefined ? fallback : Number(v);
-    if (!(n >= 0)) throw new RangeError(`--${name}: "${v}" is not a non-negative number`);
-    return n;
-  };
-  const toSpec = option("to");
-  if (!toSpec) throw new TypeError("--to host:port is required");
-  const to = hostPort(toSpec, "--to");
-  const listen = hostPort(option("listen") ?? "127.0.0.1:0", "--listen");
+  const args = parseArgs(
+    {
+      name: "bench/lib/delay-relay.ts",
+      summary: "Relays TCP to --to, holding each chunk rtt/2 ms each way; prints its address:port.",
+      options: {
+        to: { type: "string", required: true, value: "HOST:PORT", description: "where to relay to" },
+        listen: { type: "string", default: "127.0.0.1:0", value: "HOST:PORT", description: "where to listen" },
+        rtt: { type: "number", min: 0, default: 0, description: "round trip added, ms" },
+        "cap-mib": { type: "number", min: 0, default: 64, description: "bytes held per direction at most, MiB" },
+        "rate-mbit": { type: "number", min: 0, default: 0, description: "pace to this rate, Mbit/s; 0 for none" },
+      },
+    },
+    argv,
+  );
+  const to = hostPort(args.to, "--to");
+  const listen = hostPort(args.listen, "--listen");
   const relay = await startDelayRelay(listen.host, listen.port, to.host, to.port, {
     sockets: runtime,
-    delayMs: number("rtt", 0) / 2,
-    capBytes: number("cap-mib", 64) * 2 ** 20,
-    rateBytesPerSecond: (number("rate-mbit", 0) * 1e6) / 8,
+    delayMs: args.rtt / 2,
+    capBytes: args["cap-mib"] * 2 ** 20,
+    rateBytesPerSecond: (args["rate-mbit"] * 1e6) / 8,
   });
   const stop = async () => {
     await relay.close();

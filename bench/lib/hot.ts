@@ -1,13 +1,18 @@
 /** Summarises a V8 .cpuprofile: self time per function, top 30. `node bench/lib/hot.ts FILE`. */
 import * as fs from "node:fs";
+import { parseArgs } from "./args.ts";
 
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
-const file = process.argv[2];
-if (!file) throw new TypeError("usage: node bench/lib/hot.ts FILE.cpuprofile");
+const file = parseArgs({
+  name: "node bench/lib/hot.ts",
+  summary: "Self time per function of a V8 .cpuprofile, top 30.",
+  options: {},
+  positionals: ["FILE.cpuprofile"],
+}).positionals[0] as string;
 const prof = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: Node[]; samples: number[] };
 const hits = new Map<number, number>();
 for (const s of prof.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
