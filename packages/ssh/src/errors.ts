@@ -63,6 +63,14 @@ export class SshError extends Error {
   }
 }
 
+/**
+ * A packet whose MAC or AEAD tag does not match (RFC 4253 §6.4): the message says nothing more,
+ * so that a failure tells an attacker nothing about where the forgery went wrong.
+ */
+export function macError(): SshError {
+  return new SshError("MAC_ERROR", "message authentication failed", { reason: DisconnectReason.MAC_ERROR });
+}
+
 /** A failure to decode peer-supplied bytes: always a protocol error. */
 export function protocolError(message: string): SshError {
   return new SshError("PROTOCOL_ERROR", message, { reason: DisconnectReason.PROTOCOL_ERROR });

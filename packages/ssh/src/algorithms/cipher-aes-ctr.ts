@@ -7,12 +7,10 @@
  * chunk we process is a whole number of 16-byte blocks, so the state is the counter alone.
  */
 import { type CryptoProvider, equalBytes, type HmacStream, wipe } from "../crypto/provider.ts";
-import { SshError } from "../errors.ts";
+import { macError } from "../errors.ts";
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, PacketOpener, PacketSealer } from "./types.ts";
 
 const BLOCK = 16;
-
-export const macError = () => new SshError("MAC_ERROR", "message authentication failed", { reason: 5 });
 
 /** Adds `blocks` to the 128-bit big-endian counter in place. */
 export function addCounter(ctr: Uint8Array, blocks: number): void {

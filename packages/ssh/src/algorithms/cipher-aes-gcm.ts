@@ -5,7 +5,7 @@
  * one per packet (RFC 5647 §7.1). The negotiated MAC is ignored (§5.1).
  */
 import { type CryptoProvider, wipe } from "../crypto/provider.ts";
-import { macError } from "./cipher-aes-ctr.ts";
+import { macError } from "../errors.ts";
 import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from "./types.ts";
 
 const TAG = 16;

@@ -11,7 +11,7 @@
  * the payload, given in parts or whole, from block 1 on — one cipher set-up per packet for it.
  */
 import { type ChaCha20Stream, type CryptoProvider, equalBytes, wipe } from "../crypto/provider.ts";
-import { macError } from "./cipher-aes-ctr.ts";
+import { macError } from "../errors.ts";
 import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from "./types.ts";
 
 const TAG = 16;

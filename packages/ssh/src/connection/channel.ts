@@ -11,7 +11,7 @@
  *   channel id is freed once both sides have sent CLOSE.
  */
 
-import { SshError } from "../errors.ts";
+import { DisconnectReason, SshError } from "../errors.ts";
 import { MSG } from "../wire/messages.ts";
 import { Writer } from "../wire/writer.ts";
 import { ReceiveWindow, WINDOW_PROBE_REQUEST } from "./window.ts";
@@ -48,7 +48,7 @@ export interface ChannelEvents {
   drain?(): void;
 }
 
-const channelError = (m: string) => new SshError("CHANNEL_ERROR", m, { reason: 2 });
+const channelError = (m: string) => new SshError("CHANNEL_ERROR", m, { reason: DisconnectReason.PROTOCOL_ERROR });
 
 /** RFC 4254 §5.1: a maximum packet size of 0 could never carry a byte. */
 export function validMaxPacket(maxPacket: number): boolean {
