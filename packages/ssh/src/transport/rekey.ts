@@ -2,6 +2,8 @@
  * When to re-exchange keys (RFC 4253 §9): after `rekeyBytes` either way (1 GiB by default;
  * RFC 4344 §3.2's block limits are higher for AES) or `rekeyMs` (an hour, RFC 4253 §9).
  */
+import { DEFAULT_REKEY_BYTES, DEFAULT_REKEY_MS } from "./transport-options.ts";
+
 export interface RekeyLimits {
   rekeyBytes?: number;
   rekeyMs?: number;
@@ -20,8 +22,8 @@ export class RekeyMeter {
     limits: RekeyLimits,
     private readonly due: () => void,
   ) {
-    this.rekeyBytes = limits.rekeyBytes ?? 2 ** 30;
-    this.rekeyMs = limits.rekeyMs ?? 3_600_000;
+    this.rekeyBytes = limits.rekeyBytes ?? DEFAULT_REKEY_BYTES;
+    this.rekeyMs = limits.rekeyMs ?? DEFAULT_REKEY_MS;
     this.now = limits.now ?? Date.now;
     this.lastKexAt = this.now();
   }
