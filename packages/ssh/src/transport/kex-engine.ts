@@ -22,7 +22,7 @@ import { kexFailed } from "../algorithms/kex-method-errors.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
 import { fingerprintSha256 } from "../keys/fingerprint.ts";
-import { MSG } from "../wire/messages.ts";
+import { isKexMethodMessage, MSG } from "../wire/messages.ts";
 import { encodeServerExtInfo, readExtInfo } from "./ext-info.ts";
 import { askVerifier, checkExchangeSignature } from "./host-key-check.ts";
 import { closedDuringKex, EngineKexConn } from "./kex-conn.ts";
@@ -74,7 +74,6 @@ const kexStrictViolation = (what: string) =>
 const protocol = (what: string) => new SshError("PROTOCOL_ERROR", what, { reason: DisconnectReason.PROTOCOL_ERROR });
 const isGeneric = (type: number) =>
   type === MSG.DISCONNECT || type === MSG.IGNORE || type === MSG.DEBUG || type === MSG.UNIMPLEMENTED;
-const isKexMethodMessage = (type: number) => type >= 30 && type <= 49;
 
 export class KexEngine {
   sessionId: Uint8Array | undefined;

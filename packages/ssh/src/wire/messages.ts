@@ -44,7 +44,7 @@ export const MSG = {
   CHANNEL_FAILURE: 100,
 } as const;
 
-/** RFC 4253 §7 / §12: messages allowed during a key exchange (transport-layer generic + KEX range). */
-export function isKexMessage(type: number): boolean {
-  return (type >= 20 && type <= 29) || (type >= 30 && type <= 49);
+/** RFC 4251 §7: 30 to 49 are the key exchange method's own messages (their meaning depends on the method). */
+export function isKexMethodMessage(type: number): boolean {
+  return type >= 30 && type <= 49;
 }
