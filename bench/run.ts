@@ -151,12 +151,7 @@ async function main(): Promise<void> {
   if (KEX) {
     const section = kexSection(await kexRuns());
     console.log(section);
-    if (!SMOKE && !args["no-write"]) {
-      const file = path.join(ROOT, "bench/RESULTS.md");
-      fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [section]));
-      await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
-      log("wrote the key exchange section of bench/RESULTS.md");
-    }
+    await writeSections([section], "the key exchange section");
     return;
   }
   const sshd = await startSshd({ hostKeys: ["ed25519"], config: ["MaxStartups 2000", "MaxSessions 2000"] });
@@ -174,12 +169,7 @@ async function main(): Promise<void> {
     try {
       const section = await connectSection(t);
       console.log(section);
-      if (!SMOKE && !args["no-write"]) {
-        const file = path.join(ROOT, "bench/RESULTS.md");
-        fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [section]));
-        await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
-        log("wrote the connect-to-authenticated section of bench/RESULTS.md");
-      }
+      await writeSections([section], "the connect-to-authenticated section");
     } finally {
       await target.close();
       await sshd.stop();
@@ -560,6 +550,15 @@ function kexSection(runs: readonly KexRun[]): string {
   return out.join("\n");
 }
 
+/** Replaces `sections` of bench/RESULTS.md, keeping the rest, unless this is a smoke run or --no-write. */
+async function writeSections(sections: readonly string[], what: string): Promise<void> {
+  if (SMOKE || args["no-write"]) return;
+  const file = path.join(ROOT, "bench/RESULTS.md");
+  fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), sections));
+  await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
+  log(`wrote ${what} of bench/RESULTS.md`);
+}
+
 /** Replaces `## <title>` sections (up to the next `## ` heading) in `text`, or appends them. */
 function replaceSections(text: string, sections: readonly string[]): string {
   let out = text.trimEnd();
@@ -612,12 +611,7 @@ async function wanRun(t: SshTarget, envFor: (port: number) => LoadEnv, dir: stri
   const wan = wanMarkdown(result, o, head);
   const order = cipherOrderSection(crypto);
   console.log(`${wan}\n\n${order}`);
-  if (!SMOKE && !args["no-write"]) {
-    const file = path.join(ROOT, "bench/RESULTS.md");
-    fs.writeFileSync(file, replaceSections(fs.readFileSync(file, "utf8"), [wan, order]));
-    await execFileP(path.join(ROOT, "node_modules/.bin/biome"), ["format", "--write", file], { cwd: ROOT });
-    log("wrote the WAN and cipher-order sections of bench/RESULTS.md");
-  }
+  await writeSections([wan, order], "the WAN and cipher-order sections");
 }
 
 main().catch((err) => {
