@@ -16,7 +16,7 @@ import {
   peerText,
   type SshClient,
 } from "@tunnel/ssh";
-import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
+import type { AuthIdentityOptions } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import {
   appliedConfigLines,
@@ -25,7 +25,7 @@ import {
   type ResolvedDestination,
   resolveDestination,
 } from "./destination-config.ts";
-import { type ConnectOne, connectChain } from "./hop-chain.ts";
+import { type ConnectOne, connectChain, hostIdentities } from "./hop-chain.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
@@ -124,15 +124,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const verified: CheckReport["jumps"] = [];
   const connectOne: ConnectOne = async (d, conn, hop) => {
     const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
-    const ids = await resolveAuthIdentities({
-      identity: o.identity,
-      identityFiles: o.identityFiles ?? d.identityFiles,
-      identitiesOnly: o.identitiesOnly ?? d.identitiesOnly,
-      certificateFiles: d.certificateFiles,
-      user: d.user,
-      agent: o.agent ?? d.agent,
-      sockets: o.sockets,
-    });
+    const ids = await hostIdentities(o, d);
     try {
       const client = await connectClient(conn, {
         host: d.host,

@@ -12,9 +12,29 @@
  */
 import { type Conn, channelConn, type Runtime, type SshClient } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
+import { type AuthIdentities, type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
 import { hostPortLabel } from "./destination.ts";
 import type { ResolvedDestination } from "./destination-config.ts";
 import { proxyCommandConn } from "./proxy-command.ts";
+
+/** The caller's choices of keys, which come before each host's own configuration. */
+export type IdentityFlags = Pick<
+  AuthIdentityOptions,
+  "identity" | "identityFiles" | "identitiesOnly" | "agent" | "sockets"
+>;
+
+/** The identities to offer one host of the chain: the caller's flags over that host's configuration. */
+export function hostIdentities(o: IdentityFlags, d: ResolvedDestination): Promise<AuthIdentities> {
+  return resolveAuthIdentities({
+    identity: o.identity,
+    identityFiles: o.identityFiles ?? d.identityFiles,
+    identitiesOnly: o.identitiesOnly ?? d.identitiesOnly,
+    certificateFiles: d.certificateFiles,
+    user: d.user,
+    agent: o.agent ?? d.agent,
+    sockets: o.sockets,
+  });
+}
 
 export interface ChainOptions {
   sockets?: Runtime | undefined;

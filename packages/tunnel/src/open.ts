@@ -19,7 +19,7 @@ import {
   type TransportInfo,
 } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
-import { type AuthIdentityOptions, resolveAuthIdentities } from "./agent-identities.ts";
+import type { AuthIdentityOptions } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
 import { noneAuthWarning } from "./auth-warning.ts";
 import { DEFAULT_PASSWORD_HINT } from "./check.ts";
@@ -31,7 +31,7 @@ import {
   resolveDestination,
 } from "./destination-config.ts";
 import { type HeldConn, holdConn, type PipeStats, pipeChannel } from "./forward.ts";
-import { type ConnectOne, connectChain } from "./hop-chain.ts";
+import { type ConnectOne, connectChain, hostIdentities } from "./hop-chain.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
@@ -276,17 +276,7 @@ export class TunnelSession {
     const connectOne: ConnectOne = async (d, conn, hop) => {
       const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
       // Resolved afresh on each (re)connect: the agent may hold other keys by now.
-      const ids = o.keys
-        ? { identities: [...o.keys], notes: [], close() {} }
-        : await resolveAuthIdentities({
-            identity: o.identity,
-            identityFiles: o.identityFiles ?? d.identityFiles,
-            identitiesOnly: o.identitiesOnly ?? d.identitiesOnly,
-            certificateFiles: d.certificateFiles,
-            user: d.user,
-            agent: o.agent ?? d.agent,
-            sockets: o.sockets,
-          });
+      const ids = o.keys ? { identities: [...o.keys], notes: [], close() {} } : await hostIdentities(o, d);
       const keepaliveMs = d.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
       try {
         return await connectClient(conn, {
