@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { fromBase64, ReplayConn, runOurClient, runOurServer, type Transcript } from "./transcript.ts";
+import { fromBase64, ReplayConn, runOurClient, runOurServer, type Transcript, toBase64 } from "./transcript.ts";
 
 const dir = new URL("./transcripts/", import.meta.url);
 const files = fs
@@ -44,9 +44,10 @@ async function replay(t: Transcript): Promise<Outcome> {
 }
 
 describe("key exchange transcripts recorded with OpenSSH", () => {
-  it("there are transcripts of sntrup761x25519-sha512 in both roles", () => {
+  it("there are transcripts of both post-quantum methods and curve25519 in both roles", () => {
+    const required = ["mlkem768x25519-sha256", "sntrup761x25519-sha512", "curve25519-sha256"];
     expect(files).toEqual(
-      expect.arrayContaining(["client-sntrup761x25519-sha512.json", "server-sntrup761x25519-sha512.json"]),
+      expect.arrayContaining(required.flatMap((kex) => [`client-${kex}.json`, `server-${kex}.json`])),
     );
   });
 
@@ -63,27 +64,42 @@ describe("key exchange transcripts recorded with OpenSSH", () => {
     });
   }
 
-  const sample = files[0] as string;
+  // Every transcript, not one sample: each must be a real check of its method and role.
+  for (const file of files) {
+    it(`${file} with another seed departs from the recording at once`, async () => {
+      const t = load(file);
+      const { result, conn } = await replay({ ...t, seed: `${t.seed} (not the recorded one)` });
+      // the first difference is in our KEXINIT: its cookie comes from the randomness
+      expect(conn.mismatch).toMatch(/^byte \d+ of what we wrote/);
+      expect(result).toBeUndefined();
+    });
 
-  it(`${sample} with another seed departs from the recording at once`, async () => {
-    const t = load(sample);
-    const { result, conn } = await replay({ ...t, seed: `${t.seed} (not the recorded one)` });
-    // the first difference is in our KEXINIT: its cookie comes from the randomness
-    expect(conn.mismatch).toMatch(/^byte \d+ of what we wrote/);
-    expect(result).toBeUndefined();
-  });
+    it(`${file} with one byte of the peer's key exchange message changed fails`, async () => {
+      const t = load(file);
+      // peer chunks: identification and KEXINIT, then its method message (the client's public
+      // keys, or the server's reply with ciphertext, host key and signature)
+      const method = t.chunks.flatMap((c, i) => (c.from === "peer" ? [i] : []))[1] as number;
+      const data = fromBase64(t.chunks[method]?.data ?? "");
+      const mid = data.length >> 1;
+      data[mid] = (data[mid] as number) ^ 1;
+      const chunks = t.chunks.map((c, i) => (i === method ? { from: c.from, data: toBase64(data) } : c));
+      const { result, error } = await replay({ ...t, chunks });
+      expect(result).toBeUndefined();
+      expect(error).toBeInstanceOf(Error);
+    });
 
-  it(`${sample} with one peer byte changed after the key exchange fails the login`, async () => {
-    const t = load(sample);
-    const peerIndexes = t.chunks.flatMap((c, i) => (c.from === "peer" ? [i] : []));
-    const last = peerIndexes[peerIndexes.length - 2] as number; // an encrypted packet before the close
-    const data = fromBase64(t.chunks[last]?.data ?? "");
-    data[data.length - 1] = (data[data.length - 1] as number) ^ 1;
-    const chunks = t.chunks.map((c, i) =>
-      i === last ? { from: c.from, data: btoa(String.fromCharCode(...data)) } : c,
-    );
-    const { result, error } = await replay({ ...t, chunks });
-    expect(result).toBeUndefined();
-    expect(error).toBeInstanceOf(Error);
-  });
+    it(`${file} with one peer byte changed after the key exchange fails the login`, async () => {
+      const t = load(file);
+      const peerIndexes = t.chunks.flatMap((c, i) => (c.from === "peer" ? [i] : []));
+      const last = peerIndexes[peerIndexes.length - 2] as number; // an encrypted packet before the close
+      const data = fromBase64(t.chunks[last]?.data ?? "");
+      data[data.length - 1] = (data[data.length - 1] as number) ^ 1;
+      const chunks = t.chunks.map((c, i) =>
+        i === last ? { from: c.from, data: btoa(String.fromCharCode(...data)) } : c,
+      );
+      const { result, error } = await replay({ ...t, chunks });
+      expect(result).toBeUndefined();
+      expect(error).toBeInstanceOf(Error);
+    });
+  }
 });
