@@ -71,6 +71,25 @@ function firstLink(d: ResolvedDestination, o: ChainOptions): Promise<Conn> {
   });
 }
 
+/**
+ * `connectOne` over `link`, closing the link if it fails: a setting refused before the
+ * handshake starts (an unknown cipher name) would otherwise leave the socket open, and an
+ * open socket keeps the process alive (Bun waited for sshd's LoginGraceTime).
+ */
+async function connectOver(
+  connectOne: ConnectOne,
+  d: ResolvedDestination,
+  link: Conn,
+  hop: boolean,
+): Promise<SshClient> {
+  try {
+    return await connectOne(d, link, hop);
+  } catch (err) {
+    link.destroy();
+    throw err;
+  }
+}
+
 /** A channel of `via` to `to`, as a byte stream. */
 async function channelTo(via: SshClient, viaDest: ResolvedDestination, to: ResolvedDestination): Promise<Conn> {
   let channel: Awaited<ReturnType<SshClient["mux"]["openDirectTcpip"]>>;
@@ -103,14 +122,14 @@ export async function connectChain(
     for (const [i, hop] of dest.jumps.entries()) {
       let client: SshClient;
       try {
-        client = await connectOne(hop, conn ?? (await firstLink(hop, o)), true);
+        client = await connectOver(connectOne, hop, conn ?? (await firstLink(hop, o)), true);
       } catch (err) {
         throw fromHop(hop, err);
       }
       hops.push(client);
       conn = await channelTo(client, hop, dest.jumps[i + 1] ?? dest);
     }
-    const client = await connectOne(dest, conn ?? (await firstLink(dest, o)), false);
+    const client = await connectOver(connectOne, dest, conn ?? (await firstLink(dest, o)), false);
     client.onceClosed(() => closeHops("the connection through this jump host ended"));
     return { client, hops };
   } catch (err) {
