@@ -181,7 +181,7 @@ describe("sshd's host certificates (HostCertificate) and known_hosts @cert-autho
       authorizedKeys: [ca.pubLine],
     });
     // One certificate per host key: the ed25519 one valid, each other one wrong in one way.
-    const pub = (kind: string) => sshd.hostKeys.find((k) => k.kind === kind)!.path + ".pub";
+    const pub = (kind: string) => `${sshd.hostKeys.find((k) => k.kind === kind)!.path}.pub`;
     const certs = await Promise.all([
       certify(pub("ed25519"), ["-h", "-I", "good", "-n", "127.0.0.1,bastion.alias", "-V", "-5m:+1h"], hostCa),
       certify(pub("ecdsa-256"), ["-h", "-I", "expired", "-n", "127.0.0.1", "-V", "20200101:20200102"], hostCa),
