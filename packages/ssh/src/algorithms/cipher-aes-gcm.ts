@@ -24,6 +24,23 @@ class Nonce {
   }
 }
 
+/** The packet sealed from its parts: clear length, then ciphertext and tag as the provider gives them. */
+function sealParts(
+  p: CryptoProvider,
+  key: Uint8Array,
+  nonce: Nonce,
+  head: Uint8Array,
+  body: Uint8Array,
+  padding: Uint8Array,
+): Uint8Array[] {
+  // The clear length goes out first; `head` is the writer's scratch buffer, so it is copied.
+  const aad = head.slice(0, 4);
+  const pieces = p.aesGcmSeal(key, nonce.iv, [head.subarray(4), body, padding], aad);
+  pieces.unshift(aad);
+  nonce.next();
+  return pieces;
+}
+
 class GcmSealer implements PacketSealer {
   readonly blockSize = 16;
   readonly lengthApart = true;
@@ -38,7 +55,8 @@ class GcmSealer implements PacketSealer {
     this.key = keys.key.slice();
     this.nonce = new Nonce(keys.iv);
     this.impl = provider.implementation("aes-gcm");
-    if (provider.streams?.includes("aes-gcm")) this.sealParts = (s, h, b, p) => this.sealInParts(s, h, b, p);
+    if (provider.streams?.includes("aes-gcm"))
+      this.sealParts = (_seq, head, body, padding) => sealParts(provider, this.key, this.nonce, head, body, padding);
   }
   sealParts?: PacketSealer["sealParts"];
   seal(_seq: number, packet: Uint8Array): Uint8Array {
@@ -47,14 +65,6 @@ class GcmSealer implements PacketSealer {
     const out = this.provider.aesGcmEncrypt(this.key, this.nonce.iv, packet.subarray(4), aad, aad);
     this.nonce.next();
     return out;
-  }
-  private sealInParts(_seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array[] {
-    // The clear length goes out first; `head` is the writer's scratch buffer, so it is copied.
-    const aad = head.slice(0, 4);
-    const pieces = this.provider.aesGcmSeal(this.key, this.nonce.iv, [head.subarray(4), body, padding], aad);
-    pieces.unshift(aad);
-    this.nonce.next();
-    return pieces;
   }
   dispose(): void {
     wipe(this.key, this.nonce.iv);

@@ -46,6 +46,27 @@ class Keys {
   }
 }
 
+/**
+ * The packet in pieces as they are sealed — encrypted length, ciphertext of each part, tag —
+ * with the tag taken over the pieces: nothing is copied together, the socket gathers them.
+ */
+function sealParts(
+  p: CryptoProvider,
+  keys: Keys,
+  seq: number,
+  head: Uint8Array,
+  body: Uint8Array,
+  padding: Uint8Array,
+): Uint8Array[] {
+  const nonce = nonceOf(seq);
+  const pieces = [p.chacha20(keys.header, nonce, head.subarray(0, 4), 0)];
+  const { stream, block0, polyKey } = keys.payloadStream(p, nonce);
+  for (const part of [head.subarray(4), body, padding]) if (part.length > 0) pieces.push(stream(part));
+  pieces.push(p.poly1305(polyKey, pieces));
+  wipe(block0);
+  return pieces;
+}
+
 class ChachaSealer implements PacketSealer {
   readonly blockSize = 8;
   readonly lengthApart = true;
@@ -58,24 +79,11 @@ class ChachaSealer implements PacketSealer {
   ) {
     this.keys = new Keys(keys.key);
     this.impl = `${provider.implementation("chacha20")}+${provider.implementation("poly1305")}`;
-    if (provider.streams?.includes("chacha20")) this.sealParts = (s, h, b, p) => this.sealPieces(s, h, b, p);
+    if (provider.streams?.includes("chacha20"))
+      this.sealParts = (seq, head, body, padding) => sealParts(provider, this.keys, seq, head, body, padding);
   }
   /** Only where ChaCha20 streams natively: noble's fast path wants the payload whole and aligned. */
   sealParts?: PacketSealer["sealParts"];
-  /**
-   * The packet in pieces as they are sealed — encrypted length, ciphertext of each part, tag —
-   * with the tag taken over the pieces: nothing is copied together, the socket gathers them.
-   */
-  private sealPieces(seq: number, head: Uint8Array, body: Uint8Array, padding: Uint8Array): Uint8Array[] {
-    const p = this.provider;
-    const nonce = nonceOf(seq);
-    const pieces = [p.chacha20(this.keys.header, nonce, head.subarray(0, 4), 0)];
-    const { stream, block0, polyKey } = this.keys.payloadStream(p, nonce);
-    for (const part of [head.subarray(4), body, padding]) if (part.length > 0) pieces.push(stream(part));
-    pieces.push(p.poly1305(polyKey, pieces));
-    wipe(block0);
-    return pieces;
-  }
   seal(seq: number, packet: Uint8Array): Uint8Array {
     const p = this.provider;
     const nonce = nonceOf(seq);
