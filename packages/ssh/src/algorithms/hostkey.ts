@@ -6,9 +6,9 @@
  * from OpenSSH) — not implemented at all.
  */
 import { type CertificateType, certificateName, certificateSignature } from "../keys/certificate.ts";
-import { ECDSA_SIGNATURES } from "./sig-ecdsa.ts";
-import { ed25519Signature } from "./sig-ed25519.ts";
-import { RSA_SIGNATURES } from "./sig-rsa.ts";
+import { ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, ECDSA_SIGNATURES } from "./sig-ecdsa.ts";
+import { ed25519Signature, SSH_ED25519 } from "./sig-ed25519.ts";
+import { RSA_SHA2_256, RSA_SHA2_512, RSA_SIGNATURES } from "./sig-rsa.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
 const PLAIN_SIGNATURES = [ed25519Signature, ...ECDSA_SIGNATURES, ...RSA_SIGNATURES];
@@ -26,12 +26,12 @@ export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new
 
 /** The host key algorithms a client asks for, in order, when it is not told otherwise. */
 export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "rsa-sha2-512",
-  "rsa-sha2-256",
+  SSH_ED25519,
+  ECDSA_SHA2_NISTP256,
+  ECDSA_SHA2_NISTP384,
+  ECDSA_SHA2_NISTP521,
+  RSA_SHA2_512,
+  RSA_SHA2_256,
 ];
 
 /**

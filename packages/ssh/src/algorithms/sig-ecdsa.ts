@@ -11,10 +11,15 @@ import { Writer } from "../wire/writer.ts";
 import { signatureBody } from "./sig-ed25519.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
+/** The ECDSA key types, each also its signature algorithm, as named on the wire (RFC 5656 §6.2). */
+export const ECDSA_SHA2_NISTP256 = "ecdsa-sha2-nistp256";
+export const ECDSA_SHA2_NISTP384 = "ecdsa-sha2-nistp384";
+export const ECDSA_SHA2_NISTP521 = "ecdsa-sha2-nistp521";
+
 export const ECDSA_CURVES: Record<string, { curve: EcCurveName; id: string; size: number }> = {
-  "ecdsa-sha2-nistp256": { curve: "p256", id: "nistp256", size: 32 },
-  "ecdsa-sha2-nistp384": { curve: "p384", id: "nistp384", size: 48 },
-  "ecdsa-sha2-nistp521": { curve: "p521", id: "nistp521", size: 66 },
+  [ECDSA_SHA2_NISTP256]: { curve: "p256", id: "nistp256", size: 32 },
+  [ECDSA_SHA2_NISTP384]: { curve: "p384", id: "nistp384", size: 48 },
+  [ECDSA_SHA2_NISTP521]: { curve: "p521", id: "nistp521", size: 66 },
 };
 
 /** The uncompressed point from an ecdsa key blob of `type`. Throws KEY_FORMAT. */

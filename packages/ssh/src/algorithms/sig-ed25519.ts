@@ -8,12 +8,15 @@ import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
+/** The ed25519 key type and signature algorithm, as named on the wire (RFC 8709 §4). */
+export const SSH_ED25519 = "ssh-ed25519";
+
 /** The 32-byte key from an ed25519 public key blob. Throws KEY_FORMAT. */
 export function ed25519KeyFromBlob(blob: Uint8Array): Uint8Array {
   try {
     const r = new Reader(blob);
     const type = r.ascii("key type");
-    if (type !== "ssh-ed25519") throw new SshError("KEY_FORMAT", `expected an ssh-ed25519 key, got ${type}`);
+    if (type !== SSH_ED25519) throw new SshError("KEY_FORMAT", `expected an ssh-ed25519 key, got ${type}`);
     const key = r.string("ed25519 public key");
     if (key.length !== 32) throw new SshError("KEY_FORMAT", `ed25519 public key is ${key.length} bytes; expected 32`);
     r.done("ed25519 key blob");
@@ -38,16 +41,16 @@ export function signatureBody(signature: Uint8Array, name: string): Uint8Array |
 }
 
 export const ed25519Signature: SignatureAlgorithm = {
-  name: "ssh-ed25519",
-  keyType: "ssh-ed25519",
+  name: SSH_ED25519,
+  keyType: SSH_ED25519,
   verify(provider, publicKeyBlob, data, signature) {
     const key = ed25519KeyFromBlob(publicKeyBlob);
-    const sig = signatureBody(signature, "ssh-ed25519");
+    const sig = signatureBody(signature, SSH_ED25519);
     if (sig?.length !== 64) return false;
     return provider.ed25519.verify(key, data, sig);
   },
 };
 
 export function signEd25519(provider: CryptoProvider, seed: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Writer(83).string("ssh-ed25519").string(provider.ed25519.sign(seed, data)).bytes();
+  return new Writer(83).string(SSH_ED25519).string(provider.ed25519.sign(seed, data)).bytes();
 }

@@ -23,12 +23,21 @@ import { Writer } from "../wire/writer.ts";
 import { signatureBody } from "./sig-ed25519.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
+/** The RSA key type, and the SHA-1 signature algorithm of the same name (RFC 4253 §6.6). */
+export const SSH_RSA = "ssh-rsa";
+/** RSA signatures with SHA-256 (RFC 8332 §3). */
+export const RSA_SHA2_256 = "rsa-sha2-256";
+/** RSA signatures with SHA-512 (RFC 8332 §3). */
+export const RSA_SHA2_512 = "rsa-sha2-512";
+/** The RSA signature algorithms, by wire name. */
+export type RsaSignatureName = typeof RSA_SHA2_256 | typeof RSA_SHA2_512 | typeof SSH_RSA;
+
 export function rsaKeyFromBlob(blob: Uint8Array): RsaPublicKey {
   let key: RsaPublicKey;
   try {
     const r = new Reader(blob);
     const type = r.ascii("key type");
-    if (type !== "ssh-rsa") throw new SshError("KEY_FORMAT", `expected an ssh-rsa key, got ${type}`);
+    if (type !== SSH_RSA) throw new SshError("KEY_FORMAT", `expected an ssh-rsa key, got ${type}`);
     // Sizes are bounded from the length fields, before any conversion or arithmetic: a
     // peer's key reaches here before authentication (issue 12, item 1).
     const e = bytesToBigint(r.mpintBytes("RSA exponent", RSA_MAX_EXPONENT_BITS / 8));
@@ -44,16 +53,16 @@ export function rsaKeyFromBlob(blob: Uint8Array): RsaPublicKey {
 }
 
 export function rsaBlob(key: RsaPublicKey): Uint8Array {
-  return new Writer(600).string("ssh-rsa").mpint(key.e).mpint(key.n).bytes();
+  return new Writer(600).string(SSH_RSA).mpint(key.e).mpint(key.n).bytes();
 }
 
-const HASHES: Record<string, RsaHash> = { "rsa-sha2-256": "sha256", "rsa-sha2-512": "sha512", "ssh-rsa": "sha1" };
+const HASHES: Record<string, RsaHash> = { [RSA_SHA2_256]: "sha256", [RSA_SHA2_512]: "sha512", [SSH_RSA]: "sha1" };
 
 function make(name: string): SignatureAlgorithm {
   const hash = HASHES[name] as RsaHash;
   return {
     name,
-    keyType: "ssh-rsa",
+    keyType: SSH_RSA,
     verify(provider, publicKeyBlob, data, signature) {
       const key = rsaKeyFromBlob(publicKeyBlob);
       const body = signatureBody(signature, name);
@@ -63,13 +72,13 @@ function make(name: string): SignatureAlgorithm {
   };
 }
 
-export const RSA_SIGNATURES: readonly SignatureAlgorithm[] = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"].map(make);
+export const RSA_SIGNATURES: readonly SignatureAlgorithm[] = [RSA_SHA2_512, RSA_SHA2_256, SSH_RSA].map(make);
 
 export function signRsa(
   provider: CryptoProvider,
   key: RsaPrivateKey,
   data: Uint8Array,
-  algorithm: "rsa-sha2-256" | "rsa-sha2-512" | "ssh-rsa",
+  algorithm: RsaSignatureName,
 ): Uint8Array {
   const hash = HASHES[algorithm];
   if (!hash) throw new TypeError(`signRsa: unknown algorithm ${algorithm}`);

@@ -13,6 +13,8 @@
  * preallocate: a list claiming more keys than its bytes could hold is refused before the first
  * key is read.
  */
+import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
+import { RSA_SHA2_256, RSA_SHA2_512, SSH_RSA } from "../algorithms/sig-rsa.ts";
 import type { Identity } from "../auth/client.ts";
 import { protocolError, SshError } from "../errors.ts";
 import type { Conn } from "../runtime/types.ts";
@@ -87,8 +89,8 @@ export function encodeSignRequest(keyBlob: Uint8Array, data: Uint8Array, flags: 
 
 /** The flags that ask for `algorithm` (rsa-sha2-256/512 and their certificate forms; 0 otherwise). */
 export function signFlagsFor(algorithm: string): number {
-  if (algorithm.startsWith("rsa-sha2-256")) return AGENT_SIGN_FLAGS.RSA_SHA2_256;
-  if (algorithm.startsWith("rsa-sha2-512")) return AGENT_SIGN_FLAGS.RSA_SHA2_512;
+  if (algorithm.startsWith(RSA_SHA2_256)) return AGENT_SIGN_FLAGS.RSA_SHA2_256;
+  if (algorithm.startsWith(RSA_SHA2_512)) return AGENT_SIGN_FLAGS.RSA_SHA2_512;
   return 0;
 }
 
@@ -150,8 +152,8 @@ function unexpected(type: number, what: string, expected: number): SshError {
 
 /** The plain-key fields that follow type and nonce in each certificate type (OpenSSH PROTOCOL.certkeys). */
 function certificateKeyFields(plain: string): number | undefined {
-  if (plain === "ssh-ed25519") return 1; // string pk
-  if (plain === "ssh-rsa") return 2; // mpint e, mpint n
+  if (plain === SSH_ED25519) return 1; // string pk
+  if (plain === SSH_RSA) return 2; // mpint e, mpint n
   if (plain.startsWith("ecdsa-sha2-")) return 2; // string curve, string Q
   return undefined;
 }
@@ -188,9 +190,9 @@ export function describeAgentKey(blob: Uint8Array, comment: string, index = 1): 
   } catch (err) {
     throw protocolError(`agent key ${index} (${type}) is malformed: ${(err as Error).message}`);
   }
-  const rsa = plainType === "ssh-rsa";
+  const rsa = plainType === SSH_RSA;
   const suffix = certificate ? CERT_SUFFIX : "";
-  const signatureAlgorithms = rsa ? [`rsa-sha2-512${suffix}`, `rsa-sha2-256${suffix}`] : [type];
+  const signatureAlgorithms = rsa ? [`${RSA_SHA2_512}${suffix}`, `${RSA_SHA2_256}${suffix}`] : [type];
   return { blob, comment, type, certificate, keyType: plainType, keyBlob, signatureAlgorithms };
 }
 

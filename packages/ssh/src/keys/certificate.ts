@@ -17,34 +17,30 @@
  * blob); `parseCertificate` also checks the CA's signature, and `certificateProblem` whether
  * the certificate is valid for a use (role, principal, time) — what a trust decision needs.
  */
-import { ecdsaPointFromBlob } from "../algorithms/sig-ecdsa.ts";
-import { ed25519KeyFromBlob } from "../algorithms/sig-ed25519.ts";
-import { rsaKeyFromBlob } from "../algorithms/sig-rsa.ts";
+import {
+  ECDSA_SHA2_NISTP256,
+  ECDSA_SHA2_NISTP384,
+  ECDSA_SHA2_NISTP521,
+  ecdsaPointFromBlob,
+} from "../algorithms/sig-ecdsa.ts";
+import { ed25519KeyFromBlob, SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
+import { RSA_SHA2_256, RSA_SHA2_512, rsaKeyFromBlob, SSH_RSA } from "../algorithms/sig-rsa.ts";
 import type { SignatureAlgorithm } from "../algorithms/types.ts";
 import { type CryptoProvider, equalBytes } from "../crypto/provider.ts";
 import { SshError } from "../errors.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
-import type { KeyType, PrivateKey } from "./types.ts";
+import { KEY_TYPES, type KeyType, type PrivateKey } from "./types.ts";
 
 export const CERT_SUFFIX = "-cert-v01@openssh.com";
 
-/** The OpenSSH certificate key types (PROTOCOL.certkeys). */
-export type CertificateType =
-  | "ssh-ed25519-cert-v01@openssh.com"
-  | "ecdsa-sha2-nistp256-cert-v01@openssh.com"
-  | "ecdsa-sha2-nistp384-cert-v01@openssh.com"
-  | "ecdsa-sha2-nistp521-cert-v01@openssh.com"
-  | "ssh-rsa-cert-v01@openssh.com";
+/** The OpenSSH certificate key types (PROTOCOL.certkeys): each plain key type with CERT_SUFFIX. */
+export type CertificateType = `${KeyType}${typeof CERT_SUFFIX}`;
 
 /** Certificate type → the key type inside it. */
-export const CERTIFICATE_TYPES: ReadonlyMap<CertificateType, KeyType> = new Map([
-  ["ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519"],
-  ["ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256"],
-  ["ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384"],
-  ["ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521"],
-  ["ssh-rsa-cert-v01@openssh.com", "ssh-rsa"],
-]);
+export const CERTIFICATE_TYPES: ReadonlyMap<CertificateType, KeyType> = new Map(
+  KEY_TYPES.map((plain) => [`${plain}${CERT_SUFFIX}` as const, plain]),
+);
 
 /** Is this key type an OpenSSH certificate type? */
 export function isCertificateType(type: string): type is CertificateType {
@@ -110,15 +106,15 @@ const bad = (m: string) => new SshError("KEY_FORMAT", `certificate: ${m}`);
 
 /** The number of fields the plain key carries after its type (PROTOCOL.certkeys). */
 function keyFieldKinds(plain: KeyType): ("string" | "mpint")[] {
-  if (plain === "ssh-ed25519") return ["string"];
-  if (plain === "ssh-rsa") return ["mpint", "mpint"];
+  if (plain === SSH_ED25519) return ["string"];
+  if (plain === SSH_RSA) return ["mpint", "mpint"];
   return ["string", "string"];
 }
 
 /** Validates a plain key blob of `type` (throws KEY_FORMAT naming what is wrong). */
 function checkPlainKey(type: KeyType, blob: Uint8Array): void {
-  if (type === "ssh-ed25519") ed25519KeyFromBlob(blob);
-  else if (type === "ssh-rsa") rsaKeyFromBlob(blob);
+  if (type === SSH_ED25519) ed25519KeyFromBlob(blob);
+  else if (type === SSH_RSA) rsaKeyFromBlob(blob);
   else ecdsaPointFromBlob(blob, type);
 }
 
@@ -234,12 +230,12 @@ export function decodeCertificate(blob: Uint8Array): Certificate {
  * no SHA-1 `ssh-rsa`).
  */
 export const CA_SIGNATURE_ALGORITHMS: readonly string[] = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "rsa-sha2-512",
-  "rsa-sha2-256",
+  SSH_ED25519,
+  ECDSA_SHA2_NISTP256,
+  ECDSA_SHA2_NISTP384,
+  ECDSA_SHA2_NISTP521,
+  RSA_SHA2_512,
+  RSA_SHA2_256,
 ];
 
 /**

@@ -2,8 +2,8 @@
  * Fresh key pairs as `PrivateKey` objects (host keys for `tunnel serve` / `tunnel demo`,
  * and test keys). Public blobs per RFC 8709 §4 (ed25519) and RFC 5656 §3.1 (ecdsa).
  */
-import { signEcdsa } from "../algorithms/sig-ecdsa.ts";
-import { signEd25519 } from "../algorithms/sig-ed25519.ts";
+import { ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, signEcdsa } from "../algorithms/sig-ecdsa.ts";
+import { SSH_ED25519, signEd25519 } from "../algorithms/sig-ed25519.ts";
 import type { CryptoProvider, EcCurveName } from "../crypto/provider.ts";
 import { wipe } from "../crypto/provider.ts";
 import { Writer } from "../wire/writer.ts";
@@ -11,15 +11,15 @@ import type { KeyType, PrivateKey } from "./types.ts";
 
 export function ed25519FromSeed(provider: CryptoProvider, seed: Uint8Array, comment = ""): PrivateKey {
   const pub = provider.ed25519.publicFromSecret(seed);
-  const blob = new Writer(51).string("ssh-ed25519").string(pub).bytes();
+  const blob = new Writer(51).string(SSH_ED25519).string(pub).bytes();
   const secret = seed.slice();
   return {
-    type: "ssh-ed25519",
-    publicKey: { type: "ssh-ed25519", blob, comment },
+    type: SSH_ED25519,
+    publicKey: { type: SSH_ED25519, blob, comment },
     bits: 256,
-    signatureAlgorithms: ["ssh-ed25519"],
+    signatureAlgorithms: [SSH_ED25519],
     sign(data, algorithm) {
-      if (algorithm !== "ssh-ed25519") throw new TypeError(`an ed25519 key cannot sign with ${algorithm}`);
+      if (algorithm !== SSH_ED25519) throw new TypeError(`an ed25519 key cannot sign with ${algorithm}`);
       return signEd25519(provider, secret, data);
     },
     dispose() {
@@ -37,9 +37,9 @@ export function generateEd25519(provider: CryptoProvider, comment = ""): Private
 }
 
 const CURVES: Record<EcCurveName, { type: KeyType; id: string; bits: number }> = {
-  p256: { type: "ecdsa-sha2-nistp256", id: "nistp256", bits: 256 },
-  p384: { type: "ecdsa-sha2-nistp384", id: "nistp384", bits: 384 },
-  p521: { type: "ecdsa-sha2-nistp521", id: "nistp521", bits: 521 },
+  p256: { type: ECDSA_SHA2_NISTP256, id: "nistp256", bits: 256 },
+  p384: { type: ECDSA_SHA2_NISTP384, id: "nistp384", bits: 384 },
+  p521: { type: ECDSA_SHA2_NISTP521, id: "nistp521", bits: 521 },
 };
 
 /** A fresh ECDSA key pair on the NIST curve named. */

@@ -5,6 +5,7 @@
  *   "openssh-key-v1\0" | string ciphername "none" | string kdfname "none" | string kdfoptions ""
  *   | uint32 1 | string publickey | string (checkint checkint | privatekey | comment | padding)
  */
+import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
 import type { CryptoProvider, RandomSource } from "../crypto/provider.ts";
 import { encodeBase64 } from "../wire/base64.ts";
 import { Writer } from "../wire/writer.ts";
@@ -19,9 +20,9 @@ export function encodeEd25519PrivateKey(
   comment: string,
 ): string {
   const pub = provider.ed25519.publicFromSecret(seed);
-  const pubBlob = new Writer(51).string("ssh-ed25519").string(pub).bytes();
+  const pubBlob = new Writer(51).string(SSH_ED25519).string(pub).bytes();
   const check = random(4);
-  const priv = new Writer(256).raw(check).raw(check).string("ssh-ed25519").string(pub);
+  const priv = new Writer(256).raw(check).raw(check).string(SSH_ED25519).string(pub);
   const secret = new Uint8Array(64);
   secret.set(seed);
   secret.set(pub, 32);

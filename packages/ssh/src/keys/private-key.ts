@@ -8,8 +8,10 @@
  * after the rest of the file, so a damaged file is KEY_FORMAT and nobody is asked for a
  * passphrase in vain. Every key is checked against its public half at load.
  */
+
 import { ECDSA_CURVES, signEcdsa } from "../algorithms/sig-ecdsa.ts";
-import { rsaBlob, signRsa } from "../algorithms/sig-rsa.ts";
+import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
+import { RSA_SHA2_256, RSA_SHA2_512, rsaBlob, SSH_RSA, signRsa } from "../algorithms/sig-rsa.ts";
 import { nobleProvider } from "../crypto/noble.ts";
 import { type CryptoProvider, type EcCurveName, equalBytes, wipe } from "../crypto/provider.ts";
 import { bitLength, checkRsaPublic, type RsaPrivateKey } from "../crypto/rsa.ts";
@@ -90,13 +92,13 @@ function rsaKey(provider: CryptoProvider, k: RsaPrivateKey, comment: string): Pr
   }
   const key = { ...k };
   return {
-    type: "ssh-rsa",
-    publicKey: { type: "ssh-rsa", blob: rsaBlob(k), comment },
+    type: SSH_RSA,
+    publicKey: { type: SSH_RSA, blob: rsaBlob(k), comment },
     bits: bitLength(k.n),
     // RFC 8332: never SHA-1 unless asked.
-    signatureAlgorithms: ["rsa-sha2-512", "rsa-sha2-256"],
+    signatureAlgorithms: [RSA_SHA2_512, RSA_SHA2_256],
     sign(data, algorithm) {
-      if (algorithm !== "rsa-sha2-512" && algorithm !== "rsa-sha2-256" && algorithm !== "ssh-rsa") {
+      if (algorithm !== RSA_SHA2_512 && algorithm !== RSA_SHA2_256 && algorithm !== SSH_RSA) {
         throw new TypeError(`an RSA key cannot sign with ${algorithm}`);
       }
       return signRsa(provider, key, data, algorithm);
@@ -149,7 +151,7 @@ function parseOpenSsh(
       throw encrypted ? wrongPassphrase(name) : keyFormat("openssh key check-ints differ (corrupt key)");
     const type = priv.ascii("key type");
     let key: PrivateKey;
-    if (type === "ssh-ed25519") {
+    if (type === SSH_ED25519) {
       const pub = priv.string("ed25519 public key");
       const sk = priv.string("ed25519 private key");
       if (pub.length !== 32 || sk.length !== 64 || !equalBytes(sk.subarray(32), pub))
@@ -166,7 +168,7 @@ function parseOpenSsh(
       const q = priv.string("ECDSA public point");
       const d = priv.mpintBytes("ECDSA private scalar");
       key = ecdsaKey(provider, c.curve, d, q, priv.utf8("comment"));
-    } else if (type === "ssh-rsa") {
+    } else if (type === SSH_RSA) {
       const n = bytesToBigint(priv.mpintBytes("n"));
       const e = bytesToBigint(priv.mpintBytes("e"));
       const d = bytesToBigint(priv.mpintBytes("d"));

@@ -3,22 +3,16 @@
  * (sshd(8) AUTHORIZED_KEYS FILE FORMAT: `[options] type base64 [comment]`).
  */
 import { ecdsaPointFromBlob } from "../algorithms/sig-ecdsa.ts";
-import { ed25519KeyFromBlob } from "../algorithms/sig-ed25519.ts";
-import { rsaKeyFromBlob } from "../algorithms/sig-rsa.ts";
+import { ed25519KeyFromBlob, SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
+import { rsaKeyFromBlob, SSH_RSA } from "../algorithms/sig-rsa.ts";
 import { equalBytes } from "../crypto/provider.ts";
 import { SshError } from "../errors.ts";
 import { decodeBase64, encodeBase64 } from "../wire/base64.ts";
 import { Reader } from "../wire/reader.ts";
 import { decodeCertificate, isCertificateType } from "./certificate.ts";
-import type { KeyType, PublicKey, PublicKeyType } from "./types.ts";
+import { KEY_TYPES, type PublicKey, type PublicKeyType } from "./types.ts";
 
-export const KEY_TYPES: readonly KeyType[] = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "ssh-rsa",
-];
+export { KEY_TYPES };
 
 const keyFormat = (m: string) => new SshError("KEY_FORMAT", m);
 
@@ -35,8 +29,8 @@ export function parsePublicKeyBlob(blob: Uint8Array, comment = ""): PublicKey {
     throw keyFormat("malformed public key blob: no key type");
   }
   if (isCertificateType(type)) decodeCertificate(blob);
-  else if (type === "ssh-ed25519") ed25519KeyFromBlob(blob);
-  else if (type === "ssh-rsa") rsaKeyFromBlob(blob);
+  else if (type === SSH_ED25519) ed25519KeyFromBlob(blob);
+  else if (type === SSH_RSA) rsaKeyFromBlob(blob);
   else if (type.startsWith("ecdsa-sha2-")) ecdsaPointFromBlob(blob, type);
   else
     throw keyFormat(

@@ -2,10 +2,16 @@
  * Key contracts (RFC 4253 §6.6 public key blobs, OpenSSH PROTOCOL.key private keys).
  */
 
+import { ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521 } from "../algorithms/sig-ecdsa.ts";
+import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
+import { SSH_RSA } from "../algorithms/sig-rsa.ts";
 import type { CertificateType } from "./certificate.ts";
 
+/** Every plain key type, as named on the wire. */
+export const KEY_TYPES = [SSH_ED25519, ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, SSH_RSA] as const;
+
 /** A plain key type, as named on the wire. */
-export type KeyType = "ssh-ed25519" | "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" | "ssh-rsa";
+export type KeyType = (typeof KEY_TYPES)[number];
 
 /** A plain key type, or an OpenSSH certificate type (keys/certificate.ts). */
 export type PublicKeyType = KeyType | CertificateType;
