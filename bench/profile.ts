@@ -9,8 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { download, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
-import { makeKey } from "../test/harness/keys.ts";
-import { startSshd } from "../test/harness/sshd.ts";
+import { makeKey, startSshd } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
 import { cpuSeconds, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 

@@ -12,9 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { roundTrip, startTarget } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
-import { makeKey } from "../test/harness/keys.ts";
-import { freePort } from "../test/harness/pg.ts";
-import { startSshd } from "../test/harness/sshd.ts";
+import { freePort, makeKey, startSshd } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
 import { type Forwarder, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 

@@ -24,8 +24,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
-import { makeKey } from "../test/harness/keys.ts";
-import { startSshd } from "../test/harness/sshd.ts";
+import { makeKey, startSshd } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
 import {
   type Forwarder,

@@ -20,18 +20,17 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startFaultRelay } from "../test/harness/fault-relay.ts";
 import {
+  freePort,
   knownHostsFor,
-  type Line,
+  makeKey,
   sleep,
+  startFaultRelay,
+  startSshd,
   startStreamTarget,
   streamTransfer,
   transferProblems,
-} from "../test/harness/field.ts";
-import { makeKey } from "../test/harness/keys.ts";
-import { freePort } from "../test/harness/pg.ts";
-import { startSshd } from "../test/harness/sshd.ts";
+} from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
 import { ROOT, type RuntimeName, tunnelCommand } from "./lib/forwarders.ts";
 
@@ -110,7 +109,7 @@ const child: ChildProcess = spawn(
     stdio: ["ignore", "pipe", "pipe"],
   },
 );
-const stderr: Line[] = [];
+const stderr: { text: string; at: number }[] = [];
 let partial = "";
 child.stderr?.on("data", (d) => {
   const parts = (partial + String(d)).split("\n");

@@ -14,11 +14,10 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { runCheck } from "@tunnel/core";
 import { type Runtime, runtimes } from "@tunnel/ssh/runtime";
+import { makeKey, type Sshd, type SshdOptions, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "./harness/cli.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
 import { type Agent, startAgent } from "./harness/ssh-agent.ts";
-import { type Sshd, type SshdOptions, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 

@@ -11,10 +11,9 @@ import { promisify } from "node:util";
 import { startTarget } from "@tunnel/core/bench";
 import type { Listener } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
+import { makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, RUNTIME, runCli } from "./harness/cli.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 

@@ -20,11 +20,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { localUserName, runCheck } from "@tunnel/core";
+import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliCommand, REPO_ROOT } from "./harness/cli.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { freePort } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 

@@ -7,10 +7,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import {
+  makeKey,
+  makeUserKeys,
+  type Sshd,
+  type SshdOptions,
+  startSshd,
+  type UserKey,
+  type UserKeyName,
+} from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "./harness/cli.ts";
-import { makeKey, makeUserKeys, type UserKey, type UserKeyName } from "./harness/keys.ts";
-import { type Sshd, type SshdOptions, startSshd } from "./harness/sshd.ts";
 import { startTunnel } from "./harness/tunnel-open.ts";
 
 interface Directions {

@@ -14,12 +14,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, RUNTIME } from "./harness/cli.ts";
 import { startProcess } from "./harness/cli-process.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
 import { type Postgres, startPostgres } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 

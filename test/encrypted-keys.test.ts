@@ -13,9 +13,9 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fingerprintOf, type Sshd, startSshd } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliCommand, REPO_ROOT } from "./harness/cli.ts";
-import { fingerprintOf, type Sshd, startSshd } from "./harness/sshd.ts";
 
 const PASS = "correct horse battery";
 

@@ -10,10 +10,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, RUNTIME, sendSignal } from "./harness/cli.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const EXAMPLES = path.join(REPO_ROOT, "examples");
 /** How long an example may take to print what the test waits for before the test gives up. */

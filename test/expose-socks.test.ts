@@ -15,11 +15,9 @@ import type * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliProcess, startVerb } from "./harness/cli-process.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { freePort } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 

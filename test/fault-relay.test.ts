@@ -1,11 +1,11 @@
 /**
- * The test harness's fault relay (test/harness/fault-relay.ts) on its own, in front of plain TCP
+ * The fault relay of @tunnel/testkit (packages/testkit/src/fault-relay.ts) on its own, in front of plain TCP
  * targets: each mode does what the field tests of issue 13 rely on, under every runtime.
  */
 import * as crypto from "node:crypto";
 import * as net from "node:net";
+import { type FaultRelay, startFaultRelay } from "@tunnel/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { type FaultRelay, startFaultRelay } from "./harness/fault-relay.ts";
 import {
   connectLocal,
   echoRoundTrip,

@@ -18,9 +18,18 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import {
+  type FaultRelay,
+  freePort,
+  makeKey,
+  resetSocket,
+  type Sshd,
+  startFaultRelay,
+  startSshd,
+  type UserKey,
+} from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RUNTIME } from "./harness/cli.ts";
-import { type FaultRelay, resetSocket, startFaultRelay } from "./harness/fault-relay.ts";
 import {
   closesWithin,
   connectLocal,
@@ -48,9 +57,6 @@ import {
   type TargetServer,
   transferProblems,
 } from "./harness/field.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { freePort } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -676,7 +682,7 @@ if (mode === "target") {
   });
   srv.listen(0, "127.0.0.1", () => out({ ev: "listening", port: srv.address().port }));
 } else {
-  // upload the stream "upload" (as test/harness/field.ts makes it), then FIN; note when the FIN came
+  // upload the stream "upload" (as @tunnel/testkit makes it), then FIN; note when the FIN came
   const total = Number(totalArg);
   const key = crypto.createHash("sha256").update("upload").digest().subarray(0, 16);
   const cipher = crypto.createCipheriv("aes-128-ctr", key, Buffer.alloc(16));

@@ -10,10 +10,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { makeKey, type Sshd, startFaultRelay, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFaultRelay } from "./harness/fault-relay.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 let dir: string;

@@ -10,8 +10,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { type FaultRelay, makeKey, type Sshd, startFaultRelay, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type FaultRelay, startFaultRelay } from "./harness/fault-relay.ts";
 import {
   connectLocal,
   echoEventually,
@@ -36,8 +36,6 @@ import {
   type Transfer,
   transferProblems,
 } from "./harness/field.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;

@@ -12,6 +12,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { localUserName } from "@tunnel/core";
+import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type CliProcess,
@@ -30,9 +31,6 @@ import {
   steady,
   type TargetServer,
 } from "./harness/field.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { freePort } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 
 let dir: string;
 let key: UserKey;

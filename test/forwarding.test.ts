@@ -7,11 +7,10 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort, makeUserKeys, type Sshd, startSshd, type UserKey, type UserKeyName } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sendSignal } from "./harness/cli.ts";
-import { makeUserKeys, type UserKey, type UserKeyName } from "./harness/keys.ts";
-import { freePort, type Postgres, psql, startPostgres } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
+import { type Postgres, psql, startPostgres } from "./harness/pg.ts";
 import { runTunnelExpectingFailure, startTunnel, type TunnelProcess } from "./harness/tunnel-open.ts";
 
 let sshd: Sshd;

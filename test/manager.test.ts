@@ -19,12 +19,11 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cliCommand } from "./harness/cli.ts";
 import { type CliProcess, startVerb } from "./harness/cli-process.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { freePort, type Postgres, psql, startPostgres } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
+import { type Postgres, psql, startPostgres } from "./harness/pg.ts";
 
 let sshd: Sshd;
 let pg: Postgres;

@@ -11,9 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { type Sshd, type SshdOptions, startSshd } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "./harness/cli.ts";
-import { type Sshd, type SshdOptions, startSshd } from "./harness/sshd.ts";
 
 const execFileP = promisify(execFile);
 

@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { localUserName } from "@tunnel/core";
+import { freePort } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliCommand } from "./harness/cli.ts";
-import { freePort } from "./harness/pg.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let dir: string;

@@ -12,9 +12,9 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { localUserName } from "@tunnel/core";
+import { freePort } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliProcess, killAllCli, sleep, spawnCli } from "./harness/field.ts";
-import { freePort } from "./harness/pg.ts";
 
 let dir: string;
 let hostKey: string;

@@ -10,11 +10,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "./harness/cli.ts";
-import { makeKey, type UserKey } from "./harness/keys.ts";
-import { freePort } from "./harness/pg.ts";
-import { type Sshd, startSshd } from "./harness/sshd.ts";
 import { runTunnelExpectingFailure, startTunnel, type TunnelProcess } from "./harness/tunnel-open.ts";
 
 let dir: string;

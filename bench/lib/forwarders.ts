@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { freePort } from "../../test/harness/pg.ts";
-import type { Sshd } from "../../test/harness/sshd.ts";
+import type { Sshd } from "@tunnel/testkit";
+import { freePort } from "@tunnel/testkit";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 

@@ -11,8 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { download, type LoadEnv, parallelTransfers, roundTrip, upload } from "@tunnel/core/bench";
-import { makeKey } from "../../test/harness/keys.ts";
-import { freePort } from "../../test/harness/pg.ts";
+import { freePort, makeKey } from "@tunnel/testkit";
 import {
   cpuSeconds,
   type Forwarder,

@@ -7,12 +7,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { RUNTIME } from "@tunnel/testkit";
 
 /** The repository root: two levels above this file. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The runtime the tests run under. */
-export const RUNTIME: "node" | "bun" | "deno" = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+export { RUNTIME } from "@tunnel/testkit";
 
 /**
  * The command line that starts the bundled CLI under this runtime, followed by `args`.

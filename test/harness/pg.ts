@@ -5,9 +5,9 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "@tunnel/testkit";
 
 export interface Postgres {
   port: number;
@@ -25,17 +25,6 @@ function pgBin(name: string): string {
     if (fs.existsSync(p)) return p;
   }
   throw new Error(`PostgreSQL's ${name} not found under ${base}; install the postgresql package`);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgres(): Promise<Postgres> {

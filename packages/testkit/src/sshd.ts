@@ -19,6 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { localUserName } from "@tunnel/core";
+import { freePort } from "./ports.ts";
 
 const execFileP = promisify(execFile);
 
@@ -276,7 +277,7 @@ async function buildConfig(
   const matchAt = extra.findIndex((l) => /^\s*Match\s/i.test(l));
   const tail = matchAt >= 0 ? extra.splice(matchAt) : [];
   const lines = [
-    "# written by test/harness/sshd.ts",
+    "# written by @tunnel/testkit (packages/testkit/src/sshd.ts)",
     ...extra,
     "ListenAddress 127.0.0.1",
     `Port ${port}`,
@@ -313,21 +314,6 @@ async function supportsOption(dir: string, line: string): Promise<boolean> {
   } finally {
     for (const f of [probe, key, `${key}.pub`]) await fs.promises.rm(f, { force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => {
-        if (addr && typeof addr === "object") resolve(addr.port);
-        else reject(new Error("could not read the port of a probe listener"));
-      });
-    });
-  });
 }
 
 // ---------------------------------------------------------------- process
