@@ -6,11 +6,12 @@
  * from OpenSSH) — not implemented at all.
  */
 import { type CertificateType, certificateName, certificateSignature } from "../keys/certificate.ts";
-import { ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, ECDSA_SIGNATURES } from "./sig-ecdsa.ts";
-import { ed25519Signature, SSH_ED25519 } from "./sig-ed25519.ts";
-import { RSA_SHA2_256, RSA_SHA2_512, RSA_SIGNATURES } from "./sig-rsa.ts";
+import { ECDSA_SIGNATURES } from "./sig-ecdsa.ts";
+import { ed25519Signature } from "./sig-ed25519.ts";
+import { RSA_SIGNATURES, SSH_RSA } from "./sig-rsa.ts";
 import type { SignatureAlgorithm } from "./types.ts";
 
+/** The plain signature algorithms, in order of preference. */
 const PLAIN_SIGNATURES = [ed25519Signature, ...ECDSA_SIGNATURES, ...RSA_SIGNATURES];
 
 /**
@@ -24,15 +25,13 @@ export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new
   ].map((s) => [s.name, s]),
 );
 
-/** The host key algorithms a client asks for, in order, when it is not told otherwise. */
-export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
-  SSH_ED25519,
-  ECDSA_SHA2_NISTP256,
-  ECDSA_SHA2_NISTP384,
-  ECDSA_SHA2_NISTP521,
-  RSA_SHA2_512,
-  RSA_SHA2_256,
-];
+/**
+ * The host key algorithms a client asks for, in order, when it is not told otherwise: every
+ * plain signature algorithm in the order above but SHA-1 `ssh-rsa`.
+ */
+export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = PLAIN_SIGNATURES.map((s) => s.name).filter(
+  (name) => name !== SSH_RSA,
+);
 
 /**
  * Host certificate algorithms, in the order of the plain defaults. A client offers them
