@@ -11,7 +11,7 @@ import { download, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey, startSshd } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
-import { cpuSeconds, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
+import { cpuSeconds, type JsRuntime, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
 const args = parseArgs({
   name: "bench/profile.ts",
@@ -32,7 +32,7 @@ const args = parseArgs({
 });
 const bytes = args.megabytes * 2 ** 20;
 const cipher = args.cipher;
-const rt: RuntimeName = args.runtime;
+const rt: JsRuntime = args.runtime;
 const sshd = await startSshd({ hostKeys: ["ed25519"] });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-prof-"));
 const key = await makeKey(dir, "id", { type: "ed25519" });

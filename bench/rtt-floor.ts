@@ -14,7 +14,7 @@ import { roundTrip, startTarget } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { freePort, makeKey, startSshd } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
-import { type Forwarder, type RuntimeName, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
+import { type Forwarder, type JsRuntime, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
 const args = parseArgs({
   name: "bench/rtt-floor.ts",
@@ -56,7 +56,7 @@ await sshd.addAuthorizedKey(key.pubLine);
 const target = await startTarget(runtime);
 const t = { sshd, identity: key.path, targetPort: target.port };
 const sshL = await startSshL(t, cipher);
-const runtimes: RuntimeName[] = args.runtimes;
+const runtimes: JsRuntime[] = args.runtimes;
 const paths: [string, Forwarder | undefined][] = [
   ["direct", undefined],
   ["socat relay", await relay(target.port)],

@@ -28,9 +28,9 @@ import { makeKey, startSshd } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
 import {
   type Forwarder,
+  type JsRuntime,
   peakRss,
   ROOT,
-  type RuntimeName,
   runtimeCommand,
   type SshTarget,
   snapshotCli,
@@ -44,7 +44,7 @@ import { runWan, type WanOptions, wanMarkdown } from "./lib/wan.ts";
 
 const execFileP = promisify(execFile);
 const argv = process.argv.slice(2);
-const RUNTIME_NAMES = ["node", "bun", "deno"] as const;
+const JS_RUNTIMES = ["node", "bun", "deno"] as const;
 const args = parseArgs({
   name: "pnpm bench",
   summary: "The forwarding path against OpenSSH: throughput, round trip, connect time, channels, crypto.",
@@ -63,17 +63,17 @@ const args = parseArgs({
       description: "interleaved rounds",
     },
     ciphers: { type: "list", shownDefault: "all three", description: "ciphers to measure (--wan: the first)" },
-    runtimes: { type: "list", choices: RUNTIME_NAMES, default: RUNTIME_NAMES, description: "runtimes of tunnel open" },
+    runtimes: { type: "list", choices: JS_RUNTIMES, default: JS_RUNTIMES, description: "runtimes of tunnel open" },
     rtts: { type: "numbers", min: 0, shownDefault: "20,50,100", description: "--wan: round trips of the link, ms" },
     "relay-runtime": {
       type: "string",
-      choices: RUNTIME_NAMES,
+      choices: JS_RUNTIMES,
       default: "bun",
       description: "--wan: runtime of the relay",
     },
     "serve-runtime": {
       type: "string",
-      choices: RUNTIME_NAMES,
+      choices: JS_RUNTIMES,
       default: "node",
       description: "--wan: runtime of tunnel serve",
     },
@@ -93,7 +93,7 @@ const CHANNEL_BYTES = SMOKE ? 16 * 1024 : 64 * 1024;
 const REPEAT = SMOKE ? 1 : (args.repeat ?? (WAN ? 2 : 3));
 const ALL_CIPHERS = ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"];
 const CIPHERS = args.ciphers ?? (SMOKE ? ["aes128-gcm@openssh.com"] : ALL_CIPHERS);
-const RUNTIMES = args.runtimes.filter((r): r is RuntimeName => {
+const RUNTIMES = args.runtimes.filter((r): r is JsRuntime => {
   if (runtimeCommand(r, "x")) return true;
   console.error(`bench: ${r} is not installed (node_modules/.bin/${r}); skipping it`);
   return false;
@@ -447,7 +447,7 @@ interface CryptoRun {
   rows: CryptoRow[];
 }
 
-async function cryptoRun(rt: RuntimeName): Promise<CryptoRun> {
+async function cryptoRun(rt: JsRuntime): Promise<CryptoRun> {
   const cmd = runtimeCommand(rt, path.join(ROOT, "bench/crypto.ts")) as string[];
   const { stdout } = await execFileP(cmd[0] as string, [...cmd.slice(1), ...(SMOKE ? ["--smoke"] : [])], {
     cwd: path.join(ROOT, "bench"),

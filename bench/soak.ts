@@ -32,7 +32,7 @@ import {
   transferProblems,
 } from "@tunnel/testkit";
 import { parseArgs } from "./lib/args.ts";
-import { ROOT, type RuntimeName, tunnelCommand } from "./lib/forwarders.ts";
+import { type JsRuntime, ROOT, tunnelCommand } from "./lib/forwarders.ts";
 
 const MiB = 1024 * 1024;
 
@@ -61,7 +61,7 @@ const lanes = Math.round(args.lanes);
 const rekeyMb = args["rekey-mb"];
 const cutMin = args["cut-min"];
 const cutMax = Math.max(cutMin, args["cut-max"]);
-const rt: RuntimeName = args.runtime;
+const rt: JsRuntime = args.runtime;
 const budget = gigabytes * 1e9; // bytes read at the two ends together
 // at least four connections per lane over the run, so connections come and go
 const perConnection = Math.max(

@@ -24,7 +24,7 @@ import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey, startSshd } from "@tunnel/testkit";
 import { providerFor, resolveAlgorithms } from "../packages/tunnel/src/algorithms.ts";
 import { parseArgs } from "./lib/args.ts";
-import { type RuntimeName, snapshotCli } from "./lib/forwarders.ts";
+import { type JsRuntime, snapshotCli } from "./lib/forwarders.ts";
 import { startRelayProcess, startServeProcess } from "./lib/wan.ts";
 
 const args = parseArgs({
@@ -57,7 +57,7 @@ const direction = args.direction;
 const bytes = args.megabytes * 2 ** 20;
 const maxWindow = args["max-window-mib"] * 2 ** 20;
 const sink = args.sink;
-const relayRuntime: RuntimeName = args["relay-runtime"];
+const relayRuntime: JsRuntime = args["relay-runtime"];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-trace-"));
 const key = await makeKey(dir, "id_ed25519", { type: "ed25519" });

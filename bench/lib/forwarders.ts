@@ -7,18 +7,18 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import type { Sshd } from "@tunnel/testkit";
+import type { JsRuntime, Sshd } from "@tunnel/testkit";
 import { freePort } from "@tunnel/testkit";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
-export type RuntimeName = "node" | "bun" | "deno";
+export type { JsRuntime };
 
 /**
  * The command line that runs a module under a runtime, or undefined if that runtime is absent.
  * `typescript`: Node needs tsx's loader for a .ts entry (Bun and Deno run TypeScript as is).
  */
-function commandFor(rt: RuntimeName, entry: string, typescript: boolean): string[] | undefined {
+function commandFor(rt: JsRuntime, entry: string, typescript: boolean): string[] | undefined {
   if (rt === "node") {
     // BENCH_NODE_ARGS: extra Node flags for profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
@@ -33,7 +33,7 @@ function commandFor(rt: RuntimeName, entry: string, typescript: boolean): string
 }
 
 /** The command line that runs a TypeScript entry point under a runtime, or undefined if absent. */
-export function runtimeCommand(rt: RuntimeName, entry: string): string[] | undefined {
+export function runtimeCommand(rt: JsRuntime, entry: string): string[] | undefined {
   return commandFor(rt, entry, true);
 }
 
@@ -55,7 +55,7 @@ export function snapshotCli(dir: string, from = path.join(ROOT, "apps/cli/dist")
  * The command line that runs the bundled CLI (what ships; `node scripts/build.mjs` makes it)
  * under a runtime, or undefined if that runtime is absent.
  */
-export function tunnelCommand(rt: RuntimeName): string[] | undefined {
+export function tunnelCommand(rt: JsRuntime): string[] | undefined {
   const bundle = path.join(cliDist, rt, "tunnel.mjs");
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node scripts/build.mjs\` first`);
   return commandFor(rt, bundle, false);
@@ -154,7 +154,7 @@ export async function startSshL(t: SshTarget, cipher: string | undefined): Promi
  */
 export async function startTunnelOpen(
   t: SshTarget,
-  rt: RuntimeName,
+  rt: JsRuntime,
   cipher: string | undefined,
   extra: string[] = [],
 ): Promise<Forwarder> {

@@ -6,12 +6,12 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ROOT, type RuntimeName, tunnelCommand } from "./forwarders.ts";
+import { type JsRuntime, ROOT, tunnelCommand } from "./forwarders.ts";
 import { markdownTable, mb } from "./report.ts";
 
 const execFileP = promisify(execFile);
 
-const ADAPTERS: Record<RuntimeName, string[]> = { node: ["node"], bun: ["bun", "node"], deno: ["deno", "node"] };
+const ADAPTERS: Record<JsRuntime, string[]> = { node: ["node"], bun: ["bun", "node"], deno: ["deno", "node"] };
 const CIPHER = "aes128-gcm@openssh.com";
 
 interface Row {
@@ -21,7 +21,7 @@ interface Row {
   rtt: number;
 }
 
-async function once(rt: RuntimeName, sockets: string, megabytes: number): Promise<Row[]> {
+async function once(rt: JsRuntime, sockets: string, megabytes: number): Promise<Row[]> {
   const cmd = tunnelCommand(rt) as string[];
   const args = [...cmd.slice(1), "bench", "--json", "--megabytes", String(megabytes), "--ciphers", CIPHER];
   const { stdout } = await execFileP(cmd[0] as string, [...args, "--sockets", sockets], {
@@ -35,7 +35,7 @@ async function once(rt: RuntimeName, sockets: string, megabytes: number): Promis
 }
 
 export async function socketsSection(
-  runtimes: readonly RuntimeName[],
+  runtimes: readonly JsRuntime[],
   megabytes: number,
   repeat: number,
   log: (line: string) => void,

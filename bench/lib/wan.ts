@@ -15,9 +15,9 @@ import { freePort, makeKey } from "@tunnel/testkit";
 import {
   cpuSeconds,
   type Forwarder,
+  type JsRuntime,
   peakRss,
   ROOT,
-  type RuntimeName,
   runtimeCommand,
   type SshTarget,
   startSshL,
@@ -31,7 +31,7 @@ const execFileP = promisify(execFile);
 export interface WanOptions {
   /** Round-trip times in ms; 0 is the same relay with no delay (the baseline). */
   rtts: readonly number[];
-  runtimes: readonly RuntimeName[];
+  runtimes: readonly JsRuntime[];
   /** Bytes per transfer. */
   bytes: number;
   /** Round trips timed per path (after `rttWarmup`). */
@@ -41,8 +41,8 @@ export interface WanOptions {
   repeat: number;
   /** The cipher every tool is told to use in the comparison table. */
   cipher: string;
-  relayRuntime: RuntimeName;
-  serveRuntime: RuntimeName;
+  relayRuntime: JsRuntime;
+  serveRuntime: JsRuntime;
   /** The relay's cap on bytes in flight per direction. */
   capBytes: number;
   /** Parallel transfers: how many, how large each, at which RTT (compared with RTT 0). */
@@ -103,7 +103,7 @@ async function spawnReady(cmd: string[], cwd: string, what: string): Promise<Pro
 const portOf = (line: string) => Number(line.slice(line.lastIndexOf(":") + 1));
 
 /** The delay relay as a process under `rt`, in front of `127.0.0.1:toPort`. */
-export function startRelayProcess(rt: RuntimeName, toPort: number, rttMs: number, capBytes: number): Promise<Proc> {
+export function startRelayProcess(rt: JsRuntime, toPort: number, rttMs: number, capBytes: number): Promise<Proc> {
   const cmd = runtimeCommand(rt, path.join(ROOT, "bench/lib/delay-relay.ts"));
   if (!cmd) throw new Error(`${rt} is not installed`);
   const args = ["--to", `127.0.0.1:${toPort}`, "--rtt", String(rttMs), "--cap-mib", String(capBytes / 2 ** 20)];
@@ -188,7 +188,7 @@ export async function startServeProcess(
   dir: string,
   identity: string,
   targetPort: number,
-  rt: RuntimeName,
+  rt: JsRuntime,
 ): Promise<Proc & { port: number; hostPub: string }> {
   const keyFile = path.join(dir, "serve_host");
   const hostPub = fs.existsSync(keyFile)
@@ -372,12 +372,12 @@ export interface WanResult {
   rows: WanRow[];
   aggregate: AggregateRow[];
   defaults: (WanRow & { cipher: string })[];
-  relayRuntime: RuntimeName;
-  serveRuntime: RuntimeName;
+  relayRuntime: JsRuntime;
+  serveRuntime: JsRuntime;
 }
 
 /** The cipher `tunnel check` negotiates with no --ciphers, through `t` (what `tunnel open` gets too). */
-async function negotiatedCipher(t: SshTarget, rt: RuntimeName): Promise<string> {
+async function negotiatedCipher(t: SshTarget, rt: JsRuntime): Promise<string> {
   const cmd = tunnelCommand(rt) as string[];
   try {
     const { stdout } = await execFileP(

@@ -46,8 +46,8 @@ const AES_GCM_FIRST: readonly string[] = [
 const SLOW_NODE_CRYPTO_AES_GCM: ReadonlySet<string> = new Set(["deno"]);
 
 /**
- * The default order for this provider on the runtime named `runtime` (the `name` of
- * `@tunnel/ssh/runtime`'s runtime: "node", "bun", "deno"), from facts that do not change
+ * The default order for this provider on the JavaScript runtime named `runtime` (the `name`
+ * of `@tunnel/ssh/runtime`'s default socket adapter: "node", "bun", "deno"), from facts that do not change
  * from run to run — which accelerators passed their known-answer checks at load, and which
  * runtime this is — never from timing, so the same program offers the same list every time.
  *

@@ -57,8 +57,13 @@ export interface ConnectOptions {
   keepAliveMs?: number;
 }
 
-/** What a runtime adapter provides. */
+/**
+ * A socket runtime: what a socket adapter provides (TCP connect and listen, Unix sockets) over
+ * one JavaScript runtime's socket API. Not the JavaScript runtime itself (node, bun, deno),
+ * though each adapter is named after the one whose API it uses.
+ */
 export interface Runtime {
+  /** The adapter's name: the JavaScript runtime whose socket API it uses ("node", "bun", "deno"). */
   readonly name: string;
   connect(host: string, port: number, options?: ConnectOptions): Promise<Conn>;
   /**
