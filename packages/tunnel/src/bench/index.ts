@@ -15,6 +15,8 @@ export {
 export {
   type AggregateResult,
   download,
+  type EchoResult,
+  echoTransfer,
   type LoadEnv,
   type ManyResult,
   manyChannels,

@@ -142,6 +142,38 @@ export async function roundTrip(env: LoadEnv, count: number, size = 64, warmup =
   return { count, median: at(0.5), p99: at(0.99) };
 }
 
+/** An echo of `bytes` bytes on one connection, checked byte for byte as it came back. */
+export interface EchoResult {
+  bytes: number;
+  /** From the first byte sent to the last one back. */
+  seconds: number;
+  /** Every byte came back, in order, and nothing more. */
+  intact: boolean;
+}
+
+/**
+ * Sends `bytes` bytes of the pattern `seed` to the target's echo and compares what comes back
+ * as it arrives: memory stays at one block whatever the size.
+ */
+export async function echoTransfer(env: LoadEnv, bytes: number, seed = 1): Promise<EchoResult> {
+  const s = await open(env);
+  const block = patternBlock(64 * 1024, seed);
+  let got = 0;
+  let intact = true;
+  let lastAt: number | undefined;
+  s.onData((c) => {
+    for (let k = 0; k < c.length && intact; k++) if (c[k] !== block[(got + k) % block.length]) intact = false;
+    got += c.length;
+    if (got >= bytes) lastAt ??= env.now();
+  });
+  const t0 = env.now();
+  s.conn.write(encodeHeader("E", 0));
+  pump(s.conn, block, bytes, () => s.conn.end(), s.onDrain);
+  await s.ended;
+  s.conn.destroy();
+  return { bytes, seconds: ((lastAt ?? env.now()) - t0) / 1000, intact: intact && got === bytes };
+}
+
 /** How many of `channels` concurrent transfers arrived intact, and how long they all took. */
 export interface ManyResult {
   channels: number;
@@ -150,31 +182,10 @@ export interface ManyResult {
   seconds: number;
 }
 
-/**
- * `channels` echo connections at once, each sending `bytesEach` bytes of its own pattern and
- * comparing what comes back byte for byte.
- */
+/** `channels` checked echoes (`echoTransfer`) at once, each with its own pattern. */
 export async function manyChannels(env: LoadEnv, channels: number, bytesEach: number): Promise<ManyResult> {
   const t0 = env.now();
-  const one = async (i: number): Promise<boolean> => {
-    const s = await open(env);
-    const sent = patternBlock(bytesEach, i + 11);
-    const back = new Uint8Array(bytesEach);
-    let got = 0;
-    let overflow = false;
-    s.onData((c) => {
-      if (got + c.length > bytesEach) overflow = true;
-      else back.set(c, got);
-      got += c.length;
-    });
-    s.conn.write(encodeHeader("E", 0));
-    pump(s.conn, sent, bytesEach, () => s.conn.end(), s.onDrain);
-    await s.ended;
-    s.conn.destroy();
-    if (overflow || got !== bytesEach) return false;
-    for (let k = 0; k < bytesEach; k++) if (back[k] !== sent[k]) return false;
-    return true;
-  };
+  const one = (i: number) => echoTransfer(env, bytesEach, i + 11).then((r) => r.intact);
   const results = await Promise.all(Array.from({ length: channels }, (_, i) => one(i).catch(() => false)));
   return { channels, bytesEach, intact: results.filter(Boolean).length, seconds: (env.now() - t0) / 1000 };
 }
