@@ -7,6 +7,7 @@
  * EOF is the stream's end (§5.3); the channel closing, or the outer connection dying under
  * it, is the stream's close.
  */
+import { Inbox } from "../runtime/inbox.ts";
 import type { Conn, ConnHandlers } from "../runtime/types.ts";
 import type { Channel } from "./channel.ts";
 
@@ -14,9 +15,13 @@ const noop = () => {};
 
 class ChannelConn implements Conn {
   private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
-  private paused = false;
-  private held: Uint8Array[] = [];
-  private eofHeld = false;
+  private readonly inbox = new Inbox(
+    (d) => {
+      this.handlers.data(d);
+      this.channel.consumed(d.length);
+    },
+    () => this.handlers.end(),
+  );
   private closed = false;
   private attached = false;
   readonly localAddress = "channel";
@@ -36,10 +41,7 @@ class ChannelConn implements Conn {
     // Attached once: whatever arrived before is delivered now, in order (Channel.events).
     this.channel.events = {
       data: (d) => this.receive(d),
-      eof: () => {
-        if (this.paused) this.eofHeld = true;
-        else this.handlers.end();
-      },
+      eof: () => this.inbox.end(),
       drain: () => this.handlers.drain(),
       close: () => this.onClose(),
     };
@@ -50,18 +52,13 @@ class ChannelConn implements Conn {
       this.channel.consumed(d.length);
       return;
     }
-    if (this.paused) {
-      this.held.push(d);
-      return;
-    }
-    this.handlers.data(d);
-    this.channel.consumed(d.length);
+    this.inbox.push(d);
   }
 
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.held = [];
+    this.inbox.discard();
     this.handlers.close(this.channel.aborted ? new Error(this.lostMessage) : undefined);
   }
 
@@ -83,20 +80,11 @@ class ChannelConn implements Conn {
   }
 
   pause(): void {
-    this.paused = true;
+    this.inbox.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    while (!this.paused && this.held.length > 0) {
-      const d = this.held.shift() as Uint8Array;
-      this.handlers.data(d);
-      this.channel.consumed(d.length);
-    }
-    if (!this.paused && this.eofHeld) {
-      this.eofHeld = false;
-      this.handlers.end();
-    }
+    this.inbox.resume();
   }
 }
 

@@ -2,6 +2,7 @@
  * Runtime adapter: an in-memory connected pair, for unit tests and benches.
  * Delivery is asynchronous (a microtask) so that both ends behave like sockets.
  */
+import { Inbox } from "./inbox.ts";
 import type { Conn, ConnHandlers } from "./types.ts";
 
 const noop = () => {};
@@ -9,11 +10,12 @@ const noop = () => {};
 class MemoryConn implements Conn {
   peer!: MemoryConn;
   private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
-  private paused = false;
-  private pending: Uint8Array[] = [];
+  private readonly inbox = new Inbox(
+    (chunk) => this.handlers.data(chunk),
+    () => this.gotEnd(),
+  );
   private ended = false;
   private closed = false;
-  private peerEnded = false;
   private endReceived = false;
   readonly remoteAddress = "memory";
   readonly remotePort = 0;
@@ -28,8 +30,7 @@ class MemoryConn implements Conn {
   }
   private deliver(chunk: Uint8Array): void {
     if (this.closed) return;
-    if (this.paused) this.pending.push(chunk);
-    else this.handlers.data(chunk);
+    this.inbox.push(chunk);
   }
   end(): void {
     if (this.ended) return;
@@ -38,8 +39,7 @@ class MemoryConn implements Conn {
     this.closeIfDone();
   }
   private deliverEnd(): void {
-    if (this.paused) this.peerEnded = true;
-    else this.gotEnd();
+    this.inbox.end();
   }
   private gotEnd(): void {
     this.endReceived = true;
@@ -64,15 +64,10 @@ class MemoryConn implements Conn {
     this.destroy();
   }
   pause(): void {
-    this.paused = true;
+    this.inbox.pause();
   }
   resume(): void {
-    this.paused = false;
-    while (!this.paused && this.pending.length > 0) this.handlers.data(this.pending.shift() as Uint8Array);
-    if (!this.paused && this.peerEnded) {
-      this.peerEnded = false;
-      this.gotEnd();
-    }
+    this.inbox.resume();
   }
   setHandlers(handlers: ConnHandlers): void {
     this.handlers = handlers;
