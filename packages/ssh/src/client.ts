@@ -64,7 +64,9 @@ export interface ClientOptions extends ClientAuthOptions {
 
 /** A client connection (`connectClient` returns it logged in): channels through `mux`, remote forwards, close. */
 export class SshClient {
+  /** The transport under this connection (RFC 4253): key exchange, packets, rekeying. */
   readonly transport: Transport;
+  /** How the login succeeded; undefined until `start` resolves. */
   auth: AuthResult | undefined;
   private readonly authState: ClientAuth;
   private closeListeners: ((err?: Error) => void)[] = [];
@@ -148,6 +150,7 @@ export class SshClient {
     await this.mux.globalRequest("cancel-tcpip-forward", new Writer(64).string(address).uint32(port).bytes(), true);
   }
 
+  /** What the connection negotiated: algorithms, the peer's version, the implementations used. */
   get info(): TransportInfo {
     return this.transport.info;
   }

@@ -51,7 +51,9 @@ export type SshErrorCode =
 
 /** Every failure the protocol raises: a `code`, and the RFC 4253 §11.1 reason when one applies. */
 export class SshError extends Error {
+  /** "SshError", so that a printed error says what it is. */
   override readonly name = "SshError";
+  /** What went wrong, for a program to branch on (the message is for people). */
   readonly code: SshErrorCode;
   /** RFC 4253 §11.1 reason number, when one applies. */
   readonly reason: number | undefined;

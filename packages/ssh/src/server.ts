@@ -58,8 +58,11 @@ export interface ServerOptions {
 
 /** One client's connection to our server: its transport, its login, its channels. */
 export class SshServerConnection {
+  /** The transport under this connection (RFC 4253): key exchange, packets, rekeying. */
   readonly transport: Transport;
+  /** The connection protocol (RFC 4254): the client's channels and global requests. */
   readonly mux: Mux;
+  /** User authentication (RFC 4252): its `result` names who logged in, once someone has. */
   readonly auth: ServerAuth;
   private closeListeners: ((err?: Error) => void)[] = [];
   private closedWith: { err?: Error } | undefined;
@@ -139,6 +142,7 @@ export class SshServerConnection {
     this.transport.start();
   }
 
+  /** What the connection negotiated: algorithms, the peer's version, the implementations used. */
   get info(): TransportInfo {
     return this.transport.info;
   }
@@ -206,11 +210,13 @@ export class SshServerConnection {
     this.closeListeners = [];
   }
 
+  /** Called once when the connection ends (at once if it has); `err` unless it ended cleanly. */
   onceClosed(listener: (err?: Error) => void): void {
     if (this.closedWith) listener(this.closedWith.err);
     else this.closeListeners.push(listener);
   }
 
+  /** Clean close: SSH_MSG_DISCONNECT "by application" (RFC 4253 §11.1) with `description`. */
   close(description = "server closing"): void {
     this.transport.disconnect(DisconnectReason.BY_APPLICATION, description);
   }

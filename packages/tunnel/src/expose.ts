@@ -64,14 +64,17 @@ export class ExposeSession {
     return this.bound === undefined ? undefined : hostPort(this.bind === "" ? "0.0.0.0" : this.bind, this.bound);
   }
 
+  /** The local service, as `host:port`. */
   get localAddress(): string {
     return this.local.spec;
   }
 
+  /** Connections from the bastion open right now. */
   get activeConnections(): number {
     return this.session.activeConnections;
   }
 
+  /** True while the connection to the bastion is being re-established. */
   get reconnecting(): boolean {
     return this.session.reconnecting;
   }
@@ -81,6 +84,7 @@ export class ExposeSession {
     return this.session.bytes;
   }
 
+  /** False once the session is stopping or over. */
   get accepting(): boolean {
     return this.session.accepting;
   }
@@ -88,14 +92,17 @@ export class ExposeSession {
   /** Never: the listening port is the bastion's (a manager's pause is refused for it). */
   readonly paused = false;
 
+  /** Always refused: the listening port is the bastion's. */
   async pause(): Promise<void> {
     throw new Error("an exposed port listens on the bastion; it cannot be paused from here");
   }
 
+  /** Always refused, as `pause` is. */
   async resume(): Promise<void> {
     throw new Error("an exposed port listens on the bastion; it cannot be paused from here");
   }
 
+  /** Resolves once the session is over: with the error that ended it, or undefined after `stop`. */
   get ended(): Promise<Error | undefined> {
     return this.session.ended;
   }
@@ -106,10 +113,12 @@ export class ExposeSession {
     return this.remoteAddress as string;
   }
 
+  /** As `TunnelSession.stop`: open connections get `graceMs` to finish; resolves with how many were cut. */
   stop(graceMs?: number): Promise<number> {
     return this.session.stop(graceMs);
   }
 
+  /** Stops waiting for the grace period of `stop` (a second Ctrl+C). */
   forceStop(): void {
     this.session.forceStop();
   }

@@ -147,6 +147,7 @@ interface LocalEntry {
 
 /** Local forwards through one SSH connection to a bastion, kept alive and reconnected. */
 export class TunnelSession {
+  /** Each target's local port and URL, once `start` has bound them. */
   readonly opened: OpenedTarget[] = [];
   private client: SshClient | undefined;
   private listeners: Listener[] = [];
@@ -237,6 +238,10 @@ export class TunnelSession {
     return !this.stopping && !this.finished;
   }
 
+  /**
+   * Binds the local ports (a busy one fails before any network use), then connects and logs
+   * in to the bastion; resolves with `opened`. A failure ends the session and rejects.
+   */
   async start(): Promise<OpenedTarget[]> {
     const bind = this.options.bind ?? "127.0.0.1";
     // Bind first: a busy explicit port fails before we touch the network.

@@ -59,8 +59,11 @@ export function validMaxPacket(maxPacket: number): boolean {
 export class Channel {
   /** Peer's id for this channel. */
   remoteId = 0;
+  /** Bytes the peer still lets us send before it adjusts the window (RFC 4254 §5.2). */
   remoteWindow = 0;
+  /** The largest data packet the peer accepts on this channel (its open or confirmation). */
   remoteMaxPacket = 0;
+  /** The largest data packet we accept on this channel; a bigger one is a protocol error. */
   readonly localMaxPacket: number;
   /** Our receive window: what the peer may send, re-granted as consumed, grown when it limits. */
   private readonly window: ReceiveWindow;
@@ -70,9 +73,13 @@ export class Channel {
   private queued = 0;
   private eofPending = false;
   private needDrain = false;
+  /** We sent CHANNEL_EOF: nothing more goes out (RFC 4254 §5.3). */
   eofSent = false;
+  /** The peer sent CHANNEL_EOF: nothing more comes in. */
   eofReceived = false;
+  /** We sent CHANNEL_CLOSE. */
   closeSent = false;
+  /** The peer sent CHANNEL_CLOSE. */
   closeReceived = false;
   /** The connection died under the channel: nothing more will be sent or received. */
   aborted = false;
@@ -84,7 +91,9 @@ export class Channel {
    * one read, and the open promise resolves a microtask later). Bounded by our window.
    */
   private early: (() => void)[] | undefined = [];
+  /** Data bytes received on this channel so far. */
   bytesIn = 0;
+  /** Data bytes written to this channel so far, counted as they are queued. */
   bytesOut = 0;
 
   constructor(
@@ -147,6 +156,7 @@ export class Channel {
     return this.closeReceived || this.aborted;
   }
 
+  /** Bytes written but not yet sent: waiting for the peer's window. */
   get writableLength(): number {
     return this.queued;
   }
@@ -280,6 +290,7 @@ export class Channel {
 
   // ---- from the mux ------------------------------------------------------------------------
 
+  /** The peer granted `n` more bytes of window (CHANNEL_WINDOW_ADJUST): queued data may go. */
   onWindowAdjust(n: number): void {
     // RFC 4254 §5.2: the window may not exceed 2^32 − 1 (docs/PROTOCOL.md, "Channels").
     if (this.remoteWindow + n > MAX_WINDOW) {
@@ -289,6 +300,10 @@ export class Channel {
     this.flush();
   }
 
+  /**
+   * CHANNEL_DATA, or CHANNEL_EXTENDED_DATA of `extendedType`, from the peer: checked against
+   * our window and packet size, then delivered (or held until a consumer attaches).
+   */
   onData(data: Uint8Array, extendedType?: number): void {
     if (this.eofReceived) throw channelError(`data on channel ${this.localId} after EOF`);
     if (data.length > this.localMaxPacket) {
@@ -312,12 +327,14 @@ export class Channel {
     });
   }
 
+  /** CHANNEL_EOF from the peer: delivered after the data before it. */
   onEof(): void {
     if (this.eofReceived) return;
     this.eofReceived = true;
     this.deliver(() => this.handlers.eof?.());
   }
 
+  /** CHANNEL_CLOSE from the peer: answered with ours if we have not sent one (§5.3). */
   onClose(): void {
     if (this.closeReceived) return;
     this.closeReceived = true;

@@ -33,6 +33,7 @@ const OPEN_FAILURE_NAMES: Record<number, string> = {
 
 /** A refused channel open: `reasonCode` is the RFC 4254 §5.1 code. */
 export class ChannelOpenError extends SshError {
+  /** The peer's reason (RFC 4254 §5.1): 1 prohibited, 2 connect failed, 3 unknown type, 4 shortage. */
   readonly reasonCode: number;
   constructor(reasonCode: number, description: string) {
     const name = OPEN_FAILURE_NAMES[reasonCode] ?? `reason ${reasonCode}`;

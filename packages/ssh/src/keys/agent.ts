@@ -282,6 +282,7 @@ export class AgentClient {
   private readonly queue: Pending[] = [];
   private failed: Error | undefined;
   private readonly timeoutMs: number;
+  /** How errors name the agent (`options.name`; "the agent" by default). */
   readonly name: string;
 
   constructor(

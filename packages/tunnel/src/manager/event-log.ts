@@ -14,6 +14,7 @@ export class EventLog {
   private size: number;
 
   constructor(
+    /** The log file. */
     readonly file: string,
     private readonly maxBytes = LOG_ROTATE_BYTES,
   ) {

@@ -64,9 +64,11 @@ export interface HostOptions {
 
 /** Someone else holds the name or the port. */
 export class TakenError extends TypeError {
+  /** "TakenError", so that a printed error says what it is. */
   override readonly name = "TakenError";
   constructor(
     message: string,
+    /** Which of the two is taken. */
     readonly what: "name" | "port",
   ) {
     super(message);
@@ -75,6 +77,7 @@ export class TakenError extends TypeError {
 
 /** Makes a running session a managed tunnel: its record, control socket and log. */
 export class TunnelHost {
+  /** The tunnel's event log (`tunnel logs` reads it). */
   readonly log: EventLog;
   private record: TunnelRecord;
   private secrets: SecretTarget[] = [];
@@ -135,6 +138,7 @@ export class TunnelHost {
     return host;
   }
 
+  /** Where the tunnel's record, control socket and log live. */
   get paths() {
     return pathsFor(this.o.dir, this.o.name);
   }
@@ -152,6 +156,7 @@ export class TunnelHost {
     this.ready(targets);
   }
 
+  /** The record with the session's state, connection count and bytes now (what `status` answers). */
   status(): TunnelStatus {
     const s = this.o.session;
     const state: TunnelState = !this.record.ready
