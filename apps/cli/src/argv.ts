@@ -6,7 +6,9 @@
  * one-letter aliases (also grouped, `-vp 5`, and with the value attached, `-p5`), `--name=value`,
  * and `--no-name` for booleans — and the first that is wrong becomes a one-line `UsageError`
  * naming the nearest valid option. Values may start with "-" (`--kex-algorithms -diffie*` is
- * OpenSSH's syntax), but an option's value is never `--` or another of its options.
+ * OpenSSH's syntax), but an option's value is never `--` or another of its options. An enum
+ * option's value must be one of its `options`: `--NAME: "VALUE" is not a HINT; expected A, B or C`,
+ * HINT its `valueHint` in lower case.
  */
 import type { ArgDef, ArgsDef } from "citty";
 import { UsageError } from "./errors.ts";
@@ -29,6 +31,8 @@ export interface CheckOptions {
 interface Flag {
   name: string;
   type: "string" | "boolean";
+  /** An enum's values, and what one is called in messages. */
+  choices?: { values: readonly string[]; noun: string } | undefined;
 }
 
 /** Flags of other tools that people type out of habit, and what we have instead. */
@@ -48,7 +52,14 @@ export function checkArgs(args: ArgsDef, raw: readonly string[], o: CheckOptions
   const short = new Map<string, Flag>();
   for (const [name, def] of Object.entries(args) as [string, ArgDef][]) {
     if (def.type === "positional") continue;
-    const flag: Flag = { name, type: def.type === "boolean" ? "boolean" : "string" };
+    const flag: Flag = {
+      name,
+      type: def.type === "boolean" ? "boolean" : "string",
+      choices:
+        def.type === "enum" && def.options
+          ? { values: def.options, noun: (def.valueHint ?? "value").toLowerCase() }
+          : undefined,
+    };
     long.set(name, flag);
     const aliases = def.type === undefined || !("alias" in def) ? [] : [def.alias ?? []].flat();
     for (const a of aliases) (a.length === 1 ? short : long).set(a, flag);
@@ -63,6 +74,12 @@ export function checkArgs(args: ArgsDef, raw: readonly string[], o: CheckOptions
     if (next === undefined || next === "--" || flagAt(next) !== undefined) {
       throw new UsageError(`${shown} needs a value (tunnel ${o.verb} --help says what it takes)`);
     }
+  };
+  const checkChoice = (flag: Flag, value: string) => {
+    const c = flag.choices;
+    if (!c || c.values.includes(value)) return;
+    const list = c.values.length > 1 ? `${c.values.slice(0, -1).join(", ")} or ${c.values.at(-1)}` : c.values[0];
+    throw new UsageError(`--${flag.name}: "${value}" is not a ${c.noun}; expected ${list}`);
   };
 
   let positional = 0;
@@ -112,6 +129,7 @@ export function checkArgs(args: ArgsDef, raw: readonly string[], o: CheckOptions
         needsValue(`--${name}`, raw[i + 1]);
         i++;
       }
+      checkChoice(flag, value ?? (raw[i] as string));
       continue;
     }
     if (token.startsWith("-") && token.length > 1) {
@@ -123,8 +141,8 @@ export function checkArgs(args: ArgsDef, raw: readonly string[], o: CheckOptions
         if (flag.type === "boolean") continue;
         if (j === token.length - 1) {
           needsValue(`-${c}`, raw[i + 1]);
-          i++;
-        }
+          checkChoice(flag, raw[++i] as string);
+        } else checkChoice(flag, token.slice(j + 1));
         break;
       }
       continue;

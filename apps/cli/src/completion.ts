@@ -2,12 +2,12 @@
  * `tunnel completion bash|zsh|fish`: a completion script written from the verbs' own argument
  * definitions, so it always offers exactly the options the validator takes (argv.ts). It
  * completes verbs, each verb's options, file names after options that take a path, the
- * choices of `--host-key-check` and `--crypto`, environment variable names as TARGETs of
+ * choices of enum options (`--host-key-check`, `--crypto`), environment variable names as TARGETs of
  * `open` and `run`, and the command after `run … --`. The same script serves `tunnel-bun`
  * and `tunnel-deno`.
  */
 import type { ArgDef, ArgsDef } from "citty";
-import { VERB_DESCRIPTIONS, type Verb } from "./verbs.ts";
+import { VERB_DESCRIPTIONS, type Verb } from "./descriptions.ts";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -18,10 +18,6 @@ const NAMED = ["info", "env", "logs", "close", "pause", "resume"];
 /** sh that prints the recorded tunnels' names (state.ts: one NAME.json each). */
 const TUNNEL_NAMES = `for f in "\${XDG_STATE_HOME:-$HOME/.local/state}"/tunnel/*.json; do [ -e "$f" ] && basename "$f" .json; done`;
 const PATH_FLAGS = new Set(["identity", "known-hosts", "env-file", "host-key", "authorized-keys", "config"]);
-const CHOICES: Record<string, readonly string[]> = {
-  "host-key-check": ["yes", "accept-new", "no"],
-  crypto: ["auto", "noble"],
-};
 
 interface Option {
   name: string;
@@ -29,6 +25,8 @@ interface Option {
   takesValue: boolean;
   negatable: boolean;
   description: string;
+  /** An enum's values. */
+  choices: readonly string[] | undefined;
 }
 
 function optionsOf(args: ArgsDef): Option[] {
@@ -42,6 +40,7 @@ function optionsOf(args: ArgsDef): Option[] {
       takesValue: def.type !== "boolean",
       negatable: def.type === "boolean",
       description: (def.description ?? "").replace(/\s+/g, " "),
+      choices: def.type === "enum" ? def.options : undefined,
     });
   }
   return out;
@@ -69,10 +68,12 @@ function bash(verbs: Readonly<Record<Verb, ArgsDef>>): string {
   const all = optionsOf(Object.assign({}, ...Object.values(verbs)) as ArgsDef);
   const valued = all.filter((o) => o.takesValue);
   const pathFlags = valued.filter((o) => PATH_FLAGS.has(o.name)).flatMap((o) => flagWords(o));
-  const otherValued = valued.filter((o) => !PATH_FLAGS.has(o.name) && !CHOICES[o.name]).flatMap((o) => flagWords(o));
-  const choiceCases = Object.entries(CHOICES).map(
-    ([flag, values]) => `    --${flag}) COMPREPLY=($(compgen -W ${shQuote(values.join(" "))} -- "$cur")); return ;;`,
-  );
+  const otherValued = valued.filter((o) => !PATH_FLAGS.has(o.name) && !o.choices).flatMap((o) => flagWords(o));
+  const choiceCases = valued
+    .flatMap((o) => (o.choices ? [[o.name, o.choices] as const] : []))
+    .map(
+      ([flag, values]) => `    --${flag}) COMPREPLY=($(compgen -W ${shQuote(values.join(" "))} -- "$cur")); return ;;`,
+    );
   return `# bash completion for tunnel: \`tunnel completion bash\` (see README)
 _tunnel() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} verb=\${COMP_WORDS[1]} opts="" i
@@ -129,8 +130,8 @@ function zsh(verbs: Readonly<Record<Verb, ArgsDef>>): string {
     for (const o of optionsOf(verbs[v])) {
       const action = PATH_FLAGS.has(o.name)
         ? ":path:_files"
-        : CHOICES[o.name]
-          ? `:${o.name}:(${CHOICES[o.name]?.join(" ")})`
+        : o.choices
+          ? `:${o.name}:(${o.choices.join(" ")})`
           : o.takesValue
             ? ":value: "
             : "";
@@ -205,8 +206,8 @@ function fish(verbs: Readonly<Record<Verb, ArgsDef>>): string {
       const short = o.short ? ` -s ${o.short}` : "";
       const value = PATH_FLAGS.has(o.name)
         ? " -r -F"
-        : CHOICES[o.name]
-          ? ` -x -a ${fishQuote(CHOICES[o.name]?.join(" ") ?? "")}`
+        : o.choices
+          ? ` -x -a ${fishQuote(o.choices.join(" "))}`
           : o.takesValue
             ? " -x"
             : "";

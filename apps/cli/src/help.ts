@@ -7,7 +7,7 @@
  */
 import type { ArgDef, ArgsDef } from "citty";
 import type { Positionals } from "./argv.ts";
-import { VERB_DESCRIPTIONS, type Verb } from "./verbs.ts";
+import { VERB_DESCRIPTIONS, type Verb } from "./descriptions.ts";
 
 export const VERSION = "0.1.0";
 
@@ -263,7 +263,7 @@ function paint(color: boolean): Paint {
   return { heading: sgr(1, 22), name: sgr(36, 39), dim: sgr(2, 22) };
 }
 
-/** What a string option takes, for the option column. */
+/** What a string option takes, for the option column (an enum's `valueHint` says it itself). */
 const VALUE_HINTS: Record<string, string> = {
   via: "[USER@]HOST[:PORT]",
   jump: "[USER@]HOST[:PORT],…",
@@ -272,12 +272,10 @@ const VALUE_HINTS: Record<string, string> = {
   "env-file": "PATH",
   identity: "PATH",
   "known-hosts": "PATH",
-  "host-key-check": "POLICY",
   "kex-algorithms": "LIST",
   "host-key-algorithms": "LIST",
   ciphers: "LIST",
   macs: "LIST",
-  crypto: "MODE",
   grace: "SECONDS",
   keepalive: "SECONDS",
   "keepalive-count": "N",

@@ -2,16 +2,17 @@
 /**
  * `tunnel` CLI entry: argument parsing is citty's, after argv.ts has checked every token
  * against the verb's definitions (citty alone takes unknown options silently); every verb
- * lives in `commands/<verb>.ts` and is loaded only when it runs (`verbs.ts`), so `tunnel
- * --help` and `tunnel --version` load nothing else. Errors become one line on stderr
+ * (descriptions.ts) lives in `commands/<verb>.ts` and is loaded only when it runs (`verbs.ts`),
+ * so `tunnel --help` and `tunnel --version` load nothing else. Errors become one line on stderr
  * (`tunnel: …`, TUNNEL_DEBUG=1 adds the stack trace) and the exit status says what kind:
  * 1 a failure, 2 a command line that is wrong (errors.ts).
  */
 import type { ArgsDef } from "citty";
 import { checkArgs } from "./argv.ts";
+import { isVerb, VERB_DESCRIPTIONS } from "./descriptions.ts";
 import { exitCodeFor, formatError, UsageError } from "./errors.ts";
 import { renderMainHelp, renderVerbHelp, useColor, VERB_HELP, VERSION } from "./help.ts";
-import { isVerb, VERB_DESCRIPTIONS, VERB_LOADERS } from "./verbs.ts";
+import { VERB_LOADERS } from "./verbs.ts";
 
 async function run(argv: string[]): Promise<void> {
   const first = argv[0];

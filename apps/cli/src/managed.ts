@@ -89,3 +89,39 @@ export function openedRecords(opened: readonly OpenedTarget[]): SecretTarget[] {
     fullUrl: o.url ?? null,
   }));
 }
+
+/**
+ * Starts a hosted session. If that fails, the reason goes to the tunnel's log (in the
+ * background, main.ts's error line lands there already) and the name is given up.
+ */
+export async function startHosted<T>(
+  session: { start(): Promise<T> },
+  host: TunnelHost | undefined,
+  background: string | undefined,
+): Promise<T> {
+  try {
+    return await session.start();
+  } catch (e) {
+    if (background === undefined) host?.log.write(`tunnel: ${(e as Error).message}`);
+    await host?.release();
+    throw e;
+  }
+}
+
+/**
+ * Waits for a hosted session to end, then stops listening for signals, logs how it ended and
+ * gives the name up. Resolves with the failure that ended it, if one did.
+ */
+export async function runHosted(
+  session: { ended: Promise<Error | undefined> },
+  host: TunnelHost | undefined,
+  background: string | undefined,
+  interrupts: { dispose(): void },
+): Promise<Error | undefined> {
+  const failure = await session.ended;
+  interrupts.dispose();
+  if (!failure) host?.log.write("Closed");
+  else if (background === undefined) host?.log.write(`tunnel: ${failure.message}`);
+  await host?.release();
+  return failure;
+}

@@ -1,22 +1,18 @@
-/** Arguments shared by the verbs that open SSH connections (OpenSSH list syntax). */
-export const algorithmArgs = {
-  "kex-algorithms": { type: "string", description: "KEX algorithms (comma list; +append, -remove, ^prepend)" },
-  "host-key-algorithms": { type: "string", description: "host key algorithms (same syntax)" },
-  ciphers: { type: "string", description: "ciphers (same syntax)" },
-  macs: { type: "string", description: "MACs (same syntax)" },
-  crypto: { type: "string", description: "auto (runtime accelerators, verified) | noble (pure noble)" },
+/**
+ * The argument definitions the verbs share, each written once; a verb lists them in the
+ * order its help shows them and may say one differently (`{ ...identityArg, description }`).
+ * Options with a fixed set of values are citty enums: argv.ts refuses any other value with
+ * `--NAME: "VALUE" is not a VALUEHINT; expected …`.
+ */
+import { type AlgorithmOptions, CRYPTO_MODES, type CryptoMode, HOST_KEY_POLICIES } from "@tunnel/core";
+
+export const viaArg = {
+  type: "string",
+  description: "bastion [user@]host[:port], or a Host from ssh_config (default: $TUNNEL_VIA)",
 } as const;
 
-/**
- * Arguments of the verbs that keep a connection to a bastion open (`run`, `expose`, `socks`):
- * the bastion (resolved through ssh_config, as `tunnel open` does), how to trust and log in
- * to it, and the keepalive, reconnection and stop behaviour they share with `tunnel open`.
- */
-export const bastionArgs = {
-  via: {
-    type: "string",
-    description: "bastion [user@]host[:port], or a Host from ssh_config (default: $TUNNEL_VIA)",
-  },
+/** How the destination is reached: jump hosts, and the ssh_config that resolves it. */
+export const routeArgs = {
   jump: {
     type: "string",
     alias: "J",
@@ -28,20 +24,75 @@ export const bastionArgs = {
     alias: "F",
     description: "ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no file)",
   },
-  identity: {
-    type: "string",
-    alias: "i",
-    description: "private key file, tried before ssh_config's IdentityFile ones",
-  },
-  "known-hosts": {
-    type: "string",
-    description: "the known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts and the system's)",
-  },
-  "host-key-check": {
-    type: "string",
-    description: "yes | accept-new | no (default: ssh_config's StrictHostKeyChecking, else accept-new)",
-  },
-  ...algorithmArgs,
+} as const;
+
+export const identityArg = {
+  type: "string",
+  alias: "i",
+  description: "private key file, tried before ssh_config's IdentityFile ones",
+} as const;
+
+export const knownHostsArg = {
+  type: "string",
+  description: "the known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts and the system's)",
+} as const;
+
+// Enums are not `as const`: citty takes their options as a mutable array.
+export const hostKeyCheckArg = {
+  type: "enum" as const,
+  options: [...HOST_KEY_POLICIES],
+  valueHint: "POLICY",
+  description: "yes | accept-new | no (default: ssh_config's StrictHostKeyChecking, else accept-new)",
+};
+
+const cryptoArg = {
+  type: "enum" as const,
+  options: [...CRYPTO_MODES],
+  valueHint: "MODE",
+  description: "auto (runtime accelerators, verified) | noble (pure noble)",
+};
+
+/** Arguments shared by the verbs that open SSH connections (OpenSSH list syntax). */
+export const algorithmArgs = {
+  "kex-algorithms": { type: "string", description: "KEX algorithms (comma list; +append, -remove, ^prepend)" },
+  "host-key-algorithms": { type: "string", description: "host key algorithms (same syntax)" },
+  ciphers: { type: "string", description: "ciphers (same syntax)" },
+  macs: { type: "string", description: "MACs (same syntax)" },
+  crypto: cryptoArg,
+} as const;
+
+/** How the engine's messages name the algorithm options: by these flags. */
+const ALGORITHM_FLAGS = {
+  kexAlgorithms: "--kex-algorithms",
+  hostKeyAlgorithms: "--host-key-algorithms",
+  ciphers: "--ciphers",
+  macs: "--macs",
+  crypto: "--crypto",
+} as const;
+
+/** The parsed `algorithmArgs`, as citty gives them. */
+export interface AlgorithmArgValues {
+  "kex-algorithms"?: string | undefined;
+  "host-key-algorithms"?: string | undefined;
+  ciphers?: string | undefined;
+  macs?: string | undefined;
+  crypto?: CryptoMode | undefined;
+}
+
+/** The engine's options from `algorithmArgs`. */
+export function algorithmOptions(args: AlgorithmArgValues): AlgorithmOptions {
+  return {
+    kexAlgorithms: args["kex-algorithms"],
+    hostKeyAlgorithms: args["host-key-algorithms"],
+    ciphers: args.ciphers,
+    macs: args.macs,
+    crypto: args.crypto,
+    optionNames: ALGORITHM_FLAGS,
+  };
+}
+
+/** The keepalive and reconnection of a session to a bastion. */
+export const keepaliveArgs = {
   keepalive: {
     type: "string",
     description:
@@ -65,6 +116,35 @@ export const bastionArgs = {
     type: "string",
     description: "largest receive window a connection may grow to on long links (default 16M)",
   },
-  grace: { type: "string", description: "on stop, seconds open connections may finish in (default 3)" },
-  verbose: { type: "boolean", alias: "v", description: "log each connection and the ssh_config lines that applied" },
+} as const;
+
+export const graceArg = {
+  type: "string",
+  description: "on stop, seconds open connections may finish in (default 3)",
+} as const;
+
+export const verboseArg = {
+  type: "boolean",
+  alias: "v",
+  description: "log each connection and the ssh_config lines that applied",
+} as const;
+
+export const bindArg = { type: "string", description: "local address to listen on (default 127.0.0.1)" } as const;
+export const envFileArg = { type: "string", description: "read variables from this file" } as const;
+
+/**
+ * Arguments of the verbs that keep a connection to a bastion open (`run`, `expose`, `socks`):
+ * the bastion (resolved through ssh_config, as `tunnel open` does), how to trust and log in
+ * to it, and the keepalive, reconnection and stop behaviour they share with `tunnel open`.
+ */
+export const bastionArgs = {
+  via: viaArg,
+  ...routeArgs,
+  identity: identityArg,
+  "known-hosts": knownHostsArg,
+  "host-key-check": hostKeyCheckArg,
+  ...algorithmArgs,
+  ...keepaliveArgs,
+  grace: graceArg,
+  verbose: verboseArg,
 } as const;

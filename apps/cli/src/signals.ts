@@ -8,12 +8,12 @@ export interface Interrupts {
   dispose(): void;
 }
 
-export function onInterrupt(graceful: () => void, atOnce: () => void): Interrupts {
+export function onInterrupt(graceful: () => void, atOnce: (signal: NodeJS.Signals) => void): Interrupts {
   let count = 0;
-  const handler = () => {
+  const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) graceful();
-    else atOnce();
+    else atOnce(signal);
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
@@ -23,26 +23,6 @@ export function onInterrupt(graceful: () => void, atOnce: () => void): Interrupt
       process.off("SIGTERM", handler);
     },
   };
-}
-
-/** `--grace SECONDS` (and friends): a non-negative number of seconds, as milliseconds. */
-export function parseSeconds(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback * 1000;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new TypeError(`${flag}: "${value}" is not a number of seconds; expected 0 or more, e.g. ${flag} ${fallback}`);
-  }
-  return Math.round(n * 1000);
-}
-
-/** A positive whole number (`--keepalive-count`). */
-export function parseCount(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1) {
-    throw new TypeError(`${flag}: "${value}" is not a count; expected a whole number of at least 1`);
-  }
-  return n;
 }
 
 /** The signals `passSignals` hands on; each one the runtime cannot listen for is skipped. */

@@ -1,32 +1,13 @@
 /**
- * The verbs of `tunnel`, each with its one-line description and a loader for its code.
- * `tunnel --help` prints this table without loading any verb (start-up stays short); each
- * command's own `meta.description` comes from here too.
+ * A loader for each verb's code (descriptions.ts lists the verbs): each verb is loaded only
+ * when it runs, so `tunnel --help` and `tunnel --version` load none of them.
  */
 import type { CommandDef } from "citty";
+import type { Verb } from "./descriptions.ts";
+
+export { isVerb, VERB_DESCRIPTIONS, type Verb } from "./descriptions.ts";
 
 type Loader = () => Promise<CommandDef>;
-
-export const VERB_DESCRIPTIONS = {
-  check: "Connect to an SSH server, verify and authenticate, and report what was negotiated",
-  open: "Open local ports that reach services behind an SSH bastion",
-  run: "Run a command with its service URLs pointing through tunnels, closed when it exits",
-  expose: "Make a local port reachable on the bastion's side (a reverse tunnel)",
-  socks: "Run a SOCKS5 proxy whose connections go out through the bastion",
-  list: "List the running tunnels: address, state, connections, bytes (and those found dead)",
-  info: "Show running tunnels' details; --encode: base64 JSON for an environment variable",
-  env: "Print export lines that point each tunnel's variable at its local address",
-  logs: "Print a tunnel's events (connections, reconnections, errors); -f to follow",
-  close: "Close running tunnels gracefully (NAME… or --all) and wait for them to exit",
-  pause: "Stop accepting local connections on a tunnel's port; open ones go on",
-  resume: "Accept local connections again on a paused tunnel's port",
-  demo: "Run an SSH server, an echo target and a tunnel in this process, and measure them",
-  bench: "Measure throughput and round trip: over loopback through our own server, or --via your bastion",
-  serve: "Run a forwarding-only SSH server (no shells, only TCP forwarding)",
-  completion: "Print a completion script for bash, zsh or fish",
-} as const;
-
-export type Verb = keyof typeof VERB_DESCRIPTIONS;
 
 // Each loader is a literal dynamic import so that the bundler makes each verb its own chunk.
 export const VERB_LOADERS: Record<Verb, Loader> = {
@@ -45,9 +26,6 @@ export const VERB_LOADERS: Record<Verb, Loader> = {
   demo: () => import("./commands/demo.ts").then((m) => m.default as CommandDef),
   bench: () => import("./commands/bench.ts").then((m) => m.default as CommandDef),
   serve: () => import("./commands/serve.ts").then((m) => m.default as CommandDef),
-  completion: () => import("./commands/completion.ts").then((m) => m.default as CommandDef),
+  // The completion script is written from every verb's arguments: it is handed these loaders.
+  completion: () => import("./commands/completion.ts").then((m) => m.completionCommand(VERB_LOADERS) as CommandDef),
 };
-
-export function isVerb(name: string): name is Verb {
-  return Object.hasOwn(VERB_DESCRIPTIONS, name);
-}

@@ -1,6 +1,7 @@
 /**
- * User-facing algorithm options (`--kex-algorithms`, `--host-key-algorithms`, `--ciphers`,
- * `--macs`) resolved against the defaults and what is supported, in OpenSSH's syntax.
+ * User-facing algorithm options (`kexAlgorithms`, `hostKeyAlgorithms`, `ciphers`, `macs`)
+ * resolved against the defaults and what is supported, in OpenSSH's syntax. Errors name the
+ * option as the caller calls it (`optionNames`: the CLI passes its flags), else by its field.
  */
 import {
   type AlgorithmLists,
@@ -28,6 +29,8 @@ export interface AlgorithmOptions {
   macs?: string | undefined;
   /** `auto`: the runtime's verified accelerators where faster; `noble`: pure noble (accelerators off). */
   crypto?: CryptoMode | undefined;
+  /** How errors name each option (default: its field's name); a CLI passes its flags. */
+  optionNames?: AlgorithmOptionNames | undefined;
   /**
    * The socket adapter to connect and listen with; default: this runtime's own
    * (`@tunnel/ssh/runtime`). Benchmarks pass the others; embedders may pass their own.
@@ -35,15 +38,20 @@ export interface AlgorithmOptions {
   sockets?: Runtime | undefined;
 }
 
+/** The options whose values errors quote, each with the name the caller gives it. */
+export type AlgorithmOptionNames = Partial<
+  Record<"kexAlgorithms" | "hostKeyAlgorithms" | "ciphers" | "macs" | "crypto", string>
+>;
+
 export const CRYPTO_MODES = ["auto", "noble"] as const;
 /** Which primitives carry the crypto: `auto` (the runtime's accelerators, checked against noble) or `noble` alone. */
 export type CryptoMode = (typeof CRYPTO_MODES)[number];
 
-/** The crypto provider for a mode; a one-line error for an unknown mode. */
-export function providerFor(mode: string | undefined): CryptoProvider {
+/** The crypto provider for a mode; a one-line error, naming the option as `label`, for an unknown mode. */
+export function providerFor(mode: string | undefined, label = "crypto"): CryptoProvider {
   if (mode === undefined || mode === "auto") return nativeProvider();
   if (mode === "noble") return nobleProvider;
-  throw new TypeError(`--crypto: "${mode}" is not a mode; expected auto or noble`);
+  throw new TypeError(`${label}: "${mode}" is not a mode; expected auto or noble`);
 }
 
 /**
@@ -58,7 +66,8 @@ export function resolveAlgorithms(
 ): AlgorithmLists {
   // The runtime whose crypto runs here (chosen by export condition), whatever `sockets` says.
   const cipherDefaults = provider ? preferredCiphers(provider, runtime.name) : DEFAULT_CIPHERS;
-  const hostKey = selectAlgorithms("--host-key-algorithms", o.hostKeyAlgorithms, CLIENT_HOST_KEY_ALGORITHMS, [
+  const name = (field: keyof AlgorithmOptionNames) => o.optionNames?.[field] ?? field;
+  const hostKey = selectAlgorithms(name("hostKeyAlgorithms"), o.hostKeyAlgorithms, CLIENT_HOST_KEY_ALGORITHMS, [
     ...SIGNATURE_ALGORITHMS.keys(),
   ]);
   // As ssh(1): a list the user wrote out in full (or put at the head with ^) is their order;
@@ -66,10 +75,10 @@ export function resolveAlgorithms(
   const spec = o.hostKeyAlgorithms?.trim() ?? "";
   const userOrdered = spec !== "" && spec[0] !== "+" && spec[0] !== "-";
   return {
-    kex: selectAlgorithms("--kex-algorithms", o.kexAlgorithms, DEFAULT_KEX, [...KEX_METHODS.keys()]),
+    kex: selectAlgorithms(name("kexAlgorithms"), o.kexAlgorithms, DEFAULT_KEX, [...KEX_METHODS.keys()]),
     hostKey: userOrdered ? hostKey : preferKnownHostKeyTypes(hostKey, knownKeyTypes),
-    cipher: selectAlgorithms("--ciphers", o.ciphers, cipherDefaults, [...CIPHERS.keys()]),
-    mac: selectAlgorithms("--macs", o.macs, DEFAULT_MACS, [...MACS.keys()]),
+    cipher: selectAlgorithms(name("ciphers"), o.ciphers, cipherDefaults, [...CIPHERS.keys()]),
+    mac: selectAlgorithms(name("macs"), o.macs, DEFAULT_MACS, [...MACS.keys()]),
   };
 }
 

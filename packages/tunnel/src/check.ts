@@ -120,7 +120,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = resolveDestination(o);
   for (const line of dest.config?.warnings ?? []) o.events?.warning?.(line);
   for (const line of appliedConfigLines(dest)) o.events?.verbose?.(line);
-  const provider = providerFor(o.crypto);
+  const provider = providerFor(o.crypto, o.optionNames?.crypto);
   const verified: CheckReport["jumps"] = [];
   const connectOne: ConnectOne = async (d, conn, hop) => {
     const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));

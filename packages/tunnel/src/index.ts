@@ -5,7 +5,7 @@
  */
 
 // Connecting: crypto mode, a warning for servers that let anyone in.
-export type { CryptoMode } from "./algorithms.ts";
+export { type AlgorithmOptionNames, type AlgorithmOptions, CRYPTO_MODES, type CryptoMode } from "./algorithms.ts";
 export { noneAuthWarning } from "./auth-warning.ts";
 // The server role's logins: authorized_keys and its permitopen rules.
 export { type AuthorizedKey, loadAuthorizedKeys, parseAllowList, permitOpenAllows } from "./authorized-keys.ts";

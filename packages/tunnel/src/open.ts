@@ -277,7 +277,7 @@ export class TunnelSession {
   private async connect(): Promise<SshClient> {
     const o = this.options;
     const dest = this.bastion();
-    const provider = providerFor(o.crypto);
+    const provider = providerFor(o.crypto, o.optionNames?.crypto);
     const connectOne: ConnectOne = async (d, conn, hop) => {
       const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
       // Resolved afresh on each (re)connect: the agent may hold other keys by now.

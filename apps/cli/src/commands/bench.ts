@@ -1,10 +1,11 @@
 /** `tunnel bench`: throughput and round trip on this machine, over loopback or via a bastion. */
-import { type CryptoMode, HOST_KEY_POLICIES, type HostKeyPolicy, socketAdapter } from "@tunnel/core";
+import { socketAdapter } from "@tunnel/core";
 import { type BenchRow, benchLoopback, benchVia, listenBenchTarget, preferredCipherList } from "@tunnel/core/bench";
 import { defineCommand } from "citty";
-import { algorithmArgs } from "../shared-args.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
+import { algorithmArgs, algorithmOptions, hostKeyCheckArg } from "../shared-args.ts";
+import { exitLikeSignal, onInterrupt } from "../signals.ts";
 import { parseSize } from "../units.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
   meta: {
@@ -34,7 +35,7 @@ export default defineCommand({
     },
     identity: { type: "string", alias: "i", description: "private key file (with --via)" },
     "known-hosts": { type: "string", description: "known_hosts file (with --via)" },
-    "host-key-check": { type: "string", description: "yes | accept-new | no (with --via; default accept-new)" },
+    "host-key-check": { ...hostKeyCheckArg, description: "yes | accept-new | no (with --via; default accept-new)" },
     ...algorithmArgs,
     sockets: {
       type: "string",
@@ -53,22 +54,25 @@ export default defineCommand({
         throw new TypeError(`--serve-target: "${args["serve-target"]}" is not [address:]port; expected e.g. 9000`);
       const l = await listenBenchTarget(m[1] ?? "127.0.0.1", port, sockets);
       // Signals are caught before the address is printed: whoever reads it may stop us at once.
+      // A second signal while closing ends the process as that signal would.
+      let interrupts: { dispose(): void } | undefined;
       const stopped = new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
+        interrupts = onInterrupt(resolve, (signal) => {
+          interrupts?.dispose();
+          exitLikeSignal(signal);
+        });
       });
       err(`bench target listening on ${l.address}:${l.port} (Ctrl+C to stop)`);
       process.stdout.write(`${l.address}:${l.port}\n`);
       await stopped;
       await l.close();
+      interrupts?.dispose();
       return;
     }
     const mb = args.megabytes === undefined ? 64 : Number(args.megabytes);
     if (!Number.isFinite(mb) || mb <= 0)
       throw new TypeError(`--megabytes: "${args.megabytes}" is not a positive number`);
-    const policy = (args["host-key-check"] ?? "accept-new") as HostKeyPolicy;
-    if (!HOST_KEY_POLICIES.includes(policy))
-      throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
+    const policy = args["host-key-check"] ?? "accept-new";
     const rtt = args.rtt === undefined ? undefined : Number(args.rtt);
     if (rtt !== undefined && !(rtt >= 0 && rtt <= 10_000))
       throw new TypeError(`--rtt: "${args.rtt}" is not a round-trip time; expected milliseconds from 0 to 10000`);
@@ -77,10 +81,8 @@ export default defineCommand({
       // Over a delayed link each round trip takes the delay: fewer of them, still a median.
       rounds: rtt ? Math.max(10, Math.min(500, Math.round(2000 / rtt))) : 500,
       maxWindow: args["max-window"] === undefined ? undefined : parseSize(args["max-window"], "--max-window", 0),
-      kexAlgorithms: args["kex-algorithms"],
-      hostKeyAlgorithms: args["host-key-algorithms"],
-      macs: args.macs,
-      crypto: args.crypto as CryptoMode | undefined,
+      // `ciphers` applies with --via; over loopback each cipher of the list is measured in turn.
+      ...algorithmOptions(args),
       sockets,
       log: err,
     };
@@ -97,7 +99,6 @@ export default defineCommand({
         via: args.via,
         jump: args.jump,
         target: args.target,
-        ciphers: args.ciphers,
         identity: args.identity,
         knownHosts: args["known-hosts"],
         hostKeyCheck: policy,
@@ -105,7 +106,7 @@ export default defineCommand({
     } else {
       if (args.target) throw new TypeError("--target needs --via: without it the bench runs over loopback");
       if (args.jump !== undefined) throw new TypeError("--jump needs --via: jump hosts lead to a bastion");
-      const cipherList = preferredCipherList(args.ciphers, args.crypto as CryptoMode | undefined);
+      const cipherList = preferredCipherList(common);
       err(
         `measuring over loopback with ${sockets.name} sockets: server, target and tunnel in this process (both SSH ends share one thread)${rtt === undefined ? "" : `, through a delay relay of ${rtt} ms round trip`}`,
       );

@@ -1,15 +1,16 @@
 /** `tunnel check [user@]host[:port]`: connect, verify, authenticate, report, disconnect. */
-import {
-  type CheckReport,
-  type CryptoMode,
-  HOST_KEY_POLICIES,
-  type HostKeyPolicy,
-  noneAuthWarning,
-  runCheck,
-} from "@tunnel/core";
+import { type CheckReport, noneAuthWarning, runCheck } from "@tunnel/core";
 import { defineCommand } from "citty";
-import { algorithmArgs } from "../shared-args.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
+import {
+  algorithmArgs,
+  algorithmOptions,
+  hostKeyCheckArg,
+  identityArg,
+  knownHostsArg,
+  routeArgs,
+  verboseArg,
+} from "../shared-args.ts";
 
 export default defineCommand({
   meta: {
@@ -18,40 +19,23 @@ export default defineCommand({
   },
   args: {
     destination: { type: "positional", required: true, description: "[user@]host[:port], or a Host from ssh_config" },
-    jump: {
-      type: "string",
-      alias: "J",
-      description:
-        "jump hosts [user@]host[:port],… to pass through first, each resolved through ssh_config (none: not the config's ProxyJump)",
-    },
-    config: {
-      type: "string",
-      alias: "F",
-      description: "ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no file)",
-    },
+    ...routeArgs,
     identity: {
-      type: "string",
-      alias: "i",
+      ...identityArg,
       description:
         "private key file, tried before ssh_config's IdentityFile ones (default: those, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa)",
     },
-    "known-hosts": {
-      type: "string",
-      description: "the known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts and the system's)",
-    },
+    "known-hosts": knownHostsArg,
     "host-key-check": {
-      type: "string",
+      ...hostKeyCheckArg,
       description: "yes | accept-new | no (default: ssh_config's StrictHostKeyChecking, else yes)",
     },
     ...algorithmArgs,
     json: { type: "boolean", description: "print one JSON object" },
-    verbose: { type: "boolean", alias: "v", description: "show the ssh_config lines that applied" },
+    verbose: { ...verboseArg, description: "show the ssh_config lines that applied" },
   },
   async run({ args }) {
-    const policy = args["host-key-check"] as HostKeyPolicy | undefined;
-    if (policy !== undefined && !HOST_KEY_POLICIES.includes(policy)) {
-      throw new TypeError(`--host-key-check: "${policy}" is not a policy; expected yes, accept-new or no`);
-    }
+    const policy = args["host-key-check"];
     if (policy === "no")
       process.stderr.write(
         "WARNING: host key checking is OFF (--host-key-check no): anyone in the path can impersonate the server\n",
@@ -63,11 +47,7 @@ export default defineCommand({
       identity: args.identity,
       knownHosts: args["known-hosts"],
       hostKeyCheck: policy,
-      kexAlgorithms: args["kex-algorithms"],
-      hostKeyAlgorithms: args["host-key-algorithms"],
-      ciphers: args.ciphers,
-      macs: args.macs,
-      crypto: args.crypto as CryptoMode | undefined,
+      ...algorithmOptions(args),
       password: process.env.TUNNEL_PASSWORD,
       events: {
         added: (info, file) => process.stderr.write(`Added ${info.key.type} host key ${info.fingerprint} to ${file}\n`),

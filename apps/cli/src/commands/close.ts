@@ -6,9 +6,9 @@
 import { ask, waitForExit } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { err } from "../bastion.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { UsageError } from "../errors.ts";
 import { findTunnels, namesFrom, pick } from "../tunnels.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 /** How long a tunnel may take to exit once asked: its grace period and then some. */
 const EXIT_WAIT_MS = 60_000;

@@ -1,7 +1,7 @@
 /** `tunnel demo`: server, target and tunnel in one process; data checked, speed measured. */
 import { runDemo } from "@tunnel/core";
 import { defineCommand } from "citty";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 
 export default defineCommand({
   meta: {

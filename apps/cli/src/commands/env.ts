@@ -5,8 +5,8 @@
  */
 import type { SecretTarget } from "@tunnel/core";
 import { defineCommand } from "citty";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { findTunnels, namesFrom, pick } from "../tunnels.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 import { secretInfo } from "./info.ts";
 
 /** Single-quoted for sh. */

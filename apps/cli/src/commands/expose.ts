@@ -2,11 +2,11 @@
 import { checkName, type EventLog, ExposeSession, parsePort, type SecretTarget } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { startInBackground } from "../background.ts";
-import { bastionOptions, err, exitSoon, stopOnInterrupt } from "../bastion.ts";
+import { err, exitSoon, readBastionArgs, stopOnInterrupt } from "../bastion.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { UsageError } from "../errors.ts";
-import { backgroundName, eventSinks, hostTunnel } from "../managed.ts";
+import { backgroundName, eventSinks, hostTunnel, runHosted, startHosted } from "../managed.ts";
 import { bastionArgs } from "../shared-args.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 /** `[HOST:]PORT` of the local service; IPv6 in brackets. */
 export function parseLocalService(spec: string): { host: string; port: number } {
@@ -45,10 +45,14 @@ export default defineCommand({
       args["remote-port"] === undefined || args["remote-port"] === "0"
         ? 0
         : parsePort(args["remote-port"], "--remote-port");
-    const { options, via, graceMs } = bastionOptions(args);
+    const background = backgroundName();
+    let log: EventLog | undefined;
+    const sinks = eventSinks(background !== undefined, args.verbose === true, () => log);
+    const { say } = sinks;
+    const { options, via, graceMs, warnings } = readBastionArgs(args, sinks);
+    for (const line of warnings) err(line);
     const explicitName = args.name === undefined ? undefined : checkName(args.name);
     const name = explicitName ?? `expose-${local.port}`;
-    const background = backgroundName();
     const localSpec = `${local.host.includes(":") ? `[${local.host}]` : local.host}:${local.port}`;
     if (args.detach && background === undefined) {
       const record = await startInBackground(process.argv.slice(2), name, explicitName !== undefined);
@@ -64,8 +68,6 @@ export default defineCommand({
       );
       return;
     }
-    let log: EventLog | undefined;
-    const { say, detail } = eventSinks(background !== undefined, args.verbose === true, () => log);
     say(`Exposing ${localSpec} via ${via}`);
     const print = (address: string) => {
       if (background === undefined)
@@ -85,10 +87,7 @@ export default defineCommand({
       remotePort,
       events: {
         ...options.events,
-        info: say,
-        verbose: detail,
         added: (info, file) => say(`Added ${info.key.type} host key ${info.fingerprint} for ${via} to ${file}`),
-        unchecked: (info) => say(`WARNING: accepted ${info.key.type} host key ${info.fingerprint} without checking`),
         exposed: (address, again) => {
           if (!again) return;
           say(`The bastion listens on a new port now: ${address}`);
@@ -110,24 +109,13 @@ export default defineCommand({
       },
     });
     log = host?.log;
-    let address: string;
-    try {
-      address = await session.start();
-    } catch (e) {
-      if (background === undefined) log?.write(`tunnel: ${(e as Error).message}`);
-      await host?.release();
-      throw e;
-    }
+    const address = await startHosted(session, host, background);
     const interrupts = stopOnInterrupt(session, graceMs);
     host?.ready(records(address));
     say(`On the bastion's side, ${address} now reaches ${session.localAddress}`);
     print(address);
     if (background === undefined) err("Press Ctrl+C to close the tunnel");
-    const failure = await session.ended;
-    interrupts.dispose();
-    if (!failure) log?.write("Closed");
-    else if (background === undefined) log?.write(`tunnel: ${failure.message}`);
-    await host?.release();
+    const failure = await runHosted(session, host, background, interrupts);
     exitSoon();
     if (failure) throw failure;
   },

@@ -6,8 +6,8 @@
  */
 import { ask, type SecretTarget, type TunnelStatus } from "@tunnel/core";
 import { defineCommand } from "citty";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { findTunnels, formatBytes, formatUptime, namesFrom, pick } from "../tunnels.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export interface Service {
   /** The variable the URL came from, if any. */

@@ -1,7 +1,7 @@
 /** `tunnel list [--json]`: the tunnels running (foreground and background), and those found dead. */
 import { defineCommand } from "citty";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { corruptError, findTunnels, formatBytes, formatUptime, table } from "../tunnels.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
   meta: { name: "list", description: VERB_DESCRIPTIONS.list },

@@ -7,8 +7,8 @@
 import * as fs from "node:fs";
 import { isName, pathsFor, processAlive, readLog, readRecordFile } from "@tunnel/core";
 import { defineCommand } from "citty";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { stateDirectory } from "../managed.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 export default defineCommand({
   meta: { name: "logs", description: VERB_DESCRIPTIONS.logs },

@@ -6,8 +6,8 @@
 import { ask, type TunnelStatus } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { err } from "../bastion.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { findTunnels, namesFrom, pick } from "../tunnels.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 /** Sends `op` to each named tunnel and says what became of it. */
 export async function steer(names: readonly string[], op: "pause" | "resume"): Promise<void> {

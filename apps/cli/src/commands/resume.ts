@@ -1,7 +1,7 @@
 /** `tunnel resume NAME…`: a paused tunnel listens again on the same port (see pause.ts). */
 import { defineCommand } from "citty";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { namesFrom } from "../tunnels.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 import { steer } from "./pause.ts";
 
 export default defineCommand({

@@ -9,10 +9,10 @@ import { isatty } from "node:tty";
 import { loadEnvironment, parsePort, resolveRunTargets, runVariables, TunnelSession } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { bastionOptions, err, exitSoon, hostPort } from "../bastion.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { UsageError } from "../errors.ts";
-import { bastionArgs } from "../shared-args.ts";
+import { bastionArgs, bindArg, envFileArg } from "../shared-args.ts";
 import { exitLikeSignal, passSignals } from "../signals.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
 
 /** The shell's statuses for a command that could not be run. */
 const NOT_FOUND = 127;
@@ -28,8 +28,8 @@ export default defineCommand({
         "NAME of a variable holding a service URL or host:port, or NAME=URL, NAME=host:port; several allowed; then -- and the command",
     },
     port: { type: "string", alias: "p", description: "first local port (default: free ports the system picks)" },
-    bind: { type: "string", description: "local address to listen on (default 127.0.0.1)" },
-    "env-file": { type: "string", description: "read variables from this file" },
+    bind: bindArg,
+    "env-file": envFileArg,
     ...bastionArgs,
   },
   async run({ args, rawArgs }) {

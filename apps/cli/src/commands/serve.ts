@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  type CryptoMode,
   DEFAULT_LOGIN_GRACE_MS,
   DEFAULT_MAX_STARTUPS,
   DEFAULT_SERVE_MAX_CHANNELS,
@@ -22,10 +21,11 @@ import {
 } from "@tunnel/core";
 import { fingerprintSha256, MAX_CHANNELS, nobleProvider, type PrivateKey } from "@tunnel/ssh";
 import { defineCommand } from "citty";
+import { err, exitSoon } from "../bastion.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { algorithmArgs } from "../shared-args.ts";
-import { onInterrupt, parseCount, parseSeconds } from "../signals.ts";
-import { parseSize } from "../units.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
+import { onInterrupt } from "../signals.ts";
+import { parseCount, parseSeconds, parseSize } from "../units.ts";
 
 export default defineCommand({
   meta: { name: "serve", description: VERB_DESCRIPTIONS.serve },
@@ -71,7 +71,6 @@ export default defineCommand({
     },
   },
   async run({ args, rawArgs }) {
-    const err = (l: string) => process.stderr.write(`${l}\n`);
     const listen = parseDestination(args.listen ?? "127.0.0.1:2222", 2222);
     if (listen.user) throw new TypeError(`--listen: expected address:port, got "${args.listen}"`);
     // Every flag is checked before anything is created or bound.
@@ -122,7 +121,7 @@ export default defineCommand({
       maxStartups,
       loginGraceMs,
       log: err,
-      crypto: args.crypto as CryptoMode | undefined,
+      crypto: args.crypto,
     });
     // Signals are caught before the address is printed: whoever reads it may stop us at once.
     let stopped!: () => void;
@@ -155,8 +154,7 @@ export default defineCommand({
     await done;
     interrupts.dispose();
     // The DISCONNECTs are written; sockets still lingering must not hold the exit up.
-    const exitSoon = setTimeout(() => process.exit(0), 300);
-    (exitSoon as { unref?: () => void }).unref?.();
+    exitSoon(0, 300);
   },
 });
 

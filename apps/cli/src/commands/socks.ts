@@ -2,8 +2,8 @@
 import { parsePort, socksRouter, socksTarget, TunnelSession } from "@tunnel/core";
 import { defineCommand } from "citty";
 import { bastionOptions, err, exitSoon, hostPort, stopOnInterrupt } from "../bastion.ts";
-import { bastionArgs } from "../shared-args.ts";
-import { VERB_DESCRIPTIONS } from "../verbs.ts";
+import { VERB_DESCRIPTIONS } from "../descriptions.ts";
+import { bastionArgs, bindArg } from "../shared-args.ts";
 
 export const DEFAULT_SOCKS_PORT = 1080;
 
@@ -11,7 +11,7 @@ export default defineCommand({
   meta: { name: "socks", description: VERB_DESCRIPTIONS.socks },
   args: {
     port: { type: "string", alias: "p", description: `local port (default ${DEFAULT_SOCKS_PORT}; 0: any free one)` },
-    bind: { type: "string", description: "local address to listen on (default 127.0.0.1)" },
+    bind: bindArg,
     ...bastionArgs,
     json: { type: "boolean", description: "print the proxy's address as a JSON object" },
   },

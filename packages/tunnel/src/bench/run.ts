@@ -12,7 +12,7 @@
  */
 import { generateEd25519, nobleProvider, publicKeyEquals } from "@tunnel/ssh";
 import { type Runtime, runtime } from "@tunnel/ssh/runtime";
-import { type AlgorithmOptions, type CryptoMode, providerFor, resolveAlgorithms } from "../algorithms.ts";
+import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "../algorithms.ts";
 import type { HostKeyPolicy } from "../known-hosts-file.ts";
 import { TunnelSession } from "../open.ts";
 import { startForwardingServer } from "../serve.ts";
@@ -152,7 +152,10 @@ export function listenBenchTarget(host: string, port: number, sockets: Runtime =
  * The ciphers the loopback bench measures: the user's list (OpenSSH syntax) resolved against
  * the defaults, or the AEADs in this runtime's preferred order.
  */
-export function preferredCipherList(ciphers: string | undefined, crypto: CryptoMode | undefined): string[] {
-  const list = [...resolveAlgorithms({ ciphers, crypto }, providerFor(crypto)).cipher];
-  return ciphers === undefined ? list.filter((c) => c.includes("gcm") || c.includes("chacha")).slice(0, 3) : list;
+export function preferredCipherList(o: Pick<AlgorithmOptions, "ciphers" | "crypto" | "optionNames">): string[] {
+  const { ciphers, crypto, optionNames } = o;
+  const list = [
+    ...resolveAlgorithms({ ciphers, crypto, optionNames }, providerFor(crypto, optionNames?.crypto)).cipher,
+  ];
+  return o.ciphers === undefined ? list.filter((c) => c.includes("gcm") || c.includes("chacha")).slice(0, 3) : list;
 }
