@@ -10,7 +10,8 @@
 import { AttachGate } from "./attach-gate.ts";
 import { CONNECT_TIMEOUT_MS, connectUnixWithin, connectWithin } from "./connecting.ts";
 import { OutQueue } from "./out-queue.ts";
-import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
+import { SocketConn } from "./socket-conn.ts";
+import type { Conn, Listener, Runtime } from "./types.ts";
 
 interface BunSocket {
   write(data: Uint8Array): number;
@@ -64,10 +65,7 @@ function bunApi(): BunApi {
 /** Same bound as the Node adapter: a few packets in flight, memory still bounded per socket. */
 const WRITE_HIGH_WATER = 512 * 1024;
 
-const noop = () => {};
-
-class BunConn implements Conn {
-  private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
+class BunConn extends SocketConn implements Conn {
   private readonly out = new OutQueue();
   private flushScheduled = false;
   /** `write` returned false: tell the owner once the queue is low again. */
@@ -76,9 +74,10 @@ class BunConn implements Conn {
   private shutDown = false;
   private peerEnded = false;
   private closed = false;
-  private readonly gate: AttachGate;
+  protected readonly gate: AttachGate;
 
-  constructor(private readonly socket: BunSocket) {
+  constructor(protected readonly socket: BunSocket) {
+    super();
     socket.data = this;
     socket.setNoDelay(true);
     // A closed Bun socket is left alone.
@@ -163,28 +162,6 @@ class BunConn implements Conn {
   /** Bun's `terminate` drops what is queued and aborts the connection at once. */
   reset(): void {
     this.destroy();
-  }
-  pause(): void {
-    this.gate.pause();
-  }
-  resume(): void {
-    this.gate.resume();
-  }
-  setHandlers(handlers: ConnHandlers): void {
-    this.handlers = handlers;
-    this.gate.attach((error) => this.onClose(error));
-  }
-  get remoteAddress(): string {
-    return this.socket.remoteAddress ?? "";
-  }
-  get remotePort(): number {
-    return this.socket.remotePort ?? 0;
-  }
-  get localAddress(): string {
-    return this.socket.localAddress ?? "";
-  }
-  get localPort(): number {
-    return this.socket.localPort ?? 0;
   }
 }
 

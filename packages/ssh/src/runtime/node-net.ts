@@ -5,9 +5,8 @@
 import * as net from "node:net";
 import { AttachGate } from "./attach-gate.ts";
 import { CONNECT_TIMEOUT_MS, connectError, timeoutError, unixConnectError, unixTimeoutError } from "./connecting.ts";
-import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
-
-const noop = () => {};
+import { SocketConn } from "./socket-conn.ts";
+import type { Conn, Listener, Runtime } from "./types.ts";
 
 /**
  * Bytes a connection may hold in its write buffer before `write` says "wait". Node's own
@@ -16,22 +15,22 @@ const noop = () => {};
  */
 export const WRITE_HIGH_WATER = 512 * 1024;
 
-class NodeConn implements Conn {
-  private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
+class NodeConn extends SocketConn implements Conn {
   private closed = false;
-  private readonly gate: AttachGate;
+  protected readonly gate: AttachGate;
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(protected readonly socket: net.Socket) {
+    super();
     socket.setNoDelay(true);
     this.gate = new AttachGate(socket);
     socket.on("data", (b: Buffer) => this.handlers.data(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
     socket.on("drain", () => this.handlers.drain());
     socket.on("end", () => this.handlers.end());
-    socket.on("error", (err) => this.finish(err));
-    socket.on("close", () => this.finish());
+    socket.on("error", (err) => this.onClose(err));
+    socket.on("close", () => this.onClose());
   }
 
-  private finish(err?: Error): void {
+  protected onClose(err?: Error): void {
     if (this.closed || !this.gate.closing(err)) return;
     this.closed = true;
     this.handlers.close(err);
@@ -73,28 +72,6 @@ class NodeConn implements Conn {
     const s = this.socket as net.Socket & { resetAndDestroy?: () => void };
     if (typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
     else s.destroy();
-  }
-  pause(): void {
-    this.gate.pause();
-  }
-  resume(): void {
-    this.gate.resume();
-  }
-  setHandlers(handlers: ConnHandlers): void {
-    this.handlers = handlers;
-    this.gate.attach((error) => this.finish(error));
-  }
-  get remoteAddress(): string {
-    return this.socket.remoteAddress ?? "";
-  }
-  get remotePort(): number {
-    return this.socket.remotePort ?? 0;
-  }
-  get localAddress(): string {
-    return this.socket.localAddress ?? "";
-  }
-  get localPort(): number {
-    return this.socket.localPort ?? 0;
   }
 }
 
