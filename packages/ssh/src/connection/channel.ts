@@ -98,7 +98,9 @@ export class Channel {
 
   constructor(
     private readonly host: ChannelHost,
+    /** Our id for this channel: the recipient channel of every message the peer sends on it. */
     readonly localId: number,
+    /** The channel type it was opened with (RFC 4254 §5.1): "session", "direct-tcpip", … */
     readonly type: string,
     window = DEFAULT_WINDOW,
     maxPacket = DEFAULT_MAX_PACKET,
