@@ -15,6 +15,8 @@ import type { SignatureAlgorithm } from "./types.ts";
 export const ECDSA_SHA2_NISTP256 = "ecdsa-sha2-nistp256";
 export const ECDSA_SHA2_NISTP384 = "ecdsa-sha2-nistp384";
 export const ECDSA_SHA2_NISTP521 = "ecdsa-sha2-nistp521";
+/** How every ECDSA key type's name starts (RFC 5656 §6.2: `ecdsa-sha2-[identifier]`). */
+export const ECDSA_SHA2_PREFIX = "ecdsa-sha2-";
 
 export const ECDSA_CURVES: Record<string, { curve: EcCurveName; id: string; size: number }> = {
   [ECDSA_SHA2_NISTP256]: { curve: "p256", id: "nistp256", size: 32 },

@@ -13,6 +13,7 @@
  * preallocate: a list claiming more keys than its bytes could hold is refused before the first
  * key is read.
  */
+import { ECDSA_SHA2_PREFIX } from "../algorithms/sig-ecdsa.ts";
 import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
 import { RSA_SHA2_256, RSA_SHA2_512, SSH_RSA } from "../algorithms/sig-rsa.ts";
 import type { Identity } from "../auth/client.ts";
@@ -154,7 +155,7 @@ function unexpected(type: number, what: string, expected: number): SshError {
 function certificateKeyFields(plain: string): number | undefined {
   if (plain === SSH_ED25519) return 1; // string pk
   if (plain === SSH_RSA) return 2; // mpint e, mpint n
-  if (plain.startsWith("ecdsa-sha2-")) return 2; // string curve, string Q
+  if (plain.startsWith(ECDSA_SHA2_PREFIX)) return 2; // string curve, string Q
   return undefined;
 }
 

@@ -9,7 +9,7 @@
  * passphrase in vain. Every key is checked against its public half at load.
  */
 
-import { ECDSA_CURVES, signEcdsa } from "../algorithms/sig-ecdsa.ts";
+import { ECDSA_CURVES, ECDSA_SHA2_PREFIX, signEcdsa } from "../algorithms/sig-ecdsa.ts";
 import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
 import { RSA_SHA2_256, RSA_SHA2_512, rsaBlob, SSH_RSA, signRsa } from "../algorithms/sig-rsa.ts";
 import { nobleProvider } from "../crypto/noble.ts";
@@ -160,7 +160,7 @@ function parseOpenSsh(
       key = ed25519Key(provider, sk.subarray(0, 32), comment);
       if (!equalBytes(key.publicKey.blob.subarray(19), pub))
         throw keyFormat("ed25519 private key does not match its public key");
-    } else if (type.startsWith("ecdsa-sha2-")) {
+    } else if (type.startsWith(ECDSA_SHA2_PREFIX)) {
       const c = ECDSA_CURVES[type];
       if (!c) throw keyFormat(`unsupported key type ${type}`);
       const id = priv.ascii("curve");

@@ -2,7 +2,7 @@
  * Public keys: RFC 4253 §6.6 blobs, OpenSSH `.pub` lines and authorized_keys lines
  * (sshd(8) AUTHORIZED_KEYS FILE FORMAT: `[options] type base64 [comment]`).
  */
-import { ecdsaPointFromBlob } from "../algorithms/sig-ecdsa.ts";
+import { ECDSA_SHA2_PREFIX, ecdsaPointFromBlob } from "../algorithms/sig-ecdsa.ts";
 import { ed25519KeyFromBlob, SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
 import { rsaKeyFromBlob, SSH_RSA } from "../algorithms/sig-rsa.ts";
 import { equalBytes } from "../crypto/provider.ts";
@@ -31,7 +31,7 @@ export function parsePublicKeyBlob(blob: Uint8Array, comment = ""): PublicKey {
   if (isCertificateType(type)) decodeCertificate(blob);
   else if (type === SSH_ED25519) ed25519KeyFromBlob(blob);
   else if (type === SSH_RSA) rsaKeyFromBlob(blob);
-  else if (type.startsWith("ecdsa-sha2-")) ecdsaPointFromBlob(blob, type);
+  else if (type.startsWith(ECDSA_SHA2_PREFIX)) ecdsaPointFromBlob(blob, type);
   else
     throw keyFormat(
       `unsupported key type ${JSON.stringify(type.slice(0, 40))}; expected one of ${KEY_TYPES.join(", ")}`,
@@ -59,7 +59,11 @@ export function parsePublicKeyLine(line: string): PublicKey {
 export function parseAuthorizedKeysLine(line: string): { options: string[]; key: PublicKey } {
   const s = line.trim();
   const first = s.split(/\s+/, 1)[0] ?? "";
-  if ((KEY_TYPES as readonly string[]).includes(first) || first.startsWith("ecdsa-sha2-") || first.startsWith("ssh-")) {
+  if (
+    (KEY_TYPES as readonly string[]).includes(first) ||
+    first.startsWith(ECDSA_SHA2_PREFIX) ||
+    first.startsWith("ssh-")
+  ) {
     return { options: [], key: parsePublicKeyLine(s) };
   }
   const options: string[] = [];
