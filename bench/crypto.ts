@@ -9,6 +9,7 @@ import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { CIPHERS, type CryptoProvider, equalBytes, MACS, nobleProvider, preferredCiphers } from "@tunnel/ssh";
 import { createNativeProvider, runtime } from "@tunnel/ssh/runtime";
+import { runtimeVersion } from "@tunnel/testkit/runtime";
 import type { CipherAlgorithm, DirectionKeys } from "../packages/ssh/src/algorithms/types.ts";
 import { parseArgs } from "./lib/args.ts";
 
@@ -130,17 +131,6 @@ function measureNobleRaw(rows: Row[]): void {
   });
 }
 
-export function runtimeName(): string {
-  const g = globalThis as {
-    Bun?: { version: string };
-    Deno?: { version: { deno: string } };
-    process?: { version: string };
-  };
-  if (g.Bun) return `bun ${g.Bun.version}`;
-  if (g.Deno) return `deno ${g.Deno.version.deno}`;
-  return `node ${g.process?.version ?? "?"}`;
-}
-
 const rows: Row[] = [];
 const native = createNativeProvider();
 measureNobleRaw(rows);
@@ -151,5 +141,11 @@ for (const c of CIPHERS.values()) {
 // The default cipher order here, as `tunnel` decides it (from what passed, not from these timings).
 const order = preferredCiphers(native.provider, runtime.name);
 console.log(
-  JSON.stringify({ runtime: runtimeName(), runtimeName: runtime.name, accelerated: native.accelerated, order, rows }),
+  JSON.stringify({
+    runtime: runtimeVersion(),
+    runtimeName: runtime.name,
+    accelerated: native.accelerated,
+    order,
+    rows,
+  }),
 );

@@ -14,6 +14,7 @@ import {
   systemRandom,
 } from "@tunnel/ssh";
 import { createNativeProvider } from "@tunnel/ssh/runtime";
+import { runtimeVersion } from "@tunnel/testkit/runtime";
 import { memoryPair } from "../packages/ssh/src/runtime/memory.ts";
 import { Transport } from "../packages/ssh/src/transport/transport.ts";
 import { parseArgs } from "./lib/args.ts";
@@ -79,18 +80,6 @@ function once(c: Case): Promise<number> {
   });
 }
 
-/** "node v20…", "bun 1.…", "deno 2.…". */
-function runtimeName(): string {
-  const g = globalThis as {
-    Bun?: { version: string };
-    Deno?: { version: { deno: string } };
-    process?: { version: string };
-  };
-  if (g.Bun) return `bun ${g.Bun.version}`;
-  if (g.Deno) return `deno ${g.Deno.version.deno}`;
-  return `node ${g.process?.version ?? "?"}`;
-}
-
 const rows: { kex: string; note: string; cipher: string; medianMs: number }[] = [];
 for (const c of CASES) {
   await once(c); // warm-up
@@ -99,4 +88,4 @@ for (const c of CASES) {
   t.sort((x, y) => x - y);
   rows.push({ kex: c.kex, note: c.note, cipher: c.cipher, medianMs: t[Math.floor(t.length / 2)] as number });
 }
-console.log(JSON.stringify({ runtime: runtimeName(), samples: SAMPLES, rows }));
+console.log(JSON.stringify({ runtime: runtimeVersion(), samples: SAMPLES, rows }));

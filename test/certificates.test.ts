@@ -22,7 +22,7 @@ import { promisify } from "node:util";
 import { localUserName, runCheck } from "@tunnel/core";
 import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliCommand, REPO_ROOT } from "./harness/cli.ts";
+import { startServeCli } from "./harness/serve-cli.ts";
 
 const execFileP = promisify(execFile);
 
@@ -294,36 +294,21 @@ describe("OpenSSH's ssh into tunnel serve --trusted-user-ca-keys / --host-certif
   }
   async function startServe(extra: string[], authorizedKeys = ""): Promise<Serve> {
     const port = await freePort();
-    const [command, argv] = cliCommand([
-      "serve",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--authorized-keys",
-      path.join(dir, "authorized_keys"),
-      "--allow",
-      `127.0.0.1:${echoPort}`,
-      ...extra,
-    ]);
     await fs.promises.writeFile(path.join(dir, "authorized_keys"), authorizedKeys);
-    const child = spawn(command, argv, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, XDG_STATE_HOME: path.join(dir, "state") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += d;
-    });
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 20_000);
-      child.stdout?.once("data", () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.once("exit", () => reject(new Error(`serve exited:\n${err}`)));
-    });
-    return { port, log: () => err, child };
+    const p = await startServeCli(
+      [
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--authorized-keys",
+        path.join(dir, "authorized_keys"),
+        "--allow",
+        `127.0.0.1:${echoPort}`,
+        ...extra,
+      ],
+      { XDG_STATE_HOME: path.join(dir, "state") },
+    );
+    children.push(p.child);
+    return { port, log: p.stderr, child: p.child };
   }
 
   /** `ssh -W` to the echo server through serve: what came back, ssh's exit code and stderr. */

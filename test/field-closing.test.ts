@@ -16,18 +16,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
-import {
-  type FaultRelay,
-  freePort,
-  makeKey,
-  resetSocket,
-  type Sshd,
-  startFaultRelay,
-  startSshd,
-  type UserKey,
-} from "@tunnel/testkit";
+import { type FaultRelay, freePort, resetSocket, type Sshd, startFaultRelay, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RUNTIME } from "./harness/cli.ts";
 import {
@@ -39,7 +29,6 @@ import {
   endsWithin,
   expectCut,
   freePortRun,
-  killAllCli,
   knownHostsFor,
   type OpenProcess,
   pump,
@@ -47,7 +36,6 @@ import {
   type Recorded,
   STACK_TRACE,
   sleep,
-  startEcho,
   startOpen,
   startPump,
   startStreamTarget,
@@ -57,6 +45,7 @@ import {
   type TargetServer,
   transferProblems,
 } from "./harness/field.ts";
+import { cleanUpAfterTest, startFieldBastion, stopFieldBastion } from "./harness/field-bastion.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -70,17 +59,11 @@ const children: ChildProcess[] = [];
 const fillers: net.Socket[] = [];
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-field-closing-"));
-  key = await makeKey(dir, "id", { type: "ed25519" });
-  sshd = await startSshd({ hostKeys: ["ed25519"], authorizedKeys: [key.pubLine] });
-  echo = await startEcho();
+  ({ dir, key, sshd, echo } = await startFieldBastion("field-closing"));
 });
 
 afterEach(async () => {
-  await killAllCli();
-  for (const s of sockets.splice(0)) s.socket.destroy();
-  for (const t of targets.splice(0)) t.close();
-  for (const r of relays.splice(0)) await r.stop();
+  await cleanUpAfterTest({ sockets, targets, relays });
   for (const s of fillers.splice(0)) s.destroy();
   for (const c of children.splice(0)) {
     if (c.pid !== undefined && c.exitCode === null) {
@@ -93,11 +76,7 @@ afterEach(async () => {
   if (!sshd.running) await sshd.restart();
 });
 
-afterAll(async () => {
-  await sshd?.stop();
-  echo?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopFieldBastion({ dir, sshd, echo }));
 
 async function target(handler?: (c: Recorded) => void, keep = false): Promise<TargetServer> {
   const t = await startTarget(handler, keep);

@@ -8,9 +8,7 @@
  * where every byte reported delivered is checked by SHA-256 at both ends.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { type FaultRelay, makeKey, type Sshd, startFaultRelay, startSshd, type UserKey } from "@tunnel/testkit";
+import { type FaultRelay, type Sshd, startFaultRelay, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   connectLocal,
@@ -19,7 +17,6 @@ import {
   endsWithin,
   expectCut,
   freePortRun,
-  killAllCli,
   knownHostsFor,
   type Line,
   type OpenProcess,
@@ -27,7 +24,6 @@ import {
   type Recorded,
   STACK_TRACE,
   sleep,
-  startEcho,
   startOpen,
   startStreamTarget,
   startTarget,
@@ -36,6 +32,7 @@ import {
   type Transfer,
   transferProblems,
 } from "./harness/field.ts";
+import { cleanUpAfterTest, startFieldBastion, stopFieldBastion } from "./harness/field-bastion.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -48,26 +45,16 @@ const relays: FaultRelay[] = [];
 const ownSshds: Sshd[] = [];
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunnel-field-link-"));
-  key = await makeKey(dir, "id", { type: "ed25519" });
-  sshd = await startSshd({ hostKeys: ["ed25519"], authorizedKeys: [key.pubLine] });
-  echo = await startEcho();
+  ({ dir, key, sshd, echo } = await startFieldBastion("field-link"));
 });
 
 afterEach(async () => {
-  await killAllCli();
-  for (const s of sockets.splice(0)) s.socket.destroy();
-  for (const t of targets.splice(0)) t.close();
-  for (const r of relays.splice(0)) await r.stop();
+  await cleanUpAfterTest({ sockets, targets, relays });
   for (const s of ownSshds.splice(0)) await s.stop();
   if (!sshd.running) await sshd.restart();
 });
 
-afterAll(async () => {
-  await sshd?.stop();
-  echo?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopFieldBastion({ dir, sshd, echo }));
 
 async function target(handler?: (c: Recorded) => void): Promise<TargetServer> {
   const t = await startTarget(handler);

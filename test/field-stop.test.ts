@@ -6,12 +6,11 @@
  * connections it reports is exact. `tunnel open` against a real OpenSSH sshd; `tunnel serve`
  * against OpenSSH's `ssh -N -L`.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { localUserName } from "@tunnel/core";
 import { freePort, makeKey, type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -24,13 +23,13 @@ import {
   type Recorded,
   STACK_TRACE,
   sleep,
-  spawnCli,
   startOpen,
   startPump,
   startTarget,
   steady,
   type TargetServer,
 } from "./harness/field.ts";
+import { knownHostsAt, type SshClient, sshForwarding, startServeCli } from "./harness/serve-cli.ts";
 
 let dir: string;
 let key: UserKey;
@@ -232,8 +231,7 @@ async function startServe(allow: number[]): Promise<Serve> {
   const authorized = path.join(dir, "serve_authorized_keys");
   fs.writeFileSync(authorized, `${key.pubLine}\n`);
   const port = await freePort();
-  const p = spawnCli([
-    "serve",
+  const p = await startServeCli([
     "--listen",
     `127.0.0.1:${port}`,
     "--host-key",
@@ -243,55 +241,16 @@ async function startServe(allow: number[]): Promise<Serve> {
     "--allow",
     allow.map((a) => `127.0.0.1:${a}`).join(","),
   ]);
-  const deadline = Date.now() + 20_000;
-  while (p.stdoutLines.length === 0) {
-    if (p.exit() || Date.now() > deadline) {
-      await p.kill();
-      throw new Error(`tunnel serve did not start; stderr:\n${p.stderr()}`);
-    }
-    await sleep(20);
-  }
-  const knownHosts = path.join(dir, `serve_known_hosts_${port}`);
-  fs.writeFileSync(knownHosts, `[127.0.0.1]:${port} ${fs.readFileSync(`${hostKey}.pub`, "utf8").trim()}\n`);
-  return Object.assign(p, { port, knownHosts });
-}
-
-interface SshClient {
-  child: ChildProcess;
-  stderr(): string;
-  exited: Promise<number | null>;
+  const pub = fs.readFileSync(`${hostKey}.pub`, "utf8");
+  return Object.assign(p, { port, knownHosts: knownHostsAt(dir, `serve_known_hosts_${port}`, port, [pub]) });
 }
 
 /** OpenSSH's `ssh -N` with `-L` forwards (`local:127.0.0.1:target`) to `tunnel serve`. */
 function sshForward(serve: Serve, forwards: [number, number][]): SshClient {
-  const child = spawn(
-    "ssh",
-    [
-      "-N",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      `UserKnownHostsFile=${serve.knownHosts}`,
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "ExitOnForwardFailure=yes",
-      "-i",
-      key.path,
-      "-p",
-      String(serve.port),
-      ...forwards.flatMap(([l, t]) => ["-L", `${l}:127.0.0.1:${t}`]),
-      `${localUserName()}@127.0.0.1`,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  sshClients.push(child);
-  let err = "";
-  child.stderr?.on("data", (d) => {
-    err += d;
-  });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, stderr: () => err, exited };
+  const forwardArgs = forwards.flatMap(([l, t]) => ["-L", `${l}:127.0.0.1:${t}`]);
+  const ssh = sshForwarding(serve.knownHosts, key.path, serve.port, forwardArgs);
+  sshClients.push(ssh.child);
+  return ssh;
 }
 
 /** Connects to a port `ssh -L` is about to listen on, retrying until it does. */

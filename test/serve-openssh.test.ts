@@ -9,13 +9,11 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { localUserName } from "@tunnel/core";
 import { freePort } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliCommand } from "./harness/cli.ts";
+import { knownHostsAt, sshOptions, startServeCli } from "./harness/serve-cli.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let dir: string;
 let echoPort: number;
 let echo: net.Server;
@@ -37,64 +35,25 @@ function keygen(name: string, args: string[]): string {
 
 async function startServe(extra: string[], state = path.join(dir, "state")): Promise<Serve> {
   const port = await freePort();
-  const [command, argv] = cliCommand([
-    "serve",
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--authorized-keys",
-    path.join(dir, "authorized_keys"),
-    ...extra,
-  ]);
-  const child = spawn(command, argv, {
-    cwd: ROOT,
-    env: { ...process.env, XDG_STATE_HOME: state },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let err = "";
-  child.stderr?.on("data", (d) => {
-    err += d;
-  });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 20_000);
-    child.stdout?.once("data", () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.once("exit", () => reject(new Error(`serve exited:\n${err}`)));
-  });
+  const p = await startServeCli(
+    ["--listen", `127.0.0.1:${port}`, "--authorized-keys", path.join(dir, "authorized_keys"), ...extra],
+    { XDG_STATE_HOME: state },
+  );
+  children.push(p.child);
+  const err = p.stderr();
   const fingerprints = [...err.matchAll(/Host key: \S+ (SHA256:\S+)/g)].map((m) => m[1] as string);
   // known_hosts for OpenSSH: the public halves of the keys serve uses.
   const hostKeyFiles = extra.flatMap((a, i) => (extra[i - 1] === "--host-key" ? [a] : []));
   const files = hostKeyFiles.length > 0 ? hostKeyFiles : [path.join(state, "tunnel", "ssh_host_ed25519_key")];
-  const knownHosts = path.join(dir, `known_hosts_${port}`);
-  fs.writeFileSync(
-    knownHosts,
-    files.map((f) => `[127.0.0.1]:${port} ${execFileSync("ssh-keygen", ["-y", "-f", f]).toString().trim()}\n`).join(""),
-  );
-  return { port, fingerprints, stderr: () => err, child, knownHosts };
+  const pubs = files.map((f) => execFileSync("ssh-keygen", ["-y", "-f", f]).toString());
+  const knownHosts = knownHostsAt(dir, `known_hosts_${port}`, port, pubs);
+  return { port, fingerprints, stderr: p.stderr, child: p.child, knownHosts };
 }
 
 function ssh(serve: Serve, key: string, args: string[], command: string[] = []): ChildProcess & { err: () => string } {
   const child = spawn(
     "ssh",
-    [
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      `UserKnownHostsFile=${serve.knownHosts}`,
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "ExitOnForwardFailure=yes",
-      "-i",
-      key,
-      "-p",
-      String(serve.port),
-      ...args,
-      `${localUserName()}@127.0.0.1`,
-      ...command,
-    ],
+    [...sshOptions(serve.knownHosts, key, serve.port), ...args, `${localUserName()}@127.0.0.1`, ...command],
     { stdio: ["ignore", "pipe", "pipe"] },
   ) as ChildProcess & { err: () => string };
   children.push(child);

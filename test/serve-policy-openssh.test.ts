@@ -6,15 +6,15 @@
  * server's memory under 1,500 connections each holding a partial packet before logging in
  * (256 KiB, past the pre-auth bound; 30,000 bytes, under it).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { localUserName } from "@tunnel/core";
 import { freePort } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliProcess, killAllCli, sleep, spawnCli } from "./harness/field.ts";
+import { knownHostsAt, type SshClient, sshForwarding, startServeCli } from "./harness/serve-cli.ts";
 
 let dir: string;
 let hostKey: string;
@@ -59,8 +59,7 @@ async function startServe(authorized: string, extra: string[] = []): Promise<Ser
   const port = await freePort();
   const ak = path.join(dir, `authorized_keys_${port}`);
   fs.writeFileSync(ak, authorized);
-  const p = spawnCli([
-    "serve",
+  const p = await startServeCli([
     "--listen",
     `127.0.0.1:${port}`,
     "--host-key",
@@ -71,53 +70,14 @@ async function startServe(authorized: string, extra: string[] = []): Promise<Ser
     `127.0.0.1:${echoPort}`,
     ...extra,
   ]);
-  const deadline = Date.now() + 20_000;
-  while (p.stdoutLines.length === 0) {
-    if (p.exit() || Date.now() > deadline) {
-      await p.kill();
-      throw new Error(`tunnel serve did not start; stderr:\n${p.stderr()}`);
-    }
-    await sleep(20);
-  }
-  const knownHosts = path.join(dir, `known_hosts_${port}`);
-  fs.writeFileSync(knownHosts, `[127.0.0.1]:${port} ${fs.readFileSync(`${hostKey}.pub`, "utf8").trim()}\n`);
-  return Object.assign(p, { port, knownHosts });
+  const pub = fs.readFileSync(`${hostKey}.pub`, "utf8");
+  return Object.assign(p, { port, knownHosts: knownHostsAt(dir, `known_hosts_${port}`, port, [pub]) });
 }
 
-interface Ssh {
-  child: ChildProcess;
-  stderr(): string;
-  exited: Promise<number | null>;
-}
-
-function ssh(serve: Serve, args: string[]): Ssh {
-  const child = spawn(
-    "ssh",
-    [
-      "-N",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      `UserKnownHostsFile=${serve.knownHosts}`,
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "ExitOnForwardFailure=yes",
-      "-i",
-      userKey,
-      "-p",
-      String(serve.port),
-      ...args,
-      `${localUserName()}@127.0.0.1`,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  sshClients.push(child);
-  let err = "";
-  child.stderr?.on("data", (d) => {
-    err += d;
-  });
-  return { child, stderr: () => err, exited: new Promise((r) => child.once("exit", (code) => r(code))) };
+function ssh(serve: Serve, args: string[]): SshClient {
+  const s = sshForwarding(serve.knownHosts, userKey, serve.port, args);
+  sshClients.push(s.child);
+  return s;
 }
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
@@ -129,7 +89,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 }
 
 /** Connects to `port` (retrying while `ssh -L` starts), sends "ping", half-closes; what came back, or how it ended. */
-async function pingThrough(port: number, s: Ssh): Promise<string> {
+async function pingThrough(port: number, s: SshClient): Promise<string> {
   for (let i = 0; i < 200; i++) {
     if (s.child.exitCode !== null) return `ssh exited ${s.child.exitCode}`;
     const got = await new Promise<string | undefined>((resolve) => {
