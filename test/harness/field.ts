@@ -38,6 +38,7 @@ export {
   type Transfer,
   transferProblems,
   type Upload,
+  until,
   within,
 } from "@tunnel/testkit";
 

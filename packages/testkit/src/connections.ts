@@ -12,6 +12,15 @@ import type { Sshd } from "./sshd.ts";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Waits until `f()` is true (polling), or fails naming `what`. */
+export async function until(f: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
 /**
  * A known_hosts file (in `dir`) naming sshd's current host keys at `[127.0.0.1]:port`: for a
  * client that reaches sshd through a fault relay on `port`.
