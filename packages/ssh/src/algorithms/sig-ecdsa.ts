@@ -18,11 +18,28 @@ export const ECDSA_SHA2_NISTP521 = "ecdsa-sha2-nistp521";
 /** How every ECDSA key type's name starts (RFC 5656 §6.2: `ecdsa-sha2-[identifier]`). */
 export const ECDSA_SHA2_PREFIX = "ecdsa-sha2-";
 
-export const ECDSA_CURVES: Record<string, { curve: EcCurveName; id: string; size: number }> = {
-  [ECDSA_SHA2_NISTP256]: { curve: "p256", id: "nistp256", size: 32 },
-  [ECDSA_SHA2_NISTP384]: { curve: "p384", id: "nistp384", size: 48 },
-  [ECDSA_SHA2_NISTP521]: { curve: "p521", id: "nistp521", size: 66 },
+/** An ECDSA key type's name. */
+export type EcdsaKeyType = typeof ECDSA_SHA2_NISTP256 | typeof ECDSA_SHA2_NISTP384 | typeof ECDSA_SHA2_NISTP521;
+
+/** A curve as its key type uses it: the identifier in the blob, field bytes, and key size in bits. */
+export interface EcdsaCurve {
+  curve: EcCurveName;
+  id: string;
+  size: number;
+  bits: number;
+}
+
+export const ECDSA_CURVES: Record<string, EcdsaCurve> = {
+  [ECDSA_SHA2_NISTP256]: { curve: "p256", id: "nistp256", size: 32, bits: 256 },
+  [ECDSA_SHA2_NISTP384]: { curve: "p384", id: "nistp384", size: 48, bits: 384 },
+  [ECDSA_SHA2_NISTP521]: { curve: "p521", id: "nistp521", size: 66, bits: 521 },
 };
+
+/** The ECDSA key type on `curve`, with the curve's facts. */
+export function ecdsaKeyTypeOf(curve: EcCurveName): EcdsaCurve & { type: EcdsaKeyType } {
+  const type = Object.keys(ECDSA_CURVES).find((t) => ECDSA_CURVES[t]?.curve === curve) as EcdsaKeyType;
+  return { type, ...(ECDSA_CURVES[type] as EcdsaCurve) };
+}
 
 /** The uncompressed point from an ecdsa key blob of `type`. Throws KEY_FORMAT. */
 export function ecdsaPointFromBlob(blob: Uint8Array, type: string): Uint8Array {
@@ -50,7 +67,7 @@ export function ecdsaPointFromBlob(blob: Uint8Array, type: string): Uint8Array {
 }
 
 function make(type: string): SignatureAlgorithm {
-  const c = ECDSA_CURVES[type] as { curve: EcCurveName; id: string; size: number };
+  const c = ECDSA_CURVES[type] as EcdsaCurve;
   return {
     name: type,
     keyType: type,
@@ -81,7 +98,7 @@ export function signEcdsa(
   secretKey: Uint8Array,
   data: Uint8Array,
 ): Uint8Array {
-  const type = Object.keys(ECDSA_CURVES).find((t) => ECDSA_CURVES[t]?.curve === curve) as string;
+  const { type } = ecdsaKeyTypeOf(curve);
   const { r, s } = provider.ecdsa.sign(curve, secretKey, data);
   const body = new Writer(150).mpintFromBytes(r).mpintFromBytes(s).bytes();
   return new Writer(200).string(type).string(body).bytes();

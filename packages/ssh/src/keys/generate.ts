@@ -2,12 +2,12 @@
  * Fresh key pairs as `PrivateKey` objects (host keys for `tunnel serve` / `tunnel demo`,
  * and test keys). Public blobs per RFC 8709 §4 (ed25519) and RFC 5656 §3.1 (ecdsa).
  */
-import { ECDSA_SHA2_NISTP256, ECDSA_SHA2_NISTP384, ECDSA_SHA2_NISTP521, signEcdsa } from "../algorithms/sig-ecdsa.ts";
+import { ecdsaKeyTypeOf, signEcdsa } from "../algorithms/sig-ecdsa.ts";
 import { SSH_ED25519, signEd25519 } from "../algorithms/sig-ed25519.ts";
 import type { CryptoProvider, EcCurveName } from "../crypto/provider.ts";
 import { wipe } from "../crypto/provider.ts";
 import { Writer } from "../wire/writer.ts";
-import type { KeyType, PrivateKey } from "./types.ts";
+import type { PrivateKey } from "./types.ts";
 
 export function ed25519FromSeed(provider: CryptoProvider, seed: Uint8Array, comment = ""): PrivateKey {
   const pub = provider.ed25519.publicFromSecret(seed);
@@ -36,16 +36,10 @@ export function generateEd25519(provider: CryptoProvider, comment = ""): Private
   return key;
 }
 
-const CURVES: Record<EcCurveName, { type: KeyType; id: string; bits: number }> = {
-  p256: { type: ECDSA_SHA2_NISTP256, id: "nistp256", bits: 256 },
-  p384: { type: ECDSA_SHA2_NISTP384, id: "nistp384", bits: 384 },
-  p521: { type: ECDSA_SHA2_NISTP521, id: "nistp521", bits: 521 },
-};
-
 /** A fresh ECDSA key pair on the NIST curve named. */
 export function generateEcdsa(provider: CryptoProvider, curve: EcCurveName, comment = ""): PrivateKey {
   const { secretKey, publicKey } = provider.ecdsa.generate(curve);
-  const c = CURVES[curve];
+  const c = ecdsaKeyTypeOf(curve);
   const blob = new Writer(200).string(c.type).string(c.id).string(publicKey).bytes();
   return {
     type: c.type,

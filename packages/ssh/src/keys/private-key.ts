@@ -9,7 +9,7 @@
  * passphrase in vain. Every key is checked against its public half at load.
  */
 
-import { ECDSA_CURVES, ECDSA_SHA2_PREFIX, signEcdsa } from "../algorithms/sig-ecdsa.ts";
+import { ECDSA_CURVES, ECDSA_SHA2_PREFIX, ecdsaKeyTypeOf, signEcdsa } from "../algorithms/sig-ecdsa.ts";
 import { SSH_ED25519 } from "../algorithms/sig-ed25519.ts";
 import { RSA_SHA2_256, RSA_SHA2_512, rsaBlob, SSH_RSA, signRsa } from "../algorithms/sig-rsa.ts";
 import { nobleProvider } from "../crypto/noble.ts";
@@ -24,7 +24,7 @@ import { ed25519FromSeed } from "./generate.ts";
 import { keyFormat, wrongPassphrase } from "./key-errors.ts";
 import { decryptOpenSshSection } from "./openssh-key-encryption.ts";
 import { decryptPemBody, decryptPkcs8 } from "./pem-encryption.ts";
-import type { KeyType, PrivateKey } from "./types.ts";
+import type { PrivateKey } from "./types.ts";
 
 /** How `parsePrivateKey` opens a key: its passphrase, and its name for messages. */
 export interface PrivateKeyOptions {
@@ -47,8 +47,8 @@ function ecdsaKey(
   q: Uint8Array | undefined,
   comment: string,
 ): PrivateKey {
-  const type = Object.keys(ECDSA_CURVES).find((t) => ECDSA_CURVES[t]?.curve === curve) as KeyType;
-  const c = ECDSA_CURVES[type] as { id: string; size: number };
+  const c = ecdsaKeyTypeOf(curve);
+  const type = c.type;
   // SEC 1 §3.2.1: the private scalar is an integer in [1, n−1], so at most the curve's size.
   const first = d.findIndex((b) => b !== 0);
   if (first < 0 || d.length - first > c.size) {
@@ -66,7 +66,7 @@ function ecdsaKey(
   return {
     type,
     publicKey: { type, blob, comment },
-    bits: curve === "p521" ? 521 : c.size * 8,
+    bits: c.bits,
     signatureAlgorithms: [type],
     sign(data, algorithm) {
       if (algorithm !== type) throw new TypeError(`a ${type} key cannot sign with ${algorithm}`);
