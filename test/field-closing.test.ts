@@ -15,55 +15,53 @@
  */
 import type { ChildProcess } from "node:child_process";
 import type * as net from "node:net";
-import { type FaultRelay, freePort, resetSocket, type Sshd, startFaultRelay, type UserKey } from "@tunnel/testkit";
+import { type FaultRelay, freePort, resetSocket, type Sshd } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RUNTIME } from "./harness/cli.ts";
 import {
   closesWithin,
-  connectLocal,
   type Exit,
   echoEventually,
   echoRoundTrip,
   endsWithin,
   expectCut,
-  freePortRun,
-  knownHostsFor,
   type OpenProcess,
   pump,
   RESETS_RELIABLY,
   type Recorded,
   STACK_TRACE,
   sleep,
-  startOpen,
   startPump,
   startStreamTarget,
-  startTarget,
   streamSha,
   streamTransfer,
   type TargetServer,
   transferProblems,
   until,
 } from "./harness/field.ts";
-import { cleanUpAfterTest, startFieldBastion, stopFieldBastion } from "./harness/field-bastion.ts";
+import { FieldBastion } from "./harness/field-bastion.ts";
 import { halfCloseEnds, slowAcceptTarget } from "./harness/node-targets.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;
-let key: UserKey;
 let sshd: Sshd;
-let echo: TargetServer;
-const targets: TargetServer[] = [];
-const sockets: Recorded[] = [];
-const relays: FaultRelay[] = [];
 const children: ChildProcess[] = [];
 const fillers: net.Socket[] = [];
 
+const field = new FieldBastion("field-closing");
+const { target, cellEcho, local } = field;
+const relay = () => field.relayTo();
+/** `tunnel open` to the cell's target and the shared echo (for `stillServes`), through `via` or straight to sshd. */
+const open = (targetPort: number, extra: string[] = [], via?: FaultRelay) =>
+  field.open(targetPort, extra, { relay: via });
+
 beforeAll(async () => {
-  ({ dir, key, sshd, echo } = await startFieldBastion("field-closing"));
+  await field.start();
+  ({ dir, sshd } = field);
 });
 
 afterEach(async () => {
-  await cleanUpAfterTest({ sockets, targets, relays });
+  await field.cleanUp();
   for (const s of fillers.splice(0)) s.destroy();
   for (const c of children.splice(0)) {
     if (c.pid !== undefined && c.exitCode === null) {
@@ -76,54 +74,7 @@ afterEach(async () => {
   if (!sshd.running) await sshd.restart();
 });
 
-afterAll(() => stopFieldBastion({ dir, sshd, echo }));
-
-async function target(handler?: (c: Recorded) => void, keep = false): Promise<TargetServer> {
-  const t = await startTarget(handler, keep);
-  targets.push(t);
-  return t;
-}
-
-/** An echo target of the cell's own (the same target twice would be one tunnel port). */
-function cellEcho(): Promise<TargetServer> {
-  return target((c) => c.socket.pipe(c.socket));
-}
-
-async function relay(): Promise<FaultRelay> {
-  const r = await startFaultRelay(sshd.port);
-  relays.push(r);
-  return r;
-}
-
-async function local(port: number, keep = false): Promise<Recorded> {
-  const r = await connectLocal(port, keep);
-  sockets.push(r);
-  return r;
-}
-
-/**
- * `tunnel open` to the cell's target and to the shared echo target (the second local port,
- * for the "still serving" check), through `via` (a fault relay) or straight to sshd.
- */
-async function open(targetPort: number, extra: string[] = [], via?: FaultRelay): Promise<OpenProcess> {
-  return startOpen(
-    [
-      `127.0.0.1:${targetPort}`,
-      `127.0.0.1:${echo.port}`,
-      "--port",
-      String(await freePortRun(2)),
-      "--via",
-      `${sshd.user}@127.0.0.1:${via?.port ?? sshd.port}`,
-      "--identity",
-      key.path,
-      "--known-hosts",
-      via ? knownHostsFor(sshd, via.port, dir) : sshd.knownHostsFile,
-      ...extra,
-    ],
-    {},
-    2,
-  );
-}
+afterAll(field.stop);
 
 /** Still serving: a fresh echo round trip through the tunnel's second port; nothing printed a stack trace. */
 async function stillServes(tunnel: OpenProcess, waitMs = 0): Promise<void> {
@@ -494,7 +445,7 @@ describe("closing matrix: the bastion goes first", () => {
     const PER = 4 * MiB;
     const r = await relay();
     const t = await startStreamTarget(PER);
-    targets.push(t);
+    field.targets.push(t);
     const tunnel = await open(t.port, [], r);
     for (let round = 0; round < 3; round++) {
       let read = 0;

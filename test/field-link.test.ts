@@ -8,7 +8,7 @@
  * where every byte reported delivered is checked by SHA-256 at both ends.
  */
 import * as fs from "node:fs";
-import { type FaultRelay, type Sshd, startFaultRelay, startSshd, type UserKey } from "@tunnel/testkit";
+import { type Sshd, startSshd, type UserKey } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   connectLocal,
@@ -16,96 +16,37 @@ import {
   echoRoundTrip,
   endsWithin,
   expectCut,
-  freePortRun,
-  knownHostsFor,
   type Line,
-  type OpenProcess,
   pump,
-  type Recorded,
   STACK_TRACE,
   sleep,
-  startOpen,
   startStreamTarget,
-  startTarget,
   streamTransfer,
-  type TargetServer,
   type Transfer,
   transferProblems,
 } from "./harness/field.ts";
-import { cleanUpAfterTest, startFieldBastion, stopFieldBastion } from "./harness/field-bastion.ts";
+import { FieldBastion } from "./harness/field-bastion.ts";
 
 const MiB = 1024 * 1024;
-let dir: string;
 let key: UserKey;
 let sshd: Sshd;
-let echo: TargetServer;
-const targets: TargetServer[] = [];
-const sockets: Recorded[] = [];
-const relays: FaultRelay[] = [];
 const ownSshds: Sshd[] = [];
 
+const field = new FieldBastion("field-link");
+const { target, cellEcho, relayTo, local, open } = field;
+
 beforeAll(async () => {
-  ({ dir, key, sshd, echo } = await startFieldBastion("field-link"));
+  await field.start();
+  ({ key, sshd } = field);
 });
 
 afterEach(async () => {
-  await cleanUpAfterTest({ sockets, targets, relays });
+  await field.cleanUp();
   for (const s of ownSshds.splice(0)) await s.stop();
   if (!sshd.running) await sshd.restart();
 });
 
-afterAll(() => stopFieldBastion({ dir, sshd, echo }));
-
-async function target(handler?: (c: Recorded) => void): Promise<TargetServer> {
-  const t = await startTarget(handler);
-  targets.push(t);
-  return t;
-}
-
-/** An echo target of the test's own (the shared echo twice would be one tunnel port). */
-function cellEcho(): Promise<TargetServer> {
-  return target((c) => c.socket.pipe(c.socket));
-}
-
-async function relayTo(server: Sshd = sshd): Promise<FaultRelay> {
-  const r = await startFaultRelay(server.port);
-  relays.push(r);
-  return r;
-}
-
-async function local(port: number, keep = false): Promise<Recorded> {
-  const r = await connectLocal(port, keep);
-  sockets.push(r);
-  return r;
-}
-
-/** The local ports: [0] the cell's target, [1] the shared echo target. */
-async function open(
-  targetPort: number,
-  extra: string[],
-  via: { relay?: FaultRelay; sshd?: Sshd } = {},
-  env: Record<string, string> = {},
-): Promise<OpenProcess> {
-  const server = via.sshd ?? sshd;
-  const port = via.relay?.port ?? server.port;
-  return startOpen(
-    [
-      `127.0.0.1:${targetPort}`,
-      `127.0.0.1:${echo.port}`,
-      "--port",
-      String(await freePortRun(2)),
-      "--via",
-      `${server.user}@127.0.0.1:${port}`,
-      "--identity",
-      key.path,
-      "--known-hosts",
-      via.relay ? knownHostsFor(server, port, dir) : server.knownHostsFile,
-      ...extra,
-    ],
-    env,
-    2,
-  );
-}
+afterAll(field.stop);
 
 const LOST = /^Connection to bastion lost \((.+)\); reconnecting in ([\d.]+) s \(attempt (\d+)\)/;
 const ATTEMPT = /reconnecting in ([\d.]+) s \(attempt (\d+)\)/;
@@ -264,7 +205,7 @@ describe("reconnecting", () => {
     // a local connection now must not reach the target through an unverified server
     const probe = await connectLocal(tunnel.ports[0]!).catch(() => undefined);
     if (probe) {
-      sockets.push(probe);
+      field.sockets.push(probe);
       probe.socket.write("secret");
     }
     const exit = await Promise.race([tunnel.exited, sleep(15_000).then(() => undefined)]);
@@ -305,7 +246,7 @@ describe("rekey storm", () => {
     ownSshds.push(storm);
     const r = await relayTo(storm);
     const t = await startStreamTarget(PER);
-    targets.push(t);
+    field.targets.push(t);
     // The default keepalive: both cuts reach the tunnel's socket (RST, FIN), and a 1 s probe
     // on a machine this busy declares a live link dead, a third loss the test did not make.
     const tunnel = await open(t.port, [], { relay: r, sshd: storm }, { TUNNEL_REKEY_BYTES: String(4 * MiB) });

@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "@tunnel/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CliProcess, killAllCli, sleep, spawnCli } from "./harness/field.ts";
+import { type CliProcess, killAllCli, sleep, spawnCli, until } from "./harness/field.ts";
 import { knownHostsAt, type SshClient, sshForwarding, startServeCli } from "./harness/serve-cli.ts";
 
 let dir: string;
@@ -78,14 +78,6 @@ function ssh(serve: Serve, args: string[]): SshClient {
   const s = sshForwarding(serve.knownHosts, userKey, serve.port, args);
   sshClients.push(s.child);
   return s;
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** Connects to `port` (retrying while `ssh -L` starts), sends "ping", half-closes; what came back, or how it ended. */
