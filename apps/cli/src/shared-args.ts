@@ -4,7 +4,13 @@
  * Options with a fixed set of values are citty enums: argv.ts refuses any other value with
  * `--NAME: "VALUE" is not a VALUEHINT; expected …`.
  */
-import { type AlgorithmOptions, CRYPTO_MODES, type CryptoMode, HOST_KEY_POLICIES } from "@tunnel/core";
+import {
+  type AlgorithmOptions,
+  CRYPTO_MODES,
+  type CryptoMode,
+  HOST_KEY_POLICIES,
+  type OptionNames,
+} from "@tunnel/core";
 
 export const viaArg = {
   type: "string",
@@ -61,14 +67,15 @@ export const algorithmArgs = {
   crypto: cryptoArg,
 } as const;
 
-/** How the engine's messages name the algorithm options: by these flags. */
-const ALGORITHM_FLAGS = {
+/** How the engine's messages name its options: by these flags (the user sees the CLI's words). */
+const FLAG_NAMES: OptionNames = {
   kexAlgorithms: "--kex-algorithms",
   hostKeyAlgorithms: "--host-key-algorithms",
   ciphers: "--ciphers",
   macs: "--macs",
   crypto: "--crypto",
-} as const;
+  port: "--port",
+};
 
 /** The parsed `algorithmArgs`, as citty gives them. */
 export interface AlgorithmArgValues {
@@ -79,7 +86,7 @@ export interface AlgorithmArgValues {
   crypto?: CryptoMode | undefined;
 }
 
-/** The engine's options from `algorithmArgs`. */
+/** The engine's options from `algorithmArgs`, its messages naming the flags. */
 export function algorithmOptions(args: AlgorithmArgValues): AlgorithmOptions {
   return {
     kexAlgorithms: args["kex-algorithms"],
@@ -87,7 +94,7 @@ export function algorithmOptions(args: AlgorithmArgValues): AlgorithmOptions {
     ciphers: args.ciphers,
     macs: args.macs,
     crypto: args.crypto,
-    optionNames: ALGORITHM_FLAGS,
+    optionNames: FLAG_NAMES,
   };
 }
 

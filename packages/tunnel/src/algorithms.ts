@@ -21,6 +21,7 @@ import {
   selectAlgorithms,
 } from "@tunnel/ssh";
 import { nativeProvider, type Runtime, runtime } from "@tunnel/ssh/runtime";
+import { type OptionNames, optionName } from "./option-names.ts";
 
 export interface AlgorithmOptions {
   kexAlgorithms?: string | undefined;
@@ -29,19 +30,14 @@ export interface AlgorithmOptions {
   macs?: string | undefined;
   /** `auto`: the runtime's verified accelerators where faster; `noble`: pure noble (accelerators off). */
   crypto?: CryptoMode | undefined;
-  /** How errors name each option (default: its field's name); a CLI passes its flags. */
-  optionNames?: AlgorithmOptionNames | undefined;
+  /** How errors name each option (option-names.ts; default: its field's name); a CLI passes its flags. */
+  optionNames?: OptionNames | undefined;
   /**
    * The socket adapter to connect and listen with; default: this runtime's own
    * (`@tunnel/ssh/runtime`). Benchmarks pass the others; embedders may pass their own.
    */
   sockets?: Runtime | undefined;
 }
-
-/** The options whose values errors quote, each with the name the caller gives it. */
-export type AlgorithmOptionNames = Partial<
-  Record<"kexAlgorithms" | "hostKeyAlgorithms" | "ciphers" | "macs" | "crypto", string>
->;
 
 export const CRYPTO_MODES = ["auto", "noble"] as const;
 /** Which primitives carry the crypto: `auto` (the runtime's accelerators, checked against noble) or `noble` alone. */
@@ -66,7 +62,7 @@ export function resolveAlgorithms(
 ): AlgorithmLists {
   // The runtime whose crypto runs here (chosen by export condition), whatever `sockets` says.
   const cipherDefaults = provider ? preferredCiphers(provider, runtime.name) : DEFAULT_CIPHERS;
-  const name = (field: keyof AlgorithmOptionNames) => o.optionNames?.[field] ?? field;
+  const name = (field: keyof OptionNames) => optionName(o.optionNames, field);
   const hostKey = selectAlgorithms(name("hostKeyAlgorithms"), o.hostKeyAlgorithms, CLIENT_HOST_KEY_ALGORITHMS, [
     ...SIGNATURE_ALGORITHMS.keys(),
   ]);

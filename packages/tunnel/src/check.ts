@@ -3,10 +3,7 @@
  * disconnect cleanly.
  */
 
-import * as os from "node:os";
-import * as path from "node:path";
 import {
-  connectClient,
   decodeCertificate,
   fingerprintSha256,
   isCertificateType,
@@ -17,18 +14,12 @@ import {
   type SshClient,
 } from "@tunnel/ssh";
 import type { AuthIdentityOptions } from "./agent-identities.ts";
-import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
-import {
-  appliedConfigLines,
-  destinationVerifier,
-  knownKeyTypesFor,
-  type ResolvedDestination,
-  resolveDestination,
-} from "./destination-config.ts";
-import { type ConnectOne, connectChain, hostIdentities } from "./hop-chain.ts";
+import { type AlgorithmOptions, providerFor } from "./algorithms.ts";
+import { appliedConfigLines, type ResolvedDestination, resolveDestination } from "./destination-config.ts";
+import { type ConnectOne, connectChain } from "./hop-chain.ts";
+import { loginTo } from "./hop-login.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
-import { passwordMethods } from "./password.ts";
 import { postQuantumWarning } from "./pq-warning.ts";
 
 /** What `runCheck` connects to, how it verifies the host key, and how it logs in. */
@@ -107,14 +98,6 @@ function hopReport(d: ResolvedDestination, client: SshClient): JumpReport {
   };
 }
 
-/** How the CLI takes a password (README): added to an authentication failure when the server takes one. */
-export const DEFAULT_PASSWORD_HINT =
-  "set TUNNEL_PASSWORD, or run on a terminal (or with SSH_ASKPASS and SSH_ASKPASS_REQUIRE=force) to be asked";
-
-export function defaultKnownHosts(): string {
-  return path.join(os.homedir(), ".ssh", "known_hosts");
-}
-
 /** Connects, verifies the host key, logs in, reports what was negotiated, and disconnects. */
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = resolveDestination(o);
@@ -123,35 +106,18 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const provider = providerFor(o.crypto, o.optionNames?.crypto);
   const verified: CheckReport["jumps"] = [];
   const connectOne: ConnectOne = async (d, conn, hop) => {
-    const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
-    const ids = await hostIdentities(o, d);
-    try {
-      const client = await connectClient(conn, {
-        host: d.host,
-        port: d.port,
-        username: d.user,
-        identities: ids.identities,
-        notes: ids.notes,
-        passwordHint: o.passwordHint ?? DEFAULT_PASSWORD_HINT,
-        ...passwordMethods({
-          user: d.user,
-          host: d.host,
-          password: o.password,
-          prompter: o.prompter,
-          passwordAuthentication: d.passwordAuthentication,
-          notes: ids.notes,
-        }),
-        algorithms,
-        provider,
-        verifyHostKey: destinationVerifier(d, d.hostKeyCheck ?? "yes", o.events),
+    const client = await loginTo(o, d, conn, hop, {
+      provider,
+      prompter: o.prompter,
+      passwordHint: o.passwordHint,
+      policy: "yes",
+      client: {
         timeoutMs: o.timeoutMs ?? 30_000,
         ...(o.events?.banner ? { onBanner: o.events.banner } : {}),
-      });
-      if (hop) verified.push(hopReport(d, client));
-      return client;
-    } finally {
-      ids.close();
-    }
+      },
+    });
+    if (hop) verified.push(hopReport(d, client));
+    return client;
   };
   const { client } = await connectChain(
     dest,

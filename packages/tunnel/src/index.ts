@@ -5,7 +5,7 @@
  */
 
 // Connecting: crypto mode, a warning for servers that let anyone in.
-export { type AlgorithmOptionNames, type AlgorithmOptions, CRYPTO_MODES, type CryptoMode } from "./algorithms.ts";
+export { type AlgorithmOptions, CRYPTO_MODES, type CryptoMode } from "./algorithms.ts";
 export { noneAuthWarning } from "./auth-warning.ts";
 // The server role's logins: authorized_keys and its permitopen rules.
 export { type AuthorizedKey, loadAuthorizedKeys, parseAllowList, permitOpenAllows } from "./authorized-keys.ts";
@@ -39,6 +39,7 @@ export {
 } from "./manager/state.ts";
 // Open local forwards through a bastion, kept alive and reconnected.
 export { type OpenedTarget, type OpenOptions, TunnelSession } from "./open.ts";
+export type { OptionNames } from "./option-names.ts";
 // A command's environment pointed through its tunnels (`tunnel run`).
 export { type RunTarget, resolveRunTargets, runVariables } from "./run-env.ts";
 // The server role: a forwarding-only SSH server and its limits.

@@ -10,7 +10,6 @@
 import {
   type Channel,
   type Conn,
-  connectClient,
   type HostKeyVerifier,
   type Listener,
   type PrivateKey,
@@ -20,21 +19,15 @@ import {
 } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
 import type { AuthIdentityOptions } from "./agent-identities.ts";
-import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "./algorithms.ts";
+import { type AlgorithmOptions, providerFor } from "./algorithms.ts";
 import { noneAuthWarning } from "./auth-warning.ts";
-import { DEFAULT_PASSWORD_HINT } from "./check.ts";
-import {
-  appliedConfigLines,
-  destinationVerifier,
-  knownKeyTypesFor,
-  type ResolvedDestination,
-  resolveDestination,
-} from "./destination-config.ts";
+import { appliedConfigLines, type ResolvedDestination, resolveDestination } from "./destination-config.ts";
 import { type HeldConn, holdConn, type PipeStats, pipeChannel } from "./forward.ts";
-import { type ConnectOne, connectChain, hostIdentities } from "./hop-chain.ts";
+import { type ConnectOne, connectChain } from "./hop-chain.ts";
+import { loginTo } from "./hop-login.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
+import { optionName } from "./option-names.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
-import { passwordMethods } from "./password.ts";
 import { postQuantumWarning } from "./pq-warning.ts";
 import { isPermanentFailure, reconnectDelay } from "./reconnect.ts";
 import { rewriteUrl, type Target } from "./target.ts";
@@ -278,40 +271,20 @@ export class TunnelSession {
     const o = this.options;
     const dest = this.bastion();
     const provider = providerFor(o.crypto, o.optionNames?.crypto);
-    const connectOne: ConnectOne = async (d, conn, hop) => {
-      const algorithms = resolveAlgorithms({ ...o, ...d.algorithms }, provider, knownKeyTypesFor(d));
-      // Resolved afresh on each (re)connect: the agent may hold other keys by now.
-      const ids = o.keys ? { identities: [...o.keys], notes: [], close() {} } : await hostIdentities(o, d);
-      const keepaliveMs = d.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
-      try {
-        return await connectClient(conn, {
-          host: d.host,
-          port: d.port,
-          username: d.user,
-          identities: ids.identities,
-          notes: ids.notes,
-          passwordHint: DEFAULT_PASSWORD_HINT,
-          ...passwordMethods({
-            user: d.user,
-            host: d.host,
-            password: o.password,
-            // Asked on the first connection only: a reconnection in the background asks nobody.
-            prompter: this.attempt > 0 ? false : o.prompter,
-            passwordAuthentication: d.passwordAuthentication,
-            notes: ids.notes,
-          }),
-          algorithms,
-          provider,
-          keepaliveMs,
+    const connectOne: ConnectOne = (d, conn, hop) =>
+      loginTo(o, d, conn, hop, {
+        provider,
+        // Asked on the first connection only: a reconnection in the background asks nobody.
+        prompter: this.attempt > 0 ? false : o.prompter,
+        policy: "accept-new",
+        verifier: o.verifier,
+        keys: o.keys,
+        client: {
+          keepaliveMs: d.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
           keepaliveCountMax: d.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
           ...(o.rekeyBytes !== undefined ? { rekeyBytes: o.rekeyBytes } : {}),
-          verifyHostKey:
-            (hop ? undefined : o.verifier) ?? destinationVerifier(d, d.hostKeyCheck ?? "accept-new", o.events),
-        });
-      } finally {
-        ids.close();
-      }
-    };
+        },
+      });
     const first = dest.jumps[0] ?? dest;
     const keepAliveMs = first.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     const { client } = await connectChain(
@@ -445,18 +418,23 @@ export class TunnelSession {
         if (p !== port) this.options.events?.info?.(`Port ${port} is busy; using ${p} instead`);
         return l;
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
+        // The codes every runtime's `listen` sets (runtime/types.ts in @tunnel/ssh).
+        const code = (err as { code?: unknown }).code;
         if (code === "EADDRINUSE" && !explicit) continue;
         await this.closeListeners();
         if (code === "EADDRINUSE")
-          throw new TypeError(`port ${p} on ${bind} is already in use; choose another with --port`);
+          throw new TypeError(
+            `port ${p} on ${bind} is already in use; choose another with ${optionName(this.options.optionNames, "port")}`,
+          );
         if (code === "EACCES") throw new TypeError(`no permission to listen on ${bind}:${p}; use a port above 1023`);
         if (code === "EADDRNOTAVAIL") throw new TypeError(`cannot listen on ${bind}: no such local address`);
         throw err;
       }
     }
     await this.closeListeners();
-    throw new TypeError(`no free port between ${port} and ${limit} on ${bind}; choose one with --port`);
+    throw new TypeError(
+      `no free port between ${port} and ${limit} on ${bind}; choose one with ${optionName(this.options.optionNames, "port")}`,
+    );
   }
 
   private onLocal(local: Conn, target: Target): void {

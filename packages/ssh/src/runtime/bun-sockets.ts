@@ -196,6 +196,7 @@ export const bunRuntime: Runtime = {
     );
     return socket.data as BunConn;
   },
+  // Bun.listen throws node:net's codes itself (EADDRINUSE…), as `Runtime.listen` promises.
   async listen(host, port, onConn) {
     const server = bunApi().listen({ hostname: host, port, allowHalfOpen: true, socket: handlerTable(onConn) });
     const listener: Listener = {

@@ -239,9 +239,16 @@ function listenOrThrow(
   try {
     return denoApi().listen(options);
   } catch (err) {
-    // The same codes as node:net, which is what callers of `listen` look at.
+    // node:net's codes, as `Runtime.listen` promises (types.ts).
     const e = err as Error & { code?: string };
-    const code = e.name === "AddrInUse" ? "EADDRINUSE" : e.name === "PermissionDenied" ? "EACCES" : e.code;
+    const code =
+      e.name === "AddrInUse"
+        ? "EADDRINUSE"
+        : e.name === "PermissionDenied"
+          ? "EACCES"
+          : e.name === "AddrNotAvailable"
+            ? "EADDRNOTAVAIL"
+            : e.code;
     throw Object.assign(new Error(e.message), { code });
   }
 }

@@ -117,6 +117,7 @@ export const nodeRuntime: Runtime = {
       });
     });
   },
+  // node:net's own errors carry the codes `Runtime.listen` promises.
   listen(host, port, onConn) {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true }, (s) => onConn(new NodeConn(s)));

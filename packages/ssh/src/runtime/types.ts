@@ -73,6 +73,12 @@ export interface Runtime {
    * have it; a test double that never reaches an agent may leave it out.
    */
   connectUnix?(path: string, options?: { timeoutMs?: number }): Promise<Conn>;
+  /**
+   * Listens on `host:port` (port 0: one the system picks). A refusal is an `Error` whose
+   * `code` is node:net's name for it on every runtime — `EADDRINUSE` (the port is taken),
+   * `EACCES` (not permitted), `EADDRNOTAVAIL` (no such local address) — so that callers can
+   * say what to change; other failures carry the runtime's own code, if any.
+   */
   listen(host: string, port: number, onConn: (conn: Conn) => void): Promise<Listener>;
   /**
    * Listens on a Unix-domain stream socket at `path` (a tunnel's control socket); the file is
