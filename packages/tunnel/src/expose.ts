@@ -13,7 +13,8 @@
 import { type ForwardedConnection, type IncomingOpen, OpenFailure, type SshClient } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
 import type { PipeStats } from "./forward.ts";
-import { DEFAULT_CONNECT_TIMEOUT_MS, type OpenOptions, TunnelSession } from "./open.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "./local-connections.ts";
+import { type OpenOptions, TunnelSession } from "./open.ts";
 import type { Target } from "./target.ts";
 
 /** The default `--remote-bind`: the bastion's loopback, as sshd's GatewayPorts=no binds anyway. */

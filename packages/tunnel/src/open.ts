@@ -22,27 +22,22 @@ import type { AuthIdentityOptions } from "./agent-identities.ts";
 import { type AlgorithmOptions, providerFor } from "./algorithms.ts";
 import { noneAuthWarning } from "./auth-warning.ts";
 import { appliedConfigLines, type ResolvedDestination, resolveDestination } from "./destination-config.ts";
-import { type HeldConn, holdConn, type PipeStats, pipeChannel } from "./forward.ts";
+import type { PipeStats } from "./forward.ts";
 import { type ConnectOne, connectChain } from "./hop-chain.ts";
 import { loginTo } from "./hop-login.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS, LocalConnections, type Route } from "./local-connections.ts";
+import { DEFAULT_LOCAL_PORT, listenLocal } from "./local-ports.ts";
 import { optionName } from "./option-names.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { postQuantumWarning } from "./pq-warning.ts";
 import { isPermanentFailure, reconnectDelay } from "./reconnect.ts";
 import { rewriteUrl, type Target } from "./target.ts";
 
-export const DEFAULT_LOCAL_PORT = 10000;
-/** How far a default port may move when busy. */
-export const PORT_SEARCH_RANGE = 100;
-/** Local connections held while the SSH connection is set up (or re-established); more are refused. */
-export const MAX_EARLY_CONNECTIONS = 128;
 /** OpenSSH's ServerAliveInterval for our tunnels (its own default is off). */
 export const DEFAULT_KEEPALIVE_MS = 15_000;
 /** OpenSSH's ServerAliveCountMax. */
 export const DEFAULT_KEEPALIVE_COUNT = 3;
-/** How long a local connection waits for the bastion, and the TCP connect timeout. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 /** What `TunnelSession` opens (targets), via which bastion, and how it connects and reconnects. */
 export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
@@ -101,18 +96,6 @@ export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions,
   setup?: ((client: SshClient, again: boolean) => Promise<void>) | undefined;
 }
 
-/** Where one local connection goes, as its handshake said (see `OpenOptions.route`). */
-export interface Route {
-  host: string;
-  port: number;
-  /** Bytes the client sent past its handshake: they go first through the channel. */
-  early?: Uint8Array | undefined;
-  /** The channel is open: tell the client, before any byte from the far end reaches it. */
-  opened?(conn: Conn): void;
-  /** No channel: tell the client why and close the connection (the router owns it now). */
-  failed?(conn: Conn, err: Error): void;
-}
-
 /** One target as opened: the local address to use, and its URL rewritten to it. */
 export interface OpenedTarget {
   target: Target;
@@ -124,19 +107,7 @@ export interface OpenedTarget {
   maskedUrl: string | undefined;
 }
 
-/** A local connection, from accept until both it and its channel are closed. */
-interface LocalEntry {
-  id: number;
-  held: HeldConn;
-  target: Target;
-  /** Waiting for the bastion: closed when this fires. */
-  timer?: ReturnType<typeof setTimeout> | undefined;
-  piped: boolean;
-  /** Set when a handshake chose the destination (`OpenOptions.route`). */
-  route?: Route | undefined;
-  /** Bytes carried so far (counted while its channel is piped). */
-  stats: PipeStats;
-}
+export type { Route } from "./local-connections.ts";
 
 /** Local forwards through one SSH connection to a bastion, kept alive and reconnected. */
 export class TunnelSession {
@@ -144,11 +115,8 @@ export class TunnelSession {
   readonly opened: OpenedTarget[] = [];
   private client: SshClient | undefined;
   private listeners: Listener[] = [];
-  /** Every local connection not yet fully closed: the count users see is this set's size. */
-  private readonly locals = new Set<LocalEntry>();
-  /** Those waiting for an SSH connection (the first one, or after a loss). */
-  private waiting: LocalEntry[] = [];
-  private connSeq = 0;
+  /** Every local connection not yet fully closed (local-connections.ts). */
+  private readonly locals: LocalConnections;
   private endedResolve!: (err?: Error) => void;
   /** Resolves when the tunnel ends: with an error unless it was stopped. */
   readonly ended: Promise<Error | undefined>;
@@ -158,13 +126,17 @@ export class TunnelSession {
   private lostAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private wakeStop: (() => void) | undefined;
-  /** Bytes of the connections already closed: `bytes` adds those still open. */
-  private closedBytes: PipeStats = { bytesIn: 0, bytesOut: 0 };
   private pausedNow = false;
 
   constructor(private readonly options: OpenOptions) {
     this.ended = new Promise((r) => {
       this.endedResolve = r;
+    });
+    this.locals = new LocalConnections({
+      client: () => this.client,
+      accepting: () => this.accepting,
+      options,
+      emptied: () => this.wakeStop?.(),
     });
   }
 
@@ -185,12 +157,7 @@ export class TunnelSession {
 
   /** Bytes carried since the start, both ways (`bytesOut`: from the local clients towards the targets). */
   get bytes(): PipeStats {
-    let { bytesIn, bytesOut } = this.closedBytes;
-    for (const e of this.locals) {
-      bytesIn += e.stats.bytesIn;
-      bytesOut += e.stats.bytesOut;
-    }
-    return { bytesIn, bytesOut };
+    return this.locals.bytes;
   }
 
   /** True between `pause` and `resume`: nothing listens on the local ports. */
@@ -336,9 +303,7 @@ export class TunnelSession {
       this.attempt = 0;
     }
     client.onceClosed((err) => this.onLost(client, err));
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const e of waiting) this.carry(e);
+    this.locals.carryWaiting();
   }
 
   private onLost(client: SshClient, err: Error | undefined): void {
@@ -386,8 +351,7 @@ export class TunnelSession {
     this.finished = true;
     clearTimeout(this.retryTimer);
     void this.closeListeners();
-    for (const e of this.waiting) this.drop(e);
-    this.waiting = [];
+    this.locals.dropWaiting();
     // Whatever is still carried was cut with the connection: its channel abort resets it.
     this.endedResolve(this.stopping ? undefined : err);
   }
@@ -410,155 +374,45 @@ export class TunnelSession {
     }
   }
 
+  /** One local listener (local-ports.ts); on failure, those already bound are closed too. */
   private async bindOne(bind: string, port: number, explicit: boolean, target: Target): Promise<Listener> {
-    const limit = explicit || port === 0 ? port : Math.min(65535, port + PORT_SEARCH_RANGE);
-    for (let p = port; p <= limit; p++) {
-      try {
-        const l = await (this.options.sockets ?? runtime).listen(bind, p, (conn) => this.onLocal(conn, target));
-        if (p !== port) this.options.events?.info?.(`Port ${port} is busy; using ${p} instead`);
-        return l;
-      } catch (err) {
-        // The codes every runtime's `listen` sets (runtime/types.ts in @tunnel/ssh).
-        const code = (err as { code?: unknown }).code;
-        if (code === "EADDRINUSE" && !explicit) continue;
-        await this.closeListeners();
-        if (code === "EADDRINUSE")
-          throw new TypeError(
-            `port ${p} on ${bind} is already in use; choose another with ${optionName(this.options.optionNames, "port")}`,
-          );
-        if (code === "EACCES") throw new TypeError(`no permission to listen on ${bind}:${p}; use a port above 1023`);
-        if (code === "EADDRNOTAVAIL") throw new TypeError(`cannot listen on ${bind}: no such local address`);
-        throw err;
-      }
+    const o = this.options;
+    try {
+      return await listenLocal(
+        {
+          sockets: o.sockets ?? runtime,
+          bind,
+          port,
+          explicit,
+          portOption: optionName(o.optionNames, "port"),
+          info: (line) => o.events?.info?.(line),
+        },
+        (conn) => this.onLocal(conn, target),
+      );
+    } catch (err) {
+      await this.closeListeners();
+      throw err;
     }
-    await this.closeListeners();
-    throw new TypeError(
-      `no free port between ${port} and ${limit} on ${bind}; choose one with ${optionName(this.options.optionNames, "port")}`,
-    );
   }
 
   private onLocal(local: Conn, target: Target): void {
-    if (this.stopping || this.finished) {
+    if (!this.accepting) {
       local.destroy();
       return;
     }
     const router = this.options.route;
     if (!router) {
-      this.accept(local, target);
+      this.locals.accept(local, target);
       return;
     }
     router(local, (route) => {
       const spec = `${route.host.includes(":") ? `[${route.host}]` : route.host}:${route.port}`;
-      this.accept(local, { spec, variable: undefined, host: route.host, port: route.port, url: undefined }, route);
-    });
-  }
-
-  private accept(local: Conn, target: Target, route?: Route): void {
-    if (this.stopping || this.finished) {
-      if (route?.failed) route.failed(local, new Error("the tunnel is closing"));
-      else local.destroy();
-      return;
-    }
-    let entry: LocalEntry | undefined;
-    const held = holdConn(local, () => {
-      // Gone before it had a channel: it no longer counts.
-      if (entry && !entry.piped) this.forget(entry);
-    });
-    if (held.closed) return; // closed before we took it (a port probe): never counted
-    entry = { id: ++this.connSeq, held, target, piped: false, route, stats: { bytesIn: 0, bytesOut: 0 } };
-    this.locals.add(entry);
-    this.options.events?.verbose?.(
-      `[${entry.id}] ${local.remoteAddress}:${local.remotePort} → ${target.host}:${target.port}: accepted`,
-    );
-    if (this.client) {
-      this.carry(entry);
-      return;
-    }
-    // No SSH connection yet, or it is being re-established: wait for it, bounded in number
-    // and in time.
-    if (this.waiting.length >= MAX_EARLY_CONNECTIONS) {
-      this.drop(entry, new Error("too many connections are waiting for the bastion"));
-      return;
-    }
-    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    entry.timer = setTimeout(() => {
-      this.waiting = this.waiting.filter((e) => e !== entry);
-      this.options.events?.info?.(
-        `Closed a connection to ${target.host}:${target.port}: the bastion was not reachable within ${timeoutMs / 1000} s`,
+      this.locals.accept(
+        local,
+        { spec, variable: undefined, host: route.host, port: route.port, url: undefined },
+        route,
       );
-      this.drop(entry, new Error(`the bastion was not reachable within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    this.waiting.push(entry);
-  }
-
-  /** Opens the channel for a held local connection and pipes the two. */
-  private carry(entry: LocalEntry): void {
-    clearTimeout(entry.timer);
-    const client = this.client;
-    const { held, target, id } = entry;
-    if (held.closed) {
-      this.forget(entry);
-      return;
-    }
-    if (!client) {
-      this.waiting.push(entry);
-      return;
-    }
-    const verbose = this.options.events?.verbose;
-    const local = held.conn;
-    client.mux.openDirectTcpip(target.host, target.port, local.remoteAddress || "127.0.0.1", local.remotePort).then(
-      (channel) => {
-        entry.piped = true;
-        if (entry.route && !held.closed) {
-          entry.route.opened?.(local);
-          if (entry.route.early?.length) channel.write(entry.route.early);
-        }
-        pipeChannel(held, channel, {
-          stats: entry.stats,
-          closed: (stats, err) => {
-            this.forget(entry);
-            verbose?.(
-              `[${id}] closed: ${stats.bytesOut} bytes sent, ${stats.bytesIn} bytes received${err ? ` (${err.message})` : ""}`,
-            );
-          },
-        });
-        if (!held.closed) local.resume();
-        verbose?.(`[${id}] open`);
-      },
-      (err: Error) => {
-        if (held.closed) {
-          this.forget(entry);
-          return;
-        }
-        // The connection died while this channel was being opened: wait for the next one.
-        if (this.client !== client && !this.finished && !this.stopping && this.options.reconnect !== false) {
-          this.onLocalRequeue(entry);
-          return;
-        }
-        this.options.events?.info?.(`Connection to ${target.host}:${target.port} failed: ${err.message}`);
-        this.drop(entry, err);
-      },
-    );
-  }
-
-  private onLocalRequeue(entry: LocalEntry): void {
-    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    entry.timer = setTimeout(() => {
-      this.waiting = this.waiting.filter((e) => e !== entry);
-      this.drop(entry, new Error(`the bastion was not reachable within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    this.waiting.push(entry);
-  }
-
-  /** Closes a local connection that never got a channel (its router says why first). */
-  private drop(entry: LocalEntry, why?: Error): void {
-    clearTimeout(entry.timer);
-    this.forget(entry);
-    if (entry.route?.failed && !entry.held.closed)
-      entry.route.failed(entry.held.conn, why ?? new Error("the tunnel closed"));
-    // It never reached its target: a reset says so (as ssh -L does), where a FIN would look
-    // like a server that answered nothing.
-    else entry.held.conn.reset();
+    });
   }
 
   /**
@@ -567,34 +421,7 @@ export class TunnelSession {
    * then cuts it. The caller has connected `local` and accepted the channel.
    */
   adopt(local: Conn, channel: Channel, target: Target): void {
-    if (this.stopping || this.finished) {
-      local.reset();
-      channel.close();
-      return;
-    }
-    const held = holdConn(local);
-    const entry: LocalEntry = { id: ++this.connSeq, held, target, piped: true, stats: { bytesIn: 0, bytesOut: 0 } };
-    this.locals.add(entry);
-    const verbose = this.options.events?.verbose;
-    pipeChannel(held, channel, {
-      stats: entry.stats,
-      closed: (stats, err) => {
-        this.forget(entry);
-        verbose?.(
-          `[${entry.id}] closed: ${stats.bytesOut} bytes sent, ${stats.bytesIn} bytes received${err ? ` (${err.message})` : ""}`,
-        );
-      },
-    });
-    if (!held.closed) local.resume();
-    verbose?.(`[${entry.id}] ${target.host}:${target.port}: open`);
-  }
-
-  private forget(entry: LocalEntry): void {
-    clearTimeout(entry.timer);
-    if (!this.locals.delete(entry)) return;
-    this.closedBytes.bytesIn += entry.stats.bytesIn;
-    this.closedBytes.bytesOut += entry.stats.bytesOut;
-    if (this.locals.size === 0) this.wakeStop?.();
+    this.locals.adopt(local, channel, target);
   }
 
   private async closeListeners(): Promise<void> {
@@ -614,8 +441,7 @@ export class TunnelSession {
     this.stopping = true;
     clearTimeout(this.retryTimer);
     await this.closeListeners();
-    for (const e of this.waiting) this.drop(e);
-    this.waiting = [];
+    this.locals.dropWaiting();
     if (this.locals.size > 0 && !this.forced) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -626,12 +452,10 @@ export class TunnelSession {
       });
       this.wakeStop = undefined;
     }
-    // Closing mid-stream is a cut, not an end: reset what is left.
-    const left = [...this.locals];
-    for (const e of left) e.held.conn.reset();
+    const cut = this.locals.resetAll();
     if (this.client) this.client.close("tunnel closed by user");
     else this.finish();
-    return left.length;
+    return cut;
   }
 
   private forced = false;

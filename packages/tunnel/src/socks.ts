@@ -18,7 +18,7 @@
  * are kept and go first through the channel.
  */
 import { type ChannelOpenError, type Conn, OpenFailure } from "@tunnel/ssh";
-import type { Route } from "./open.ts";
+import type { Route } from "./local-connections.ts";
 import type { Target } from "./target.ts";
 
 /** RFC 1928 §6 reply field. */
