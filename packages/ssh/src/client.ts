@@ -9,7 +9,7 @@ import { DEFAULT_KEX } from "./algorithms/kex.ts";
 import { DEFAULT_MACS } from "./algorithms/mac.ts";
 import { type AuthResult, ClientAuth, type ClientAuthOptions } from "./auth/client.ts";
 import { type Keepalive, startKeepalive } from "./connection/keepalive.ts";
-import { ChannelOpenError, type IncomingOpen, Mux, OpenFailure } from "./connection/mux.ts";
+import { ChannelOpenError, type IncomingOpen, Mux, OpenFailure, ROUND_TRIP_PINGS } from "./connection/mux.ts";
 import { nobleProvider } from "./crypto/noble.ts";
 import { type CryptoProvider, type RandomSource, systemRandom } from "./crypto/provider.ts";
 import { DisconnectReason, SshError } from "./errors.ts";
@@ -209,6 +209,9 @@ export class SshClient {
           mux: this.mux,
           dead: (err) => this.transport.fail(err),
         });
+        // Pings after login, before any data queues: the round trip by which receive windows
+        // judge whether the link or a queue holds the peer back (connection/window.ts).
+        this.mux.measureRoundTrip(ROUND_TRIP_PINGS);
       }
       return this.auth;
     } catch (err) {

@@ -3,10 +3,16 @@
  * the sender back and the consumer kept up, never past the cap or the connection's budget.
  */
 import { describe, expect, it } from "vitest";
+import { KEEPALIVE_REQUEST } from "../src/connection/keepalive.ts";
+import { Mux, ROUND_TRIP_PINGS } from "../src/connection/mux.ts";
 import { GRANT_PACKETS, ReceiveWindow } from "../src/connection/window.ts";
+import { MSG } from "../src/wire/messages.ts";
+import { Reader } from "../src/wire/reader.ts";
 
 const MiB = 1024 * 1024;
 const PACKET = 32 * 1024;
+/** A clock that stands still: every probe is answered within "a millisecond". */
+const still = () => 0;
 
 /** The peer sends `n` bytes in packets, the consumer takes each at once; returns the probes seen. */
 function flow(w: ReceiveWindow, n: number, consume = true): { grants: number[]; probes: number } {
@@ -23,7 +29,7 @@ function flow(w: ReceiveWindow, n: number, consume = true): { grants: number[]; 
 
 describe("receive window", () => {
   it("TestWindowGrowsWhenItLimitsTheSender: a peer that used all its credit before our grant doubles the window", () => {
-    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want);
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want, still);
     // The peer sends its whole window and waits: the probe goes out with the first grant.
     const first = flow(w, 2 * MiB);
     expect(first.probes).toBe(1);
@@ -40,7 +46,7 @@ describe("receive window", () => {
   });
 
   it("TestWindowNeverGrowsForASlowConsumer: bytes delivered but not consumed keep it as it is", () => {
-    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want);
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want, still);
     flow(w, MiB); // consumed: one grant of 1 MiB and a probe
     flow(w, MiB, false); // the consumer stalls on the next megabyte
     expect(w.probing).toBe(true);
@@ -51,7 +57,7 @@ describe("receive window", () => {
   });
 
   it("TestWindowNeverGrowsWhenTheSenderHadCredit: a peer that is not window-bound gets nothing more", () => {
-    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want);
+    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => want, still);
     flow(w, MiB); // grant + probe after 1 MiB; the peer still had 1 MiB of credit
     expect(w.probeAnswered()).toBe(0);
     expect(w.size).toBe(2 * MiB);
@@ -59,11 +65,17 @@ describe("receive window", () => {
 
   it("growth stops at the connection's budget; an unsolicited reply changes nothing", () => {
     let budget = 3 * MiB;
-    const w = new ReceiveWindow(2 * MiB, 16 * MiB, PACKET, (want) => {
-      const got = Math.min(want, budget);
-      budget -= got;
-      return got;
-    });
+    const w = new ReceiveWindow(
+      2 * MiB,
+      16 * MiB,
+      PACKET,
+      (want) => {
+        const got = Math.min(want, budget);
+        budget -= got;
+        return got;
+      },
+      still,
+    );
     expect(w.probeAnswered()).toBe(0); // nothing asked yet
     flow(w, 2 * MiB);
     expect(w.probeAnswered()).toBe(2 * MiB);
@@ -90,8 +102,81 @@ describe("receive window", () => {
   });
 
   it("a window whose cap is its initial size never probes", () => {
-    const w = new ReceiveWindow(2 * MiB, 2 * MiB, PACKET, (want) => want);
+    const w = new ReceiveWindow(2 * MiB, 2 * MiB, PACKET, (want) => want, still);
     expect(flow(w, 4 * MiB).probes).toBe(0);
     expect(w.size).toBe(2 * MiB);
+  });
+
+  it("TestWindowStaysBehindAQueue: with a short round trip, a peer out of credit gets no more window", () => {
+    let t = 0;
+    const w = new ReceiveWindow(
+      2 * MiB,
+      16 * MiB,
+      PACKET,
+      (want) => want,
+      () => t,
+      () => 1,
+    );
+    // The peer is out of credit each time, but only because 2 MiB queue ahead of each answer
+    // (100 ms at 20 MB/s) on a link with a 1 ms round trip: more window would only queue more.
+    for (let i = 0; i < 5; i++) {
+      flow(w, w.available);
+      t += 100;
+      expect(w.probeAnswered()).toBe(0);
+    }
+    expect(w.size).toBe(2 * MiB);
+  });
+
+  it("TestWindowGrowsOnALongLink: a 50 ms round trip and window-bound 50 ms probes take it to the cap", () => {
+    let t = 0;
+    const w = new ReceiveWindow(
+      2 * MiB,
+      16 * MiB,
+      PACKET,
+      (want) => want,
+      () => t,
+      () => 50,
+    );
+    const sizes: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      flow(w, w.available);
+      t += 52;
+      w.probeAnswered();
+      sizes.push(w.size / MiB);
+    }
+    expect(sizes).toEqual([4, 8, 16, 16]);
+  });
+
+  it("with no round trip known yet, the probe's own time stands in for it", () => {
+    let t = 0;
+    const w = new ReceiveWindow(
+      2 * MiB,
+      16 * MiB,
+      PACKET,
+      (want) => want,
+      () => t,
+    );
+    flow(w, 2 * MiB);
+    t += 100;
+    expect(w.probeAnswered()).toBe(2 * MiB);
+  });
+
+  it("TestRoundTripMeasuredByPingsInTurn: each keepalive goes once the last is answered; the least time is kept", async () => {
+    const sent: Uint8Array[] = [];
+    const mux = new Mux({ send: (p) => void sent.push(p), congested: false });
+    expect(mux.roundTrip()).toBe(Number.POSITIVE_INFINITY);
+    mux.measureRoundTrip(ROUND_TRIP_PINGS);
+    for (let i = 1; i <= ROUND_TRIP_PINGS; i++) {
+      expect(sent).toHaveLength(i);
+      const r = new Reader(sent[i - 1] as Uint8Array);
+      expect(r.byte()).toBe(MSG.GLOBAL_REQUEST);
+      expect(r.utf8("name")).toBe(KEEPALIVE_REQUEST);
+      expect(r.boolean()).toBe(true); // want-reply: the answer is what is timed
+      mux.handle(Uint8Array.of(MSG.REQUEST_FAILURE));
+      await Promise.resolve();
+    }
+    expect(sent).toHaveLength(ROUND_TRIP_PINGS);
+    expect(mux.roundTrip()).toBeGreaterThanOrEqual(0);
+    expect(mux.roundTrip()).toBeLessThan(Number.POSITIVE_INFINITY);
   });
 });

@@ -23,7 +23,7 @@ import { freePort } from "./ports.ts";
 
 const execFileP = promisify(execFile);
 
-export const SSHD_PATH = "/usr/sbin/sshd";
+export const SSHD_PATH = process.env.TUNNEL_SSHD ?? "/usr/sbin/sshd";
 const READY_TIMEOUT_MS = 10_000;
 const PORT_ATTEMPTS = 5;
 

@@ -11,6 +11,7 @@
  *   channel id is freed once both sides have sent CLOSE.
  */
 
+import { monotonic } from "../clock.ts";
 import { DisconnectReason, SshError } from "../errors.ts";
 import { MSG } from "../wire/messages.ts";
 import { Writer } from "../wire/writer.ts";
@@ -34,6 +35,8 @@ export interface ChannelHost {
   wantDrain(channel: Channel): void;
   /** Up to `want` more bytes of receive window for `channel`, within the connection's budget. */
   growWindow?(channel: Channel, want: number): number;
+  /** The least round trip the connection has seen, in ms (Infinity: none yet). */
+  roundTrip?(): number;
 }
 
 export interface ChannelEvents {
@@ -107,11 +110,18 @@ export class Channel {
     maxWindow = window,
   ) {
     this.localMaxPacket = maxPacket;
-    this.window = new ReceiveWindow(window, Math.max(window, maxWindow), maxPacket, (want) => {
-      const got = this.host.growWindow?.(this, want) ?? 0;
-      this.grownBy += got;
-      return got;
-    });
+    this.window = new ReceiveWindow(
+      window,
+      Math.max(window, maxWindow),
+      maxPacket,
+      (want) => {
+        const got = this.host.growWindow?.(this, want) ?? 0;
+        this.grownBy += got;
+        return got;
+      },
+      monotonic,
+      () => this.host.roundTrip?.() ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /** Bytes the peer may still send us. */

@@ -20,7 +20,19 @@
  * - If so, and the consumer keeps up (little delivered and not yet consumed), the window
  *   doubles, up to `max` and within what the connection's budget grants (`grow`). It never
  *   shrinks; it never grows for a consumer that lags, so a slow reader is not given more.
+ * - A window-bound peer is not always held back by the round trip: with no delay it runs out
+ *   of credit only because the bytes queue (in the sockets, in our decoder, in the peer), and
+ *   a larger window only queues more. That queue is not free for the peer: OpenSSH 9.2's sshd
+ *   spends most of its CPU regrowing its buffers once it is allowed 8 MiB or more at loopback
+ *   speed (docs/ARCHITECTURE.md "Flow control"). So the window grows only while it is less
+ *   than about two round trips' worth of what it carried: `rate × roundTrip ≥ size / 2`, the
+ *   rate being the bytes that arrived between the probe and its answer over that time, the
+ *   round trip the least the connection has seen (`roundTrip`: a ping after login, keepalives)
+ *   or, failing that, the probe's own. On a long link a window-bound channel carries one
+ *   window per round trip, so the test passes; behind a queue at loopback it fails by far.
  */
+
+import { type Clock, monotonic } from "../clock.ts";
 
 /** The probe's wire name: PuTTY's, which servers have answered for years. */
 export const WINDOW_PROBE_REQUEST = "winadj@putty.projects.tartarus.org";
@@ -47,20 +59,24 @@ export class ReceiveWindow {
   /** Everything granted so far (the initial window included) and everything received. */
   private granted: number;
   private received = 0;
-  /** The probe in flight: what we had granted before the grant it went with. */
-  private probe: { grantedBefore: number } | undefined;
+  /** The probe in flight: what we had granted before the grant it went with; when it left and what had arrived then. */
+  private probe: { grantedBefore: number; sentAt: number; receivedBefore: number } | undefined;
 
   /**
    * @param initial the window announced in CHANNEL_OPEN or its confirmation
    * @param max the largest the window may grow to (equal to `initial`: never grows)
    * @param maxPacket our maximum packet size: the slack allowed when judging the peer stalled
    * @param grow asks the connection for up to `want` more bytes of window; returns what it grants
+   * @param now the clock that times the probes, in ms (tests pass their own)
+   * @param roundTrip the least round trip the connection has seen, in ms on the same clock (Infinity: none yet)
    */
   constructor(
     initial: number,
     private readonly max: number,
     private readonly maxPacket: number,
     private readonly grow: (want: number) => number = () => 0,
+    private readonly now: Clock = monotonic,
+    private readonly roundTrip: () => number = () => Number.POSITIVE_INFINITY,
   ) {
     this.available = initial;
     this.size = initial;
@@ -87,7 +103,7 @@ export class ReceiveWindow {
     this.available += grant;
     this.granted += grant;
     const probe = this.probe === undefined && this.size < this.max;
-    if (probe) this.probe = { grantedBefore };
+    if (probe) this.probe = { grantedBefore, sentAt: this.now(), receivedBefore: this.received };
     return { grant, probe };
   }
 
@@ -100,6 +116,10 @@ export class ReceiveWindow {
     const windowBound = creditLeft <= 2 * this.maxPacket;
     const keepingUp = this.pending <= this.size / 4;
     if (!windowBound || !keepingUp || this.size >= this.max) return 0;
+    // A clock too coarse to see the interval counts it as a millisecond: a high rate, no error.
+    const elapsed = Math.max(this.now() - p.sentAt, 1);
+    const rate = (this.received - p.receivedBefore) / elapsed;
+    if (rate * Math.min(this.roundTrip(), elapsed) < this.size / 2) return 0;
     const extra = this.grow(Math.min(this.size, this.max - this.size));
     if (extra <= 0) return 0;
     this.size += extra;
