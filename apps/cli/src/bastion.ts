@@ -129,9 +129,13 @@ export function stopOnInterrupt(
   });
 }
 
-/** After the session ended: sockets lingering over their last bytes must not hold the exit up. */
+/**
+ * After the session ended: sockets lingering over their last bytes must not hold the exit up.
+ * Without `code`, the exit status is whatever main.ts set (1 after an error line): Node's
+ * `process.exit(undefined)` would reset it to 0, so the argument is left out, not passed empty.
+ */
 export function exitSoon(code?: number, afterMs = 500): void {
-  const t = setTimeout(() => process.exit(code), afterMs);
+  const t = setTimeout(() => (code === undefined ? process.exit() : process.exit(code)), afterMs);
   (t as { unref?: () => void }).unref?.();
 }
 
