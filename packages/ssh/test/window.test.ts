@@ -14,6 +14,21 @@ const PACKET = 32 * 1024;
 /** A clock that stands still: every probe is answered within "a millisecond". */
 const still = () => 0;
 
+/** A 2 → 16 MiB window on a clock the test moves (`tick`), with the connection's least round trip `rtt` ms if known. */
+function onClock(rtt?: number): { w: ReceiveWindow; tick(ms: number): void } {
+  let t = 0;
+  const roundTrip = rtt === undefined ? undefined : () => rtt;
+  const w = new ReceiveWindow(
+    2 * MiB,
+    16 * MiB,
+    PACKET,
+    (want) => want,
+    () => t,
+    roundTrip,
+  );
+  return { w, tick: (ms) => void (t += ms) };
+}
+
 /** The peer sends `n` bytes in packets, the consumer takes each at once; returns the probes seen. */
 function flow(w: ReceiveWindow, n: number, consume = true): { grants: number[]; probes: number } {
   const out = { grants: [] as number[], probes: 0 };
@@ -108,39 +123,23 @@ describe("receive window", () => {
   });
 
   it("TestWindowStaysBehindAQueue: with a short round trip, a peer out of credit gets no more window", () => {
-    let t = 0;
-    const w = new ReceiveWindow(
-      2 * MiB,
-      16 * MiB,
-      PACKET,
-      (want) => want,
-      () => t,
-      () => 1,
-    );
+    const { w, tick } = onClock(1);
     // The peer is out of credit each time, but only because 2 MiB queue ahead of each answer
     // (100 ms at 20 MB/s) on a link with a 1 ms round trip: more window would only queue more.
     for (let i = 0; i < 5; i++) {
       flow(w, w.available);
-      t += 100;
+      tick(100);
       expect(w.probeAnswered()).toBe(0);
     }
     expect(w.size).toBe(2 * MiB);
   });
 
   it("TestWindowGrowsOnALongLink: a 50 ms round trip and window-bound 50 ms probes take it to the cap", () => {
-    let t = 0;
-    const w = new ReceiveWindow(
-      2 * MiB,
-      16 * MiB,
-      PACKET,
-      (want) => want,
-      () => t,
-      () => 50,
-    );
+    const { w, tick } = onClock(50);
     const sizes: number[] = [];
     for (let i = 0; i < 4; i++) {
       flow(w, w.available);
-      t += 52;
+      tick(52);
       w.probeAnswered();
       sizes.push(w.size / MiB);
     }
@@ -148,16 +147,9 @@ describe("receive window", () => {
   });
 
   it("with no round trip known yet, the probe's own time stands in for it", () => {
-    let t = 0;
-    const w = new ReceiveWindow(
-      2 * MiB,
-      16 * MiB,
-      PACKET,
-      (want) => want,
-      () => t,
-    );
+    const { w, tick } = onClock();
     flow(w, 2 * MiB);
-    t += 100;
+    tick(100);
     expect(w.probeAnswered()).toBe(2 * MiB);
   });
 
