@@ -91,6 +91,8 @@ try {
   const hostKeys = hostPubLines.map((l) => parsePublicKeyLine(l));
   const conn = await runtime.connect("127.0.0.1", relayPort);
   const client = await connectClient(conn, {
+    // As tunnel open does (hop-login.ts): the round trip that lets the window grow on long links only.
+    measureRoundTrip: true,
     host: "127.0.0.1",
     port: relayPort,
     username: os.userInfo().username,

@@ -60,6 +60,12 @@ export interface ClientOptions extends ClientAuthOptions {
    */
   keepaliveMs?: number;
   keepaliveCountMax?: number;
+  /**
+   * Right after login, time a few keepalive requests in turn (`Mux.measureRoundTrip`): receive
+   * windows then grow only where the round trip, not a queue, holds the server back
+   * (connection/window.ts). `tunnel open` does; off by default, so a login writes nothing more.
+   */
+  measureRoundTrip?: boolean;
 }
 
 /** A client connection (`connectClient` returns it logged in): channels through `mux`, remote forwards, close. */
@@ -211,7 +217,7 @@ export class SshClient {
         });
         // Pings after login, before any data queues: the round trip by which receive windows
         // judge whether the link or a queue holds the peer back (connection/window.ts).
-        this.mux.measureRoundTrip(ROUND_TRIP_PINGS);
+        if (this.options.measureRoundTrip) this.mux.measureRoundTrip(ROUND_TRIP_PINGS);
       }
       return this.auth;
     } catch (err) {

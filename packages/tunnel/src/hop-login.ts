@@ -61,6 +61,8 @@ export async function loginTo(
   const ids = c.keys ? { identities: [...c.keys], notes: [], close() {} } : await hostIdentities(o, d);
   try {
     return await connectClient(conn, {
+      // The round trip lets receive windows grow on long links only (connection/window.ts).
+      measureRoundTrip: true,
       ...c.client,
       host: d.host,
       port: d.port,
