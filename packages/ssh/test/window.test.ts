@@ -26,7 +26,12 @@ function onClock(rtt?: number): { w: ReceiveWindow; tick(ms: number): void } {
     () => t,
     roundTrip,
   );
-  return { w, tick: (ms) => void (t += ms) };
+  return {
+    w,
+    tick: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 /** The peer sends `n` bytes in packets, the consumer takes each at once; returns the probes seen. */
