@@ -118,9 +118,15 @@ if (mode === "target") {
   c.on("end", () => { finAtWritten = written; });
   c.on("error", (e) => { error = e.code; });
   c.on("close", () => out({ ev: "client", written, read, fin: finAtWritten !== undefined, finAtWritten, error }));
+  // At least \`total\`, and on until a chunk has gone after the target's FIN came (so a FIN held
+  // until the upload ends shows as finAtWritten === written), but never past 20 s or 256 MiB.
+  const deadline = Date.now() + 20000;
+  const more = () =>
+    (written < total || finAtWritten === undefined || written === finAtWritten) &&
+    Date.now() < deadline && written < 256 * 1048576;
   const go = () => {
-    while (written < total) {
-      const k = Math.min(zeros.length, total - written);
+    while (more()) {
+      const k = zeros.length;
       written += k;
       if (!c.write(cipher.update(zeros.subarray(0, k)))) { c.once("drain", go); return; }
     }
@@ -132,7 +138,7 @@ if (mode === "target") {
 
 export interface HalfCloseEnds {
   targetPort: number;
-  /** Runs the client: uploads \`total\` bytes of the stream "upload" to \`port\`, then FIN. */
+  /** Runs the client: uploads at least \`total\` bytes of the stream "upload" to \`port\` (on until the FIN came), then FIN. */
   upload(
     port: number,
     total: number,
