@@ -196,7 +196,7 @@ try {
   for (const [i, s] of samples.entries()) if (i % every === 0 || i > samples.length - 3) console.log(s);
   const window = direction === "down" ? channel.receiveWindowSize : Math.max(mostCredit, peakCredit);
   console.log(
-    `${direction} ${bytes / 2 ** 20} MiB through ${server} at ${rtt} ms: ${(bytes / seconds / 1e6).toFixed(0)} MB/s in ${seconds.toFixed(2)} s; ${direction === "down" ? `our receive window at the end ${(window / 2 ** 20).toFixed(1)} MiB (max ${maxWindow / 2 ** 20} MiB)` : `most credit the server granted ${(window / 2 ** 20).toFixed(1)} MiB`}; that window ÷ RTT = ${(window / (rtt / 1000) / 1e6).toFixed(0)} MB/s`,
+    `${direction} ${bytes / 2 ** 20} MiB through ${server} at ${rtt} ms: ${(bytes / seconds / 1e6).toFixed(0)} MB/s in ${seconds.toFixed(2)} s; ${direction === "down" ? `our receive window at the end ${(window / 2 ** 20).toFixed(1)} MiB (max ${channel.receiveWindowMax / 2 ** 20} MiB: ours ${maxWindow / 2 ** 20}, within the server's ceiling)` : `most credit the server granted ${(window / 2 ** 20).toFixed(1)} MiB`}; that window ÷ RTT = ${(window / (rtt / 1000) / 1e6).toFixed(0)} MB/s`,
   );
   client.close();
 } finally {

@@ -121,7 +121,8 @@ export const keepaliveArgs = {
   },
   "max-window": {
     type: "string",
-    description: "largest receive window a connection may grow to on long links (default 16M)",
+    description:
+      "largest receive window a connection may grow to on long links (default 16M; 8M at most toward OpenSSH)",
   },
 } as const;
 

@@ -4,10 +4,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { KEEPALIVE_REQUEST } from "../src/connection/keepalive.ts";
-import { Mux, ROUND_TRIP_PINGS } from "../src/connection/mux.ts";
+import { DEFAULT_MAX_WINDOW, Mux, ROUND_TRIP_PINGS } from "../src/connection/mux.ts";
+import { OPENSSH_WINDOW_CEILING, peerWindowCeiling } from "../src/connection/peer-window.ts";
 import { GRANT_PACKETS, ReceiveWindow } from "../src/connection/window.ts";
 import { MSG } from "../src/wire/messages.ts";
 import { Reader } from "../src/wire/reader.ts";
+import { Writer } from "../src/wire/writer.ts";
 
 const MiB = 1024 * 1024;
 const PACKET = 32 * 1024;
@@ -175,5 +177,37 @@ describe("receive window", () => {
     expect(sent).toHaveLength(ROUND_TRIP_PINGS);
     expect(mux.roundTrip()).toBeGreaterThanOrEqual(0);
     expect(mux.roundTrip()).toBeLessThan(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe("the window a peer's software copes with (connection/peer-window.ts)", () => {
+  it("TestOpenSshPeerWindowCeiling: OpenSSH of any version gets half its 16 MiB input cap; others no limit", () => {
+    expect(OPENSSH_WINDOW_CEILING).toBe(8 * MiB);
+    for (const software of ["OpenSSH_9.2p1", "OpenSSH_7.4", "OpenSSH_10.5", "OpenSSH_for_Windows_9.5"]) {
+      expect(peerWindowCeiling(software), software).toBe(8 * MiB);
+    }
+    for (const software of ["tunnel_0.1", "dropbear_2022.83", "OpenSSHish", "openssh_9.2", "", undefined]) {
+      expect(peerWindowCeiling(software), String(software)).toBe(Number.POSITIVE_INFINITY);
+    }
+  });
+
+  it("TestChannelWindowCappedForPeer: a channel's window grows to the least of our cap and the peer's ceiling", async () => {
+    const cases: [string | undefined, number, number][] = [
+      ["OpenSSH_9.2p1", DEFAULT_MAX_WINDOW, 8 * MiB],
+      ["tunnel_0.1", DEFAULT_MAX_WINDOW, DEFAULT_MAX_WINDOW],
+      [undefined, DEFAULT_MAX_WINDOW, DEFAULT_MAX_WINDOW],
+      ["OpenSSH_9.2p1", 4 * MiB, 4 * MiB],
+    ];
+    for (const [software, ours, expected] of cases) {
+      const sent: Uint8Array[] = [];
+      const peerVersion = software === undefined ? undefined : { softwareVersion: software };
+      const mux = new Mux({ send: (p) => void sent.push(p), congested: false, peerVersion });
+      mux.maxWindow = ours;
+      const opening = mux.open("direct-tcpip", new Uint8Array(0));
+      const confirm = new Writer().byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(0).uint32(7).uint32(MiB).uint32(PACKET);
+      mux.handle(confirm.bytes());
+      const channel = await opening;
+      expect(channel.receiveWindowMax, `${software} with ours ${ours}`).toBe(expected);
+    }
   });
 });

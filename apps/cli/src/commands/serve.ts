@@ -67,7 +67,8 @@ export default defineCommand({
     crypto: algorithmArgs.crypto,
     "max-window": {
       type: "string",
-      description: "largest receive window a channel may grow to on long links (default 16M)",
+      description:
+        "largest receive window a channel may grow to on long links (default 16M; 8M at most toward OpenSSH)",
     },
   },
   async run({ args, rawArgs }) {

@@ -134,6 +134,11 @@ export class Channel {
     return this.window.size;
   }
 
+  /** The largest the receive window may grow to. */
+  get receiveWindowMax(): number {
+    return this.window.max;
+  }
+
   get events(): ChannelEvents {
     return this.handlers;
   }

@@ -17,6 +17,7 @@ import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { Channel, type ChannelHost, DEFAULT_MAX_PACKET, DEFAULT_WINDOW, validMaxPacket } from "./channel.ts";
 import { KEEPALIVE_REQUEST } from "./keepalive.ts";
+import { peerWindowCeiling } from "./peer-window.ts";
 
 /** RFC 4254 §5.1 reason codes for SSH_MSG_CHANNEL_OPEN_FAILURE. */
 export const OpenFailure = {
@@ -67,6 +68,8 @@ export const ROUND_TRIP_PINGS = 3;
 export interface MuxTransport {
   send(payload: Uint8Array, body?: Uint8Array): void;
   readonly congested: boolean;
+  /** The peer's identification line, once read: some peers are granted less window (peer-window.ts). */
+  readonly peerVersion?: { readonly softwareVersion: string } | undefined;
 }
 
 interface PendingOpen {
@@ -108,7 +111,10 @@ export class Mux implements ChannelHost {
   private incomingPending = 0;
   /** Most channels at once, open or being opened, both directions together. */
   maxChannels = MAX_CHANNELS;
-  /** The largest a channel's receive window may grow to (the initial window: no growth). */
+  /**
+   * The largest a channel's receive window may grow to (the initial window: no growth), and
+   * never past what the peer's software is known to cope with (`peerWindowCeiling`).
+   */
   maxWindow = DEFAULT_MAX_WINDOW;
   /** Receive window beyond the initial ones that all channels together may be granted. */
   windowBudget = DEFAULT_WINDOW_BUDGET;
@@ -118,6 +124,11 @@ export class Mux implements ChannelHost {
 
   get size(): number {
     return this.channels.size;
+  }
+
+  /** The cap on a new channel's receive window: ours, within what the peer copes with. */
+  private channelMaxWindow(): number {
+    return Math.min(this.maxWindow, peerWindowCeiling(this.transport.peerVersion?.softwareVersion));
   }
 
   // ---- ChannelHost -------------------------------------------------------------------------
@@ -189,7 +200,7 @@ export class Mux implements ChannelHost {
     } catch (err) {
       return Promise.reject(err);
     }
-    const channel = new Channel(this, id, type, window, maxPacket, this.maxWindow);
+    const channel = new Channel(this, id, type, window, maxPacket, this.channelMaxWindow());
     return new Promise<Channel>((resolve, reject) => {
       this.pending.set(id, { channel, resolve, reject });
       const w = new Writer(64 + extra.length)
@@ -396,7 +407,7 @@ export class Mux implements ChannelHost {
         return gone;
       }
       const id = this.allocateId();
-      const ch = new Channel(this, id, type, DEFAULT_WINDOW, DEFAULT_MAX_PACKET, this.maxWindow);
+      const ch = new Channel(this, id, type, DEFAULT_WINDOW, DEFAULT_MAX_PACKET, this.channelMaxWindow());
       ch.opened(senderId, window, maxPacket);
       this.channels.set(id, ch);
       this.transport.send(

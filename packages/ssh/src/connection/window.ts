@@ -72,7 +72,8 @@ export class ReceiveWindow {
    */
   constructor(
     initial: number,
-    private readonly max: number,
+    /** The largest the window may grow to. */
+    readonly max: number,
     private readonly maxPacket: number,
     private readonly grow: (want: number) => number = () => 0,
     private readonly now: Clock = monotonic,
