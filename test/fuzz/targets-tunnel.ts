@@ -172,7 +172,7 @@ const AK_TOKENS = [
 export const authorizedKeys: FuzzTarget = {
   name: "authorized-keys",
   describe:
-    'parseAuthorizedKeys (packages/tunnel/src/authorized-keys.ts) on any text, then matchAuthorizedKey, fromAllows, permitOpenAllows and permitListenAllows per key and address, and parseAllowList on the first line; refusals: only parseAllowList\'s documented TypeError ("--allow: …"); invariants: warnings carry no raw control characters, a match is admitted by its own from= and not expired',
+    'parseAuthorizedKeys (packages/tunnel/src/authorized-keys.ts) on any text, then matchAuthorizedKey, fromAllows, permitOpenAllows and permitListenAllows per key and address, and parseAllowList on the first line; refusals: only parseAllowList\'s documented TypeError ("allow: …", the option named by its field); invariants: warnings carry no raw control characters, a match is admitted by its own from= and not expired',
   maxLength: 16_384,
   seeds: () => {
     const line = formatPublicKeyLine({ ...clientKey.publicKey, comment: "fuzz" });
@@ -191,7 +191,7 @@ export const authorizedKeys: FuzzTarget = {
     for (let i = 0; i < n; i++) s += rng.pick(AK_TOKENS);
     return encode(`${s} ${line}`);
   },
-  accepts: typeErrorOpening("--allow: "),
+  accepts: typeErrorOpening("allow: "),
   run(input) {
     const text = utf8.decode(input);
     const warnings: string[] = [];

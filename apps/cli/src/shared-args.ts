@@ -67,14 +67,29 @@ export const algorithmArgs = {
   crypto: cryptoArg,
 } as const;
 
-/** How the engine's messages name its options: by these flags (the user sees the CLI's words). */
-const FLAG_NAMES: OptionNames = {
+/**
+ * How the engine's messages name its options: by these flags (the user sees the CLI's words).
+ * Every field the engine may name has one, so no message shows a field's name instead; each
+ * verb passes them as `optionNames` (here through `algorithmOptions`).
+ */
+export const FLAG_NAMES: Required<OptionNames> = {
   kexAlgorithms: "--kex-algorithms",
   hostKeyAlgorithms: "--host-key-algorithms",
   ciphers: "--ciphers",
   macs: "--macs",
   crypto: "--crypto",
+  sockets: "--sockets",
+  sshConfig: "--config",
+  jump: "--jump",
+  identity: "--identity",
+  hostKeyCheck: "--host-key-check",
   port: "--port",
+  name: "--name",
+  envFile: "--env-file",
+  allow: "--allow",
+  allowRemote: "--allow-remote",
+  maxStartups: "--max-startups",
+  trustedUserCaKeys: "--trusted-user-ca-keys",
 };
 
 /** The parsed `algorithmArgs`, as citty gives them. */

@@ -21,7 +21,7 @@ import {
   selectAlgorithms,
 } from "@tunnel/ssh";
 import { nativeProvider, type Runtime, runtime } from "@tunnel/ssh/runtime";
-import { type OptionNames, optionName } from "./option-names.ts";
+import { type OptionField, type OptionNames, optionName } from "./option-names.ts";
 
 export interface AlgorithmOptions {
   kexAlgorithms?: string | undefined;
@@ -43,11 +43,11 @@ export const CRYPTO_MODES = ["auto", "noble"] as const;
 /** Which primitives carry the crypto: `auto` (the runtime's accelerators, checked against noble) or `noble` alone. */
 export type CryptoMode = (typeof CRYPTO_MODES)[number];
 
-/** The crypto provider for a mode; a one-line error, naming the option as `label`, for an unknown mode. */
-export function providerFor(mode: string | undefined, label = "crypto"): CryptoProvider {
+/** The crypto provider for a mode; a one-line error, naming the option as `names` says, for an unknown mode. */
+export function providerFor(mode: string | undefined, names?: OptionNames): CryptoProvider {
   if (mode === undefined || mode === "auto") return nativeProvider();
   if (mode === "noble") return nobleProvider;
-  throw new TypeError(`${label}: "${mode}" is not a mode; expected auto or noble`);
+  throw new TypeError(`${optionName(names, "crypto")}: "${mode}" is not a mode; expected auto or noble`);
 }
 
 /**
@@ -62,7 +62,7 @@ export function resolveAlgorithms(
 ): AlgorithmLists {
   // The runtime whose crypto runs here (chosen by export condition), whatever `sockets` says.
   const cipherDefaults = provider ? preferredCiphers(provider, runtime.name) : DEFAULT_CIPHERS;
-  const name = (field: keyof OptionNames) => optionName(o.optionNames, field);
+  const name = (field: OptionField) => optionName(o.optionNames, field);
   const hostKey = selectAlgorithms(name("hostKeyAlgorithms"), o.hostKeyAlgorithms, CLIENT_HOST_KEY_ALGORITHMS, [
     ...SIGNATURE_ALGORITHMS.keys(),
   ]);

@@ -25,8 +25,9 @@
  */
 import * as fs from "node:fs";
 import { isCertificateType, type PublicKey, parseAuthorizedKeysLine, peerText, publicKeyEquals } from "@tunnel/ssh";
+import { type OptionNames, optionName } from "./option-names.ts";
 
-/** A host:port rule (permitopen, permitlisten, `--allow`). */
+/** A host:port rule (permitopen, permitlisten, the server's `allow`). */
 export interface HostPortRule {
   /** permitopen: a literal host or `*`; permitlisten: a pattern. Lower case for patterns. */
   host: string;
@@ -79,15 +80,23 @@ const HARMLESS = new Set([
 /** Why a key's options cannot be honoured as written (the key is then unusable). */
 class OptionError extends TypeError {}
 
-/** Reads an authorized_keys file as sshd does; a line it cannot use is a `warn` line, never fatal. */
-export function loadAuthorizedKeys(file: string, warn: (line: string) => void, now = Date.now()): AuthorizedKey[] {
+/**
+ * Reads an authorized_keys file as sshd does; a line it cannot use is a `warn` line, never
+ * fatal. Warnings name options as `names` says (option-names.ts).
+ */
+export function loadAuthorizedKeys(
+  file: string,
+  warn: (line: string) => void,
+  now = Date.now(),
+  names?: OptionNames,
+): AuthorizedKey[] {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
     throw new TypeError(`cannot read authorized keys file ${file}: ${(err as Error).message}`);
   }
-  return parseAuthorizedKeys(text, file, warn, now);
+  return parseAuthorizedKeys(text, file, warn, now, names);
 }
 
 /** The usable keys of an authorized_keys text; one warning per line that is not usable. */
@@ -96,6 +105,7 @@ export function parseAuthorizedKeys(
   file: string,
   warn: (line: string) => void,
   now = Date.now(),
+  names?: OptionNames,
 ): AuthorizedKey[] {
   const out: AuthorizedKey[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -111,7 +121,9 @@ export function parseAuthorizedKeys(
     }
     if (isCertificateType(parsed.key.type)) {
       // sshd never matches a certificate written here: trust is given to its CA instead.
-      warn(`${source}: skipped: a certificate is not an authorized key; trust its CA with --trusted-user-ca-keys`);
+      warn(
+        `${source}: skipped: a certificate is not an authorized key; trust its CA with ${optionName(names, "trustedUserCaKeys")}`,
+      );
       return;
     }
     let options: KeyOptions;
@@ -244,21 +256,26 @@ export function parseHostPort(spec: string, option: "permitopen" | "permitlisten
   return r;
 }
 
-/** `--allow host:port,…`: the server-wide direct-tcpip destinations, in permitopen's syntax. */
-export function parseAllowList(text: string, flag = "--allow"): HostPortRule[] {
+/**
+ * The server's `allow` as text, `host:port,…`: the server-wide direct-tcpip destinations, in
+ * permitopen's syntax. Errors name the option as `names` says (option-names.ts).
+ */
+export function parseAllowList(text: string, names?: OptionNames): HostPortRule[] {
   if (text.trim() === "") return [];
   return text.split(",").map((raw) => {
     const item = raw.trim();
     const r = hostPort(item, false);
     if (typeof r === "string") {
-      throw new TypeError(`${flag}: "${item}": ${r}; expected host:port,… with * for any host or port`);
+      throw new TypeError(
+        `${optionName(names, "allow")}: "${item}": ${r}; expected host:port,… with * for any host or port`,
+      );
     }
     return r;
   });
 }
 
 /**
- * permitopen (and `--allow`): the host as written or `*`, the port or `*` (sshd compares
+ * permitopen (and the server's `allow`): the host as written or `*`, the port or `*` (sshd compares
  * hosts without lookup; DNS names are compared without regard to case).
  */
 export function permitOpenAllows(rules: readonly HostPortRule[] | undefined, host: string, port: number): boolean {

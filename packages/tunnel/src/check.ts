@@ -103,7 +103,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const dest = resolveDestination(o);
   for (const line of dest.config?.warnings ?? []) o.events?.warning?.(line);
   for (const line of appliedConfigLines(dest)) o.events?.verbose?.(line);
-  const provider = providerFor(o.crypto, o.optionNames?.crypto);
+  const provider = providerFor(o.crypto, o.optionNames);
   const verified: CheckReport["jumps"] = [];
   const connectOne: ConnectOne = async (d, conn, hop) => {
     const client = await loginTo(o, d, conn, hop, {

@@ -39,7 +39,7 @@ export {
 } from "./manager/state.ts";
 // Open local forwards through a bastion, kept alive and reconnected.
 export { type OpenedTarget, type OpenOptions, TunnelSession } from "./open.ts";
-export type { OptionNames } from "./option-names.ts";
+export type { OptionField, OptionNames } from "./option-names.ts";
 // A command's environment pointed through its tunnels (`tunnel run`).
 export { type RunTarget, resolveRunTargets, runVariables } from "./run-env.ts";
 // The server role: a forwarding-only SSH server and its limits.

@@ -237,7 +237,7 @@ export class TunnelSession {
   private async connect(): Promise<SshClient> {
     const o = this.options;
     const dest = this.bastion();
-    const provider = providerFor(o.crypto, o.optionNames?.crypto);
+    const provider = providerFor(o.crypto, o.optionNames);
     const connectOne: ConnectOne = (d, conn, hop) =>
       loginTo(o, d, conn, hop, {
         provider,

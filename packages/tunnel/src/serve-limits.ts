@@ -1,20 +1,22 @@
 /**
- * `tunnel serve`'s server-wide grants and limits, parsed from their flags:
- * - `--allow-remote PORTS`: the ports remote forwards (`tcpip-forward`, RFC 4254 §7.1) may
+ * `tunnel serve`'s server-wide grants and limits, parsed from their options' text (errors
+ * name each option as `names` says, option-names.ts):
+ * - `allowRemote PORTS`: the ports remote forwards (`tcpip-forward`, RFC 4254 §7.1) may
  *   listen on — `0` (the kernel picks a free port), `N`, `N-M`, `*` (0 and every unprivileged
  *   port), comma lists. Privileged ports (below 1024) only by a number or range naming them;
- * - `--max-startups start:rate:full`: OpenSSH's MaxStartups (sshd_config(5)) random early drop
+ * - `maxStartups start:rate:full`: OpenSSH's MaxStartups (sshd_config(5)) random early drop
  *   of connections that have not authenticated yet: below `start` none is dropped, from
  *   `start` on a new one is dropped with probability `rate` %, rising linearly to 100 % at
  *   `full`. A single number N is N:100:N, a plain cap.
  */
+import { type OptionNames, optionName } from "./option-names.ts";
 
 /** Ports below this need an explicit grant (the classic privileged range). */
 export const FIRST_UNPRIVILEGED_PORT = 1024;
 
 /** The ports remote forwarding may listen on. */
 export interface PortGrant {
-  /** The flag text, for messages. */
+  /** The text it was parsed from, for messages. */
   readonly text: string;
   /** Inclusive ranges of ports; port 0 stands for "a port the kernel picks". */
   readonly ranges: readonly (readonly [number, number])[];
@@ -24,10 +26,10 @@ export interface PortGrant {
 export const NO_PORTS: PortGrant = { text: "", ranges: [] };
 
 /** Parses a port grant: `0`, `N`, `N-M`, `*` (0 and 1024 up), comma-separated. */
-export function parsePortGrant(text: string, flag = "--allow-remote"): PortGrant {
+export function parsePortGrant(text: string, names?: OptionNames): PortGrant {
   const bad = (item: string, why: string) =>
     new TypeError(
-      `${flag}: "${item}" ${why}; expected 0 (a port the kernel picks), N, N-M or * (0 and 1024-65535), comma-separated`,
+      `${optionName(names, "allowRemote")}: "${item}" ${why}; expected 0 (a port the kernel picks), N, N-M or * (0 and 1024-65535), comma-separated`,
     );
   const port = (item: string, s: string): number => {
     if (!/^\d{1,5}$/.test(s) || Number(s) > 65535) throw bad(item, `has "${s}", which is not a port (0-65535)`);
@@ -72,9 +74,11 @@ export interface MaxStartups {
 export const DEFAULT_MAX_STARTUPS: MaxStartups = { start: 10, rate: 30, full: 100 };
 
 /** Parses `start:rate:full`, or one number, as sshd_config's MaxStartups. */
-export function parseMaxStartups(text: string, flag = "--max-startups"): MaxStartups {
+export function parseMaxStartups(text: string, names?: OptionNames): MaxStartups {
   const bad = (why: string) =>
-    new TypeError(`${flag}: "${text}" ${why}; expected start:rate:full (e.g. 10:30:100) or one number`);
+    new TypeError(
+      `${optionName(names, "maxStartups")}: "${text}" ${why}; expected start:rate:full (e.g. 10:30:100) or one number`,
+    );
   const parts = text.trim().split(":");
   if (parts.length !== 1 && parts.length !== 3) throw bad("has neither one number nor three");
   const n = parts.map((p) => {

@@ -41,6 +41,7 @@ import { type CryptoMode, providerFor } from "./algorithms.ts";
 import { type AuthorizedKey, matchAuthorizedKey, permitListenAllows, permitOpenAllows } from "./authorized-keys.ts";
 import { type HeldConn, holdConn, pipeChannel } from "./forward.ts";
 import { loadModuli } from "./moduli.ts";
+import { type OptionNames, optionName } from "./option-names.ts";
 import {
   DEFAULT_MAX_STARTUPS,
   formatMaxStartups,
@@ -92,6 +93,8 @@ export interface ForwardingServerOptions {
   crypto?: CryptoMode | undefined;
   /** The socket adapter; default: this runtime's own. */
   sockets?: Runtime | undefined;
+  /** How log lines name the options (`allowRemote`…; option-names.ts); a CLI passes its flags. */
+  optionNames?: OptionNames | undefined;
 }
 
 export interface DrainResult {
@@ -147,6 +150,7 @@ export async function startForwardingServer(
   }
   const maxStartups = o.maxStartups ?? DEFAULT_MAX_STARTUPS;
   const allowRemote = o.allowRemote ?? NO_PORTS;
+  const allowRemoteName = optionName(o.optionNames, "allowRemote");
   const loginGraceMs = o.loginGraceMs ?? DEFAULT_LOGIN_GRACE_MS;
   // Read once per server, as sshd reads its moduli file (RFC 4419 §3: the server's groups).
   const dhGroups = o.dhGroups ?? loadModuli();
@@ -155,7 +159,7 @@ export async function startForwardingServer(
   const log = (line: string) => o.log?.(line);
   const connections = new Set<SshServerConnection>();
   const clients = new Set<Client>();
-  const provider = providerFor(o.crypto);
+  const provider = providerFor(o.crypto, o.optionNames);
   const sockets = o.sockets ?? runtime;
   let seq = 0;
   let unauthenticated = 0;
@@ -336,8 +340,8 @@ export async function startForwardingServer(
           ? "not a port"
           : !portGrantAllows(allowRemote, port)
             ? allowRemote.ranges.length === 0
-              ? "remote forwarding is off (--allow-remote grants ports)"
-              : `port ${port} is not granted (--allow-remote ${allowRemote.text})`
+              ? `remote forwarding is off (${allowRemoteName} grants ports)`
+              : `port ${port} is not granted (${allowRemoteName} ${allowRemote.text})`
             : !permitListenAllows(entry?.permitListen, address, port)
               ? `not permitted by permitlisten (${entry?.source})`
               : !bindHost

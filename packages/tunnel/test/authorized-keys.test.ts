@@ -260,9 +260,11 @@ describe("--allow", () => {
   });
 
   it.each(["db", "db:", "db:0", "db:99999", ":80", "db:5432,", ",db:5432", "db:54 32", "::1:22"])(
-    "%j is refused naming the flag",
+    "%j is refused naming the option as the caller names it",
     (text) => {
-      expect(() => parseAllowList(text)).toThrow(/^--allow: "/);
+      expect(() => parseAllowList(text, { allow: "--allow" })).toThrow(/^--allow: "/);
+      // a library caller that names nothing sees the field
+      expect(() => parseAllowList(text)).toThrow(/^allow: "/);
     },
   );
 });

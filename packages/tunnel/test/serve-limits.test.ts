@@ -57,8 +57,9 @@ describe("--allow-remote", () => {
     "0x50",
     "8 000",
     "**",
-  ])("%j is refused naming the flag", (text) => {
-    expect(() => parsePortGrant(text)).toThrow(/^--allow-remote: /);
+  ])("%j is refused naming the option as the caller names it", (text) => {
+    expect(() => parsePortGrant(text, { allowRemote: "--allow-remote" })).toThrow(/^--allow-remote: /);
+    expect(() => parsePortGrant(text)).toThrow(/^allowRemote: /);
   });
 });
 
@@ -82,8 +83,9 @@ describe("--max-startups", () => {
     "a:b:c",
     "10:30:-1",
     "1.5",
-  ])("%j is refused naming the flag", (text) => {
-    expect(() => parseMaxStartups(text)).toThrow(/^--max-startups: /);
+  ])("%j is refused naming the option as the caller names it", (text) => {
+    expect(() => parseMaxStartups(text, { maxStartups: "--max-startups" })).toThrow(/^--max-startups: /);
+    expect(() => parseMaxStartups(text)).toThrow(/^maxStartups: /);
   });
 
   it("random early drop: none below start, all at full, rate% at start rising linearly", () => {

@@ -57,7 +57,7 @@ describe("serve log lines carry peer names escaped", () => {
   it("a tcpip-forward address with control characters is logged escaped", async () => {
     await expect(client.forwardRemote("0.0.0.0\r\n[2] closed", 0, () => {})).rejects.toThrow();
     expect(lines).toContain(
-      "[1] refused tcpip-forward 0.0.0.0\\r\\n[2] closed:0: remote forwarding is off (--allow-remote grants ports)",
+      "[1] refused tcpip-forward 0.0.0.0\\r\\n[2] closed:0: remote forwarding is off (allowRemote grants ports)",
     );
   });
 

@@ -143,11 +143,19 @@ describe("remote forwarding needs --allow-remote", () => {
     const client = await login();
     expect(await remote(client, "127.0.0.1", 0)).toBeInstanceOf(ChannelOpenError);
     expect(await remote(client, "localhost", 18_080)).toBeInstanceOf(ChannelOpenError);
+    // a library caller that names no options reads the field in the log
+    expect(log).toContain("[1] refused tcpip-forward 127.0.0.1:0: remote forwarding is off (allowRemote grants ports)");
+    // direct-tcpip is unaffected
+    expect(await echoThrough(client)).toBe("ping");
+  });
+
+  it("the refusal names the option as the caller names it (the CLI: its flag)", async () => {
+    const { login, log } = await serve("", { optionNames: { allowRemote: "--allow-remote" } });
+    const client = await login();
+    expect(await remote(client, "127.0.0.1", 0)).toBeInstanceOf(ChannelOpenError);
     expect(log).toContain(
       "[1] refused tcpip-forward 127.0.0.1:0: remote forwarding is off (--allow-remote grants ports)",
     );
-    // direct-tcpip is unaffected
-    expect(await echoThrough(client)).toBe("ping");
   });
 
   it("RemoteForwardGranted: --allow-remote 0 lets the kernel pick a port, and connections come back", async () => {
@@ -161,7 +169,10 @@ describe("remote forwarding needs --allow-remote", () => {
   });
 
   it("PrivilegedPortsNeedExplicitGrant: * grants no port below 1024; naming it does", async () => {
-    const { login, log } = await serve("", { allowRemote: parsePortGrant("*") });
+    const { login, log } = await serve("", {
+      allowRemote: parsePortGrant("*"),
+      optionNames: { allowRemote: "--allow-remote" },
+    });
     const client = await login();
     expect(await remote(client, "127.0.0.1", 22)).toBeInstanceOf(ChannelOpenError);
     expect(await remote(client, "127.0.0.1", 81)).toBeInstanceOf(ChannelOpenError);

@@ -23,7 +23,7 @@ import { fingerprintSha256, MAX_CHANNELS, nobleProvider, type PrivateKey } from 
 import { defineCommand } from "citty";
 import { err, exitSoon } from "../bastion.ts";
 import { VERB_DESCRIPTIONS } from "../descriptions.ts";
-import { algorithmArgs } from "../shared-args.ts";
+import { algorithmArgs, FLAG_NAMES } from "../shared-args.ts";
 import { onInterrupt } from "../signals.ts";
 import { parseCount, parseSeconds, parseSize } from "../units.ts";
 
@@ -75,13 +75,15 @@ export default defineCommand({
     const listen = parseDestination(args.listen ?? "127.0.0.1:2222", 2222);
     if (listen.user) throw new TypeError(`--listen: expected address:port, got "${args.listen}"`);
     // Every flag is checked before anything is created or bound.
-    const allow = parseAllowList(args.allow ?? "", "--allow");
-    const allowRemote = args["allow-remote"] === undefined ? undefined : parsePortGrant(args["allow-remote"]);
+    const allow = parseAllowList(args.allow ?? "", FLAG_NAMES);
+    const allowRemote =
+      args["allow-remote"] === undefined ? undefined : parsePortGrant(args["allow-remote"], FLAG_NAMES);
     const maxChannels = parseCount(args["max-channels"], "--max-channels", DEFAULT_SERVE_MAX_CHANNELS);
     if (maxChannels > MAX_CHANNELS) {
       throw new RangeError(`--max-channels: ${maxChannels} is above the most a connection can hold (${MAX_CHANNELS})`);
     }
-    const maxStartups = args["max-startups"] === undefined ? undefined : parseMaxStartups(args["max-startups"]);
+    const maxStartups =
+      args["max-startups"] === undefined ? undefined : parseMaxStartups(args["max-startups"], FLAG_NAMES);
     const loginGraceMs = parseSeconds(args["login-grace"], "--login-grace", DEFAULT_LOGIN_GRACE_MS / 1000);
     const graceMs = parseSeconds(args.grace, "--grace", 3);
     const maxWindow = parseSize(args["max-window"], "--max-window", 16 * 1024 * 1024);
@@ -105,7 +107,7 @@ export default defineCommand({
     const authorized =
       caFile !== undefined && args["authorized-keys"] === undefined && !fs.existsSync(akFile)
         ? []
-        : loadAuthorizedKeys(akFile, err);
+        : loadAuthorizedKeys(akFile, err, Date.now(), FLAG_NAMES);
     const trustedUserCaKeys = caFile === undefined ? undefined : loadTrustedUserCaKeys(caFile, err);
     if (caFile !== undefined && trustedUserCaKeys?.length === 0) err(`WARNING: no usable CA keys in ${caFile}`);
     if (authorized.length === 0 && !trustedUserCaKeys?.length)
@@ -123,6 +125,7 @@ export default defineCommand({
       loginGraceMs,
       log: err,
       crypto: args.crypto,
+      optionNames: FLAG_NAMES,
     });
     // Signals are caught before the address is printed: whoever reads it may stop us at once.
     let stopped!: () => void;

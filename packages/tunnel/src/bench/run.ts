@@ -154,8 +154,6 @@ export function listenBenchTarget(host: string, port: number, sockets: Runtime =
  */
 export function preferredCipherList(o: Pick<AlgorithmOptions, "ciphers" | "crypto" | "optionNames">): string[] {
   const { ciphers, crypto, optionNames } = o;
-  const list = [
-    ...resolveAlgorithms({ ciphers, crypto, optionNames }, providerFor(crypto, optionNames?.crypto)).cipher,
-  ];
+  const list = [...resolveAlgorithms({ ciphers, crypto, optionNames }, providerFor(crypto, optionNames)).cipher];
   return o.ciphers === undefined ? list.filter((c) => c.includes("gcm") || c.includes("chacha")).slice(0, 3) : list;
 }
