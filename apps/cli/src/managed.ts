@@ -18,6 +18,7 @@ import {
   TunnelHost,
 } from "@tunnel/core";
 import { err, hostPort } from "./bastion.ts";
+import { FLAG_NAMES } from "./shared-args.ts";
 
 export const BACKGROUND_ENV = "TUNNEL_INTERNAL_BACKGROUND";
 
@@ -46,7 +47,7 @@ export async function hostTunnel(
   for (let i = 1; ; i++) {
     const name = i === 1 ? o.name : `${o.name}-${i}`;
     try {
-      const host = await TunnelHost.claim({ ...o, dir, name });
+      const host = await TunnelHost.claim({ ...o, dir, name, optionNames: FLAG_NAMES });
       if (i > 1) host.log.write(`the name "${o.name}" is taken; running as "${name}"`);
       if (i > 1 && !o.detached) err(`Name "${o.name}" is taken; this tunnel is "${name}"`);
       return host;

@@ -15,6 +15,7 @@ import { runtime } from "@tunnel/ssh/runtime";
 import type { PipeStats } from "./forward.ts";
 import { DEFAULT_CONNECT_TIMEOUT_MS } from "./local-connections.ts";
 import { type OpenOptions, TunnelSession } from "./open.ts";
+import { optionName } from "./option-names.ts";
 import type { Target } from "./target.ts";
 
 /** The default `--remote-bind`: the bastion's loopback, as sshd's GatewayPorts=no binds anyway. */
@@ -133,9 +134,11 @@ export class ExposeSession {
       port = await client.forwardRemote(this.bind, ask, handler);
     } catch (err) {
       if (!again) {
+        // Our own server's option, named as the caller names it (the CLI: `tunnel serve`'s flag).
+        const allowRemote = optionName(this.options.optionNames, "allowRemote");
         throw new Error(
           `the bastion refused to listen on ${hostPort(this.bind || "*", ask)} (${(err as Error).message}); ` +
-            `OpenSSH's sshd needs AllowTcpForwarding yes or remote (and PermitListen), tunnel serve needs --allow-remote`,
+            `OpenSSH's sshd needs AllowTcpForwarding yes or remote (and PermitListen), tunnel serve needs ${allowRemote}`,
         );
       }
       // The port the server chose before is not free again: take another, and say so.

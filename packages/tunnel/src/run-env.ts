@@ -14,6 +14,7 @@
  * so `tunnel run DATABASE_URL -- psql -c 'select 1'` needs no connection arguments.
  */
 import type { OpenedTarget } from "./open.ts";
+import type { OptionNames } from "./option-names.ts";
 import { mask, resolveTarget, type Target } from "./target.ts";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -23,7 +24,12 @@ export interface RunTarget extends Target {
   variable: string;
 }
 
-export function resolveRunTarget(spec: string, env: Readonly<Record<string, string | undefined>>): RunTarget {
+/** One TARGET of `tunnel run`; errors name options as `names` says (option-names.ts). */
+export function resolveRunTarget(
+  spec: string,
+  env: Readonly<Record<string, string | undefined>>,
+  names?: OptionNames,
+): RunTarget {
   const eq = spec.indexOf("=");
   if (eq > 0 && ENV_NAME.test(spec.slice(0, eq))) {
     const variable = spec.slice(0, eq);
@@ -33,9 +39,9 @@ export function resolveRunTarget(spec: string, env: Readonly<Record<string, stri
         `${variable}=${value}: expected a URL or host:port after "="; to take another variable's value, write ${value.trim()} alone`,
       );
     }
-    return { ...resolveTarget(value, env), variable };
+    return { ...resolveTarget(value, env, names), variable };
   }
-  const t = resolveTarget(spec, env);
+  const t = resolveTarget(spec, env, names);
   if (t.variable === undefined) {
     const example = t.url ? "DATABASE_URL" : "REDIS_ADDR";
     throw new TypeError(
@@ -50,10 +56,11 @@ export function resolveRunTarget(spec: string, env: Readonly<Record<string, stri
 export function resolveRunTargets(
   specs: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  names?: OptionNames,
 ): RunTarget[] {
   const seen = new Set<string>();
   return specs.map((spec) => {
-    const t = resolveRunTarget(spec, env);
+    const t = resolveRunTarget(spec, env, names);
     if (seen.has(t.variable)) throw new TypeError(`${t.variable} is named twice; expected each variable once`);
     seen.add(t.variable);
     return t;

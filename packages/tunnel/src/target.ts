@@ -16,6 +16,7 @@
  * message: errors show URLs through `mask`, and the rewritten URL people see has it as
  * `****`; only the full rewritten URL (`--json`) carries it, as the user gave it.
  */
+import { type OptionNames, optionName } from "./option-names.ts";
 
 /** Default ports by scheme (IANA / each server's documentation). */
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
@@ -64,17 +65,21 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Resolves TARGET. `env` is the merged environment (process env over .env files).
- * Throws `TypeError` with a one-line message saying what was wrong and what was expected; no
- * message contains a password.
+ * Throws `TypeError` with a one-line message saying what was wrong and what was expected
+ * (naming options as `names` says, option-names.ts); no message contains a password.
  */
-export function resolveTarget(spec: string, env: Readonly<Record<string, string | undefined>>): Target {
+export function resolveTarget(
+  spec: string,
+  env: Readonly<Record<string, string | undefined>>,
+  names?: OptionNames,
+): Target {
   const s = spec.trim();
   if (s === "") throw new TypeError("empty target; expected an environment variable name, a URL or host:port");
   if (ENV_NAME.test(s)) {
     const value = env[s];
     if (value === undefined || value.trim() === "") {
       throw new TypeError(
-        `environment variable ${s} is not set; expected it to hold a service URL (set it, or use --env-file)`,
+        `environment variable ${s} is not set; expected it to hold a service URL (set it, or use ${optionName(names, "envFile")})`,
       );
     }
     const t = parseTargetValue(value.trim(), `${s}`);

@@ -95,7 +95,10 @@ describe("records", () => {
   it("names: checked, and defaults from the variable or the target", () => {
     for (const ok of ["db", "db-2", "a.b_c", "X1"]) expect(checkName(ok)).toBe(ok);
     for (const bad of ["", "-db", ".db", "a/b", "a b", "ä", "x".repeat(49), "../x"]) {
-      expect(() => checkName(bad), bad).toThrow(/^--name: .* is not a tunnel name; expected up to 48 letters/);
+      expect(() => checkName(bad, { name: "--name" }), bad).toThrow(
+        /^--name: .* is not a tunnel name; expected up to 48 letters/,
+      );
+      expect(() => checkName(bad), bad).toThrow(/^name: .* is not a tunnel name/);
     }
     expect(defaultName({ variable: "DATABASE_URL", host: "db", port: 5432 })).toBe("database");
     expect(defaultName({ variable: "REDIS_ADDR", host: "r", port: 6379 })).toBe("redis");

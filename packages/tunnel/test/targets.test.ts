@@ -66,6 +66,13 @@ describe("targets: env var, URL or host:port", () => {
     expect(() => resolveTarget(spec, env)).toThrow(msg);
   });
 
+  it("an unset variable's error names the env file option as the caller names it, else by its field", () => {
+    expect(() => resolveTarget("DATABASE_URL", {})).toThrow(/\(set it, or use envFile\)$/);
+    expect(() => resolveTarget("DATABASE_URL", {}, { envFile: "--env-file" })).toThrow(
+      /\(set it, or use --env-file\)$/,
+    );
+  });
+
   it("never shows a password in an error", () => {
     expect(() => resolveTarget("X", { X: "not a url with://user:secret@" })).toThrow(/\*\*\*\*/);
     expect(mask("redis://:hunter2@h:1")).toBe("redis://:****@h:1");

@@ -3,7 +3,7 @@ import { socketAdapter } from "@tunnel/core";
 import { type BenchRow, benchLoopback, benchVia, listenBenchTarget, preferredCipherList } from "@tunnel/core/bench";
 import { defineCommand } from "citty";
 import { VERB_DESCRIPTIONS } from "../descriptions.ts";
-import { algorithmArgs, algorithmOptions, hostKeyCheckArg } from "../shared-args.ts";
+import { algorithmArgs, algorithmOptions, FLAG_NAMES, hostKeyCheckArg } from "../shared-args.ts";
 import { exitLikeSignal, onInterrupt } from "../signals.ts";
 import { parseSize } from "../units.ts";
 
@@ -45,7 +45,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const err = (l: string) => process.stderr.write(`${l}\n`);
-    const sockets = socketAdapter(args.sockets);
+    const sockets = socketAdapter(args.sockets, FLAG_NAMES);
     if (args["serve-target"] !== undefined) {
       // [address:]port; port 0 picks a free one (printed on stdout).
       const m = /^(?:(.+):)?(\d{1,5})$/.exec(args["serve-target"]);

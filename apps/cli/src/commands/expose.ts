@@ -6,7 +6,7 @@ import { err, exitSoon, readBastionArgs, stopOnInterrupt } from "../bastion.ts";
 import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { UsageError } from "../errors.ts";
 import { backgroundName, eventSinks, hostTunnel, runHosted, startHosted } from "../managed.ts";
-import { bastionArgs } from "../shared-args.ts";
+import { bastionArgs, FLAG_NAMES } from "../shared-args.ts";
 
 /** `[HOST:]PORT` of the local service; IPv6 in brackets. */
 export function parseLocalService(spec: string): { host: string; port: number } {
@@ -51,7 +51,7 @@ export default defineCommand({
     const { say } = sinks;
     const { options, via, graceMs, warnings } = readBastionArgs(args, sinks);
     for (const line of warnings) err(line);
-    const explicitName = args.name === undefined ? undefined : checkName(args.name);
+    const explicitName = args.name === undefined ? undefined : checkName(args.name, FLAG_NAMES);
     const name = explicitName ?? `expose-${local.port}`;
     const localSpec = `${local.host.includes(":") ? `[${local.host}]` : local.host}:${local.port}`;
     if (args.detach && background === undefined) {

@@ -28,6 +28,7 @@ import {
   algorithmArgs,
   bindArg,
   envFileArg,
+  FLAG_NAMES,
   graceArg,
   hostKeyCheckArg,
   identityArg,
@@ -82,9 +83,9 @@ export default defineCommand({
     const { options, via, graceMs, warnings } = readBastionArgs(args, sinks);
     const env = loadEnvironment(process.env, { envFile: args["env-file"] });
     const specs = [args.target, ...(args._ as string[]).filter((a) => a !== args.target)];
-    const targets = specs.map((s) => resolveTarget(s, env));
+    const targets = specs.map((s) => resolveTarget(s, env, FLAG_NAMES));
     const port = args.port === undefined ? undefined : parsePort(args.port, "--port");
-    const explicitName = args.name === undefined ? undefined : checkName(args.name);
+    const explicitName = args.name === undefined ? undefined : checkName(args.name, FLAG_NAMES);
     if (args.detach && background === undefined) {
       // Every flag above is checked before the background process starts.
       const record = await startInBackground(

@@ -11,7 +11,7 @@ import { defineCommand } from "citty";
 import { bastionOptions, err, exitSoon, hostPort } from "../bastion.ts";
 import { VERB_DESCRIPTIONS } from "../descriptions.ts";
 import { UsageError } from "../errors.ts";
-import { bastionArgs, bindArg, envFileArg } from "../shared-args.ts";
+import { bastionArgs, bindArg, envFileArg, FLAG_NAMES } from "../shared-args.ts";
 import { exitLikeSignal, passSignals } from "../signals.ts";
 
 /** The shell's statuses for a command that could not be run. */
@@ -42,7 +42,7 @@ export default defineCommand({
     const specs = positionals.slice(0, positionals.length - command.length);
     const { options, via, graceMs } = bastionOptions(args);
     const env = loadEnvironment(process.env, { envFile: args["env-file"] });
-    const targets = resolveRunTargets(specs, env);
+    const targets = resolveRunTargets(specs, env, FLAG_NAMES);
     const port = args.port === undefined ? 0 : parsePort(args.port, "--port");
     const session = new TunnelSession({ ...options, targets, port, bind: args.bind });
     const opened = await session.start();

@@ -136,7 +136,7 @@ export async function benchVia(
 ): Promise<BenchRow[]> {
   const session = new TunnelSession({
     ...o,
-    targets: [resolveTarget(o.target, {})],
+    targets: [resolveTarget(o.target, {}, o.optionNames)],
     via: o.via,
     port: 0,
   });

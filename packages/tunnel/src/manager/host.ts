@@ -8,6 +8,7 @@
  */
 import type { Listener } from "@tunnel/ssh/runtime";
 import type { PipeStats } from "../forward.ts";
+import { type OptionNames, optionName } from "../option-names.ts";
 import { type ControlOp, serveControl } from "./control.ts";
 import { EventLog } from "./event-log.ts";
 import {
@@ -60,6 +61,8 @@ export interface HostOptions {
   ports?: readonly number[];
   /** Asked to close (`tunnel close`): start the graceful stop. */
   close(): void;
+  /** How a `TakenError` names the options to change (`name`, `port`; option-names.ts). */
+  optionNames?: OptionNames | undefined;
 }
 
 /** Someone else holds the name or the port. */
@@ -111,7 +114,10 @@ export class TunnelHost {
       for (const t of record.targets) {
         const port = Number(t.local.slice(t.local.lastIndexOf(":") + 1));
         if (record.kind === "open" && o.ports?.includes(port)) {
-          throw new TakenError(`port ${port} is taken by tunnel "${name}"; choose another with --port`, "port");
+          throw new TakenError(
+            `port ${port} is taken by tunnel "${name}"; choose another with ${optionName(o.optionNames, "port")}`,
+            "port",
+          );
         }
       }
     }
@@ -122,7 +128,7 @@ export class TunnelHost {
       if (taken instanceof Error) throw taken;
       if (processAlive(taken.pid) || tries > 0) {
         throw new TakenError(
-          `a tunnel named "${o.name}" is already running (pid ${taken.pid}); choose another with --name, or tunnel close ${o.name}`,
+          `a tunnel named "${o.name}" is already running (pid ${taken.pid}); choose another with ${optionName(o.optionNames, "name")}, or tunnel close ${o.name}`,
           "name",
         );
       }

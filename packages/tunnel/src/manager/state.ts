@@ -12,6 +12,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { type OptionNames, optionName } from "../option-names.ts";
 
 /** A file of this layout is read; another version is reported, not guessed at. */
 export const STATE_VERSION = 1;
@@ -66,11 +67,11 @@ export function isName(name: string): boolean {
   return NAME.test(name);
 }
 
-/** A tunnel's name, checked: a usage error names what is allowed. */
-export function checkName(name: string): string {
+/** A tunnel's name, checked: a usage error names what is allowed (and the option as `names` says). */
+export function checkName(name: string, names?: OptionNames): string {
   if (!NAME.test(name)) {
     throw new TypeError(
-      `--name: "${name}" is not a tunnel name; expected up to 48 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      `${optionName(names, "name")}: "${name}" is not a tunnel name; expected up to 48 letters, digits, ".", "_" or "-", starting with a letter or digit`,
     );
   }
   return name;
