@@ -34,8 +34,10 @@ import {
   type VerifierEvents,
 } from "./known-hosts-file.ts";
 import { localUserName } from "./local-user.ts";
+import { type OptionNames, optionName } from "./option-names.ts";
 import {
   type ConfigOrigin,
+  type ConfigSource,
   type LocalContext,
   type ProxySetting,
   parseJumpList,
@@ -73,6 +75,8 @@ export interface DestinationOptions {
    * configuration's ProxyJump and ProxyCommand, as ssh's command line does.
    */
   jump?: string | undefined;
+  /** How errors name these options (`jump`, `sshConfig`…; option-names.ts); a CLI passes its flags. */
+  optionNames?: OptionNames | undefined;
   /** Tests: who and where we are (home, local user…). */
   context?: LocalContext | undefined;
 }
@@ -203,8 +207,12 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
     };
   }
   // Jump hosts without a configuration (embedders): read no file, as ssh -F none.
-  const source = noConfig ? { file: "none" } : o.sshConfig === true ? {} : { file: o.sshConfig as string };
-  const proxy = o.jump === undefined ? undefined : jumpSetting(o.jump);
+  const source: ConfigSource = noConfig
+    ? { file: "none" }
+    : o.sshConfig === true
+      ? {}
+      : { file: o.sshConfig as string, optionNames: o.optionNames };
+  const proxy = o.jump === undefined ? undefined : jumpSetting(o.jump, o.optionNames);
   const config = resolveHostConfig({ host: dest.host, user: dest.user, port: explicitPort, proxy }, source, o.context);
   const resolved = fromConfig(config, o);
   if (config.proxy?.kind === "jump")
@@ -212,12 +220,14 @@ export function resolveDestination(o: DestinationOptions): ResolvedDestination {
   return resolved;
 }
 
-/** `--jump`'s value as ssh -J takes it. */
-function jumpSetting(spec: string): ProxySetting {
+/** The `jump` option's value as ssh -J takes it. */
+function jumpSetting(spec: string, names: OptionNames | undefined): ProxySetting {
   try {
     return { kind: "jump", hops: parseJumpList(spec), spec };
   } catch {
-    throw new TypeError(`--jump: "${spec}" is not [user@]host[:port] hops separated by commas (or none)`);
+    throw new TypeError(
+      `${optionName(names, "jump")}: "${spec}" is not [user@]host[:port] hops separated by commas (or none)`,
+    );
   }
 }
 
@@ -292,22 +302,24 @@ export function knownKeyTypesFor(d: ResolvedDestination): string[] {
  * Host key verification over every known_hosts file, as ssh looks keys up: a key @revoked
  * anywhere is refused; a match in any file is accepted; otherwise a conflicting entry in any
  * file refuses; otherwise the host is unknown and the policy decides, recording in the first
- * user file. Keys are looked up under `hostKeyName` (HostKeyAlias).
+ * user file. Keys are looked up under `hostKeyName` (HostKeyAlias). Refusals name options as
+ * `names` says (option-names.ts).
  */
 export function destinationVerifier(
   d: ResolvedDestination,
   policy: HostKeyPolicy,
   events?: VerifierEvents,
+  names?: OptionNames,
 ): HostKeyVerifier {
   const files = [...d.userKnownHosts, ...d.globalKnownHosts];
   const first = d.userKnownHosts[0];
   return async (shown) => {
     const info = { ...shown, host: d.hostKeyName.host, port: d.hostKeyName.port };
-    if (policy === "no") return knownHostsVerifier(first ?? files[0] ?? "", "no", events)(info);
+    if (policy === "no") return knownHostsVerifier(first ?? files[0] ?? "", "no", events, names)(info);
     const failures: SshError[] = [];
     for (const file of files) {
       try {
-        if (await knownHostsVerifier(file, "yes")(info)) return true;
+        if (await knownHostsVerifier(file, "yes", {}, names)(info)) return true;
       } catch (err) {
         if (!(err instanceof SshError)) throw err;
         if (err.code === "HOST_KEY_REJECTED") throw err;
@@ -315,7 +327,7 @@ export function destinationVerifier(
       }
     }
     if (failures[0]) throw failures[0];
-    if (first !== undefined) return knownHostsVerifier(first, policy, events)(info);
+    if (first !== undefined) return knownHostsVerifier(first, policy, events, names)(info);
     if (policy === "accept-new") {
       events?.unchecked?.(info);
       return true;

@@ -80,7 +80,8 @@ export async function loginTo(
       }),
       algorithms,
       provider: c.provider,
-      verifyHostKey: (hop ? undefined : c.verifier) ?? destinationVerifier(d, d.hostKeyCheck ?? c.policy, o.events),
+      verifyHostKey:
+        (hop ? undefined : c.verifier) ?? destinationVerifier(d, d.hostKeyCheck ?? c.policy, o.events, o.optionNames),
     });
   } finally {
     ids.close();

@@ -39,6 +39,7 @@ import {
 } from "@tunnel/ssh";
 import { hostKeyTypeOf } from "./algorithms.ts";
 import { hostPortLabel } from "./destination.ts";
+import { type OptionNames, optionName } from "./option-names.ts";
 
 /** What to do with a host key known_hosts does not vouch for (ssh's StrictHostKeyChecking). */
 export type HostKeyPolicy = "yes" | "accept-new" | "no";
@@ -62,7 +63,16 @@ function readText(file: string): string {
   }
 }
 
-export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: VerifierEvents = {}): HostKeyVerifier {
+/**
+ * Checks a host key against `file` under `policy`; refusals that say what to change name the
+ * options as `names` says (option-names.ts).
+ */
+export function knownHostsVerifier(
+  file: string,
+  policy: HostKeyPolicy,
+  events: VerifierEvents = {},
+  names?: OptionNames,
+): HostKeyVerifier {
   return (shown) => {
     let info = shown;
     const label = hostPortLabel(info.host, info.port);
@@ -98,7 +108,7 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
         ),
       );
     }
-    if (found.status === "other-types") throw otherTypesError(info, found, file);
+    if (found.status === "other-types") throw otherTypesError(info, found, file, names);
     if (policy === "accept-new") {
       const line = formatKnownHostsLine(info.host, info.port, info.key);
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -110,7 +120,7 @@ export function knownHostsVerifier(file: string, policy: HostKeyPolicy, events: 
     }
     throw new SshError(
       "HOST_KEY_UNKNOWN",
-      `host key for ${label} is not known (${info.key.type} ${info.fingerprint}); verify the fingerprint, then rerun with --host-key-check accept-new or add it to ${file}`,
+      `host key for ${label} is not known (${info.key.type} ${info.fingerprint}); verify the fingerprint, then rerun with ${optionName(names, "hostKeyCheck")} accept-new or add it to ${file}`,
     );
   };
 }
@@ -169,7 +179,7 @@ export function knownHostKeyTypesIn(file: string, host: string, port: number): s
 }
 
 /** The host is pinned, but not with a key of the type the server showed: one line, both sides named. */
-function otherTypesError(info: HostKeyInfo, found: HostKeyLookup, file: string): SshError {
+function otherTypesError(info: HostKeyInfo, found: HostKeyLookup, file: string, names?: OptionNames): SshError {
   const label = hostPortLabel(info.host, info.port);
   const pins = [
     ...found.knownKeys.map((k) => ({ type: k.key.type as string, line: k.line })),
@@ -183,9 +193,11 @@ function otherTypesError(info: HostKeyInfo, found: HostKeyLookup, file: string):
   const head =
     `host key for ${label} cannot be verified: known hosts pin it with ${types.join(", ")} (${where}), ` +
     `the server offers ${offered.length > 0 ? offered.join(",") : "nothing"} and showed ${info.key.type} ${info.fingerprint}`;
-  // The server could show a pinned key, but our own list left it out (--host-key-algorithms).
-  if (pinnedOffered.length > 0)
-    return new SshError("HOST_KEY_CHANGED", `${head}; allow ${pinnedOffered.join(",")} in --host-key-algorithms`);
+  // The server could show a pinned key, but our own list left it out (hostKeyAlgorithms).
+  if (pinnedOffered.length > 0) {
+    const option = optionName(names, "hostKeyAlgorithms");
+    return new SshError("HOST_KEY_CHANGED", `${head}; allow ${pinnedOffered.join(",")} in ${option}`);
+  }
   return new SshError(
     "HOST_KEY_CHANGED",
     `${head}. Someone could be eavesdropping on you (a man-in-the-middle attack offering only an unpinned type), ` +

@@ -32,6 +32,7 @@ import { preferKnownHostKeyTypes, resolveAlgorithms } from "../src/algorithms.ts
 import { type CheckReport, runCheck } from "../src/check.ts";
 import { loadIdentity } from "../src/identity.ts";
 import type { HostKeyPolicy } from "../src/known-hosts-file.ts";
+import type { OptionNames } from "../src/option-names.ts";
 
 const p = nobleProvider;
 const HOST = "bastion.test";
@@ -118,7 +119,7 @@ function check(
   served: Served,
   file: string,
   policy: HostKeyPolicy,
-  extra: { hostKeyAlgorithms?: string } = {},
+  extra: { hostKeyAlgorithms?: string; optionNames?: OptionNames } = {},
 ): Promise<CheckReport> {
   return runCheck({
     destination: `u@${HOST}:${PORT}`,
@@ -206,12 +207,17 @@ describe("host-key pinning is per host, not per key type", () => {
 
   it("an explicit --host-key-algorithms that leaves out the pinned type is refused, saying which to allow", async () => {
     const file = knownHosts(realEd);
+    const hostKeyAlgorithms = "ecdsa-sha2-nistp256";
+    const optionNames = { hostKeyAlgorithms: "--host-key-algorithms" };
     const err = await refusal(
-      check(serverWith([realEd, realEcdsa]), file, "accept-new", { hostKeyAlgorithms: "ecdsa-sha2-nistp256" }),
+      check(serverWith([realEd, realEcdsa]), file, "accept-new", { hostKeyAlgorithms, optionNames }),
     );
     expect(err.code).toBe("HOST_KEY_CHANGED");
     expect(err.message).toMatch(/allow ssh-ed25519 in --host-key-algorithms$/);
     expect(err.message).not.toMatch(/\n/);
+    // a library caller that names no options reads the field
+    const plain = await refusal(check(serverWith([realEd, realEcdsa]), file, "accept-new", { hostKeyAlgorithms }));
+    expect(plain.message).toMatch(/allow ssh-ed25519 in hostKeyAlgorithms$/);
   });
 });
 

@@ -70,9 +70,13 @@ describe("which files are read", () => {
     });
   });
 
-  it("fails for a --config file that does not exist", () => {
-    expect(() => resolveHostConfig({ host: "box" }, { file: path.join(root, "absent") }, ctx)).toThrow(
-      /absent does not exist/,
+  it("fails for a --config file that does not exist, naming the option as the caller names it", () => {
+    const file = path.join(root, "absent");
+    expect(() => resolveHostConfig({ host: "box" }, { file }, ctx)).toThrow(
+      /absent does not exist \(given with sshConfig\)$/,
+    );
+    expect(() => resolveHostConfig({ host: "box" }, { file, optionNames: { sshConfig: "--config" } }, ctx)).toThrow(
+      /absent does not exist \(given with --config\)$/,
     );
   });
 
@@ -262,9 +266,9 @@ describe("ProxyJump chains", () => {
     expect([over.proxyCommand, over.jumps.length]).toEqual([undefined, 1]);
     const none = resolveDestination({ destination: "viajump", sshConfig: file, context: ctx, jump: "none" });
     expect(none.jumps).toEqual([]);
-    expect(() => resolveDestination({ destination: "viajump", sshConfig: file, context: ctx, jump: "a@" })).toThrow(
-      /--jump: "a@"/,
-    );
+    const bad = { destination: "viajump", sshConfig: file, context: ctx, jump: "a@" };
+    expect(() => resolveDestination({ ...bad, optionNames: { jump: "--jump" } })).toThrow(/^--jump: "a@"/);
+    expect(() => resolveDestination(bad)).toThrow(/^jump: "a@"/);
   });
 });
 

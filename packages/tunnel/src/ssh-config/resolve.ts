@@ -10,6 +10,7 @@
  */
 import * as os from "node:os";
 import { localUserName } from "../local-user.ts";
+import { type OptionNames, optionName } from "../option-names.ts";
 import { canonicalHostName } from "./address.ts";
 import {
   expandGlob,
@@ -69,6 +70,8 @@ export interface ConfigSource {
   file?: string | undefined;
   /** The system file (default /etc/ssh/ssh_config). */
   systemFile?: string | undefined;
+  /** How a missing `file` names the option that gave it (`sshConfig`; option-names.ts). */
+  optionNames?: OptionNames | undefined;
 }
 
 /** A destination and what the command line fixed for it (which beats every file). */
@@ -104,8 +107,10 @@ class Reader {
     if (source.file !== undefined) {
       if (source.file === "none") return;
       const text = readConfigFile(source.file, false);
-      if (text === undefined)
-        throw new TypeError(`ssh configuration file ${source.file} does not exist (given with --config)`);
+      if (text === undefined) {
+        const option = optionName(source.optionNames, "sshConfig");
+        throw new TypeError(`ssh configuration file ${source.file} does not exist (given with ${option})`);
+      }
       this.readText(source.file, text, { user: true, neverMatch: false }, { value: true }, 0, pass);
       return;
     }
