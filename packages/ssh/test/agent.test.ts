@@ -654,7 +654,7 @@ describe("agent keys in publickey authentication (RFC 4252 §7)", () => {
 
   it("a server hanging up on too many refused keys (MaxAuthTries) is an AUTH_FAILED naming them", async () => {
     const { agent, identities } = await agentWith([[ed.publicKey.blob, "one"]], () => "ssh-ed25519");
-    const { auth } = server({ identities }, () => false);
+    const { auth } = server({ identities, tooManyKeysHint: "offer only the right key" }, () => false);
     await auth.run().catch(() => {});
     const disconnect = new SshError(
       "DISCONNECTED",
@@ -667,10 +667,26 @@ describe("agent keys in publickey authentication (RFC 4252 §7)", () => {
       /Too many authentication failures \(reason 2: protocol error\) after 1 keys were offered/,
     );
     expect(err.message).toMatch(/refused: one ssh-ed25519 SHA256:\S+ \(agent\)/);
-    expect(err.message).toMatch(/MaxAuthTries, 6 by default\): name the right key .* IdentitiesOnly/);
+    // the fact is the core's; the advice (which options choose the keys) is the caller's
+    expect(err.message).toMatch(
+      /\nthe server stops after a few refused keys \(sshd's MaxAuthTries, 6 by default\): offer only the right key$/,
+    );
     // any other end of the connection stays what it was
     const lost = new SshError("CONNECTION_LOST", "connection closed");
     expect(auth.explain(lost)).toBe(lost);
+    agent.close();
+  });
+
+  it("without a caller's hint, the MaxAuthTries failure states the fact alone (the core names no option)", async () => {
+    const { agent, identities } = await agentWith([[ed.publicKey.blob, "one"]], () => "ssh-ed25519");
+    const { auth } = server({ identities }, () => false);
+    await auth.run().catch(() => {});
+    const disconnect = new SshError("DISCONNECTED", "server disconnected: Too many authentication failures", {
+      reason: 2,
+    });
+    const err = auth.explain(disconnect) as SshError;
+    expect(err.code).toBe("AUTH_FAILED");
+    expect(err.message).toMatch(/\nthe server stops after a few refused keys \(sshd's MaxAuthTries, 6 by default\)$/);
     agent.close();
   });
 });

@@ -18,12 +18,22 @@ import { type AlgorithmOptions, resolveAlgorithms } from "./algorithms.ts";
 import { destinationVerifier, knownKeyTypesFor, type ResolvedDestination } from "./destination-config.ts";
 import { hostIdentities, type IdentityFlags } from "./hop-chain.ts";
 import type { HostKeyPolicy, VerifierEvents } from "./known-hosts-file.ts";
+import { type OptionNames, optionName } from "./option-names.ts";
 import type { PassphrasePrompter } from "./passphrase.ts";
 import { passwordMethods } from "./password.ts";
 
 /** How the CLI takes a password (README): added to an authentication failure when the server takes one. */
 export const DEFAULT_PASSWORD_HINT =
   "set TUNNEL_PASSWORD, or run on a terminal (or with SSH_ASKPASS and SSH_ASKPASS_REQUIRE=force) to be asked";
+
+/**
+ * How to offer fewer keys, added to the failure when a server hung up after too many refused
+ * ones (sshd's MaxAuthTries): the `identity` option (named as the caller names it) and the
+ * ssh_config keywords that choose the keys.
+ */
+export function tooManyKeysHint(names: OptionNames | undefined): string {
+  return `name the right key (${optionName(names, "identity")}, IdentityFile) and set IdentitiesOnly so that only it is offered`;
+}
 
 /** The caller's options that apply to every host of the chain. */
 export interface LoginOptions extends AlgorithmOptions, IdentityFlags {
@@ -70,6 +80,7 @@ export async function loginTo(
       identities: ids.identities,
       notes: ids.notes,
       passwordHint: c.passwordHint ?? DEFAULT_PASSWORD_HINT,
+      tooManyKeysHint: tooManyKeysHint(o.optionNames),
       ...passwordMethods({
         user: d.user,
         host: d.host,

@@ -91,6 +91,12 @@ export interface ClientAuthOptions {
    * message when the server allows passwords and none was given.
    */
   passwordHint?: string;
+  /**
+   * How a user of ours offers fewer keys (e.g. "name the right key and offer only it"): added
+   * to the failure message when the server hung up after too many refused keys (sshd's
+   * MaxAuthTries).
+   */
+  tooManyKeysHint?: string;
   /** Lines added to a failure message: keys that could not be loaded, an agent that was not reached. */
   notes?: readonly string[];
   /** Refuse success through `none` (trivial authentication). */
@@ -349,7 +355,8 @@ export class ClientAuth {
   /**
    * What to throw when the connection ended during authentication: a server that hangs up
    * because too many keys were refused (sshd's MaxAuthTries, 6 by default) becomes an
-   * AUTH_FAILED naming the keys offered and how to offer fewer. Anything else is returned as is.
+   * AUTH_FAILED naming the keys offered, then the caller's `tooManyKeysHint` on how to offer
+   * fewer. Anything else is returned as is.
    */
   explain(err: Error): Error {
     if (this.phase !== "auth") return err;
@@ -358,9 +365,10 @@ export class ClientAuth {
     // sshd hangs up instead of answering the request that reached its limit.
     const last = this.offering ? `\n  no answer: ${this.offering}` : "";
     const count = this.attempts.length + (this.offering ? 1 : 0);
+    const hint = this.options.tooManyKeysHint ? `: ${this.options.tooManyKeysHint}` : "";
     return new SshError(
       "AUTH_FAILED",
-      `authentication failed for user "${this.options.username}": ${err.message} after ${count} keys were offered${this.describeAttempts()}${last}\nthe server stops after a few refused keys (sshd's MaxAuthTries, 6 by default): name the right key (--identity, IdentityFile) and set IdentitiesOnly so that only it is offered`,
+      `authentication failed for user "${this.options.username}": ${err.message} after ${count} keys were offered${this.describeAttempts()}${last}\nthe server stops after a few refused keys (sshd's MaxAuthTries, 6 by default)${hint}`,
       { reason: DisconnectReason.NO_MORE_AUTH_METHODS_AVAILABLE, cause: err },
     );
   }
