@@ -2,16 +2,16 @@
  * Bun's own TCP sockets (`Bun.connect` / `Bun.listen`) behind the `Conn` / `Listener` seam.
  *
  * Bun's socket writes straight to the kernel and returns how many bytes it took; what it did
- * not take waits here (`OutQueue`) until its `drain` callback. Writes of one turn are gathered
+ * not take waits here (`WriteBacklog`) until its `drain` callback. Writes of one turn are gathered
  * and leave in one call. Each `data` callback hands over a fresh buffer, so chunks are passed on as they
  * are. The `Bun` global is read only when a connection is made: nothing outside this folder
  * touches it.
  */
 import { AttachGate } from "./attach-gate.ts";
 import { CONNECT_TIMEOUT_MS, connectUnixWithin, connectWithin } from "./connecting.ts";
-import { OutQueue } from "./out-queue.ts";
 import { SocketConn } from "./socket-conn.ts";
 import type { Conn, Listener, Runtime } from "./types.ts";
+import { WriteBacklog } from "./write-backlog.ts";
 
 interface BunSocket {
   write(data: Uint8Array): number;
@@ -62,14 +62,9 @@ function bunApi(): BunApi {
   return api;
 }
 
-/** Same bound as the Node adapter: a few packets in flight, memory still bounded per socket. */
-const WRITE_HIGH_WATER = 512 * 1024;
-
 class BunConn extends SocketConn implements Conn {
-  private readonly out = new OutQueue();
-  private flushScheduled = false;
-  /** `write` returned false: tell the owner once the queue is low again. */
-  private owesDrain = false;
+  private readonly backlog = new WriteBacklog(() => this.flush());
+  private readonly out = this.backlog.out;
   private endRequested = false;
   private shutDown = false;
   private peerEnded = false;
@@ -114,11 +109,6 @@ class BunConn extends SocketConn implements Conn {
     this.handlers.close(error);
   }
 
-  private readonly flushSoon = () => {
-    this.flushScheduled = false;
-    this.flush();
-  };
-
   private flush(): void {
     while (!this.out.empty && !this.closed) {
       const chunk = this.out.peek();
@@ -131,22 +121,12 @@ class BunConn extends SocketConn implements Conn {
       this.shutDown = true;
       this.socket.shutdown();
     }
-    if (this.owesDrain && this.out.bytes < WRITE_HIGH_WATER) {
-      this.owesDrain = false;
-      this.handlers.drain();
-    }
+    if (this.backlog.drainDue()) this.handlers.drain();
   }
 
   write(data: Uint8Array): boolean {
     if (this.closed || this.endRequested) return false;
-    this.out.push(data);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushSoon);
-    }
-    if (this.out.bytes < WRITE_HIGH_WATER) return true;
-    this.owesDrain = true;
-    return false;
+    return this.backlog.push(data);
   }
   end(): void {
     if (this.endRequested || this.closed) return;

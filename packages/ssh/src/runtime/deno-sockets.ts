@@ -3,14 +3,14 @@
  *
  * A read loop pulls into one reused buffer and hands each chunk on as its own copy (the
  * receiver may keep it); it stops pulling while the owner has paused, which is what pushes
- * back on the peer. Writes of one turn are gathered (`OutQueue`) and written by one pump, which reports
+ * back on the peer. Writes of one turn are gathered (`WriteBacklog`) and written by one pump, which reports
  * `drain` once the queue is low again. Reading starts only once the owner has set its
  * handlers, so nothing that arrives early is lost. The `Deno` global is read only when a
  * connection is made.
  */
 import { CONNECT_TIMEOUT_MS, connectUnixWithin, connectWithin } from "./connecting.ts";
-import { OutQueue } from "./out-queue.ts";
 import type { Conn, ConnHandlers, Listener, Runtime } from "./types.ts";
+import { WriteBacklog } from "./write-backlog.ts";
 
 /** A TCP address; a Unix socket's has `path` and neither of these. */
 interface DenoAddr {
@@ -50,7 +50,6 @@ function denoApi(): DenoApi {
   return api;
 }
 
-const WRITE_HIGH_WATER = 512 * 1024;
 /**
  * Each connection reads into its own buffer: it starts small and doubles, up to the maximum,
  * whenever a read fills it, so a thousand quiet connections hold 16 KiB each, not 128.
@@ -62,10 +61,9 @@ const noop = () => {};
 
 class DenoConn implements Conn {
   private handlers: ConnHandlers = { data: noop, drain: noop, end: noop, close: noop };
-  private readonly out = new OutQueue();
+  private readonly backlog = new WriteBacklog(() => void this.pump());
+  private readonly out = this.backlog.out;
   private pumping = false;
-  private pumpScheduled = false;
-  private owesDrain = false;
   private endRequested = false;
   private writeClosed = false;
   private peerEnded = false;
@@ -122,11 +120,6 @@ class DenoConn implements Conn {
     }
   }
 
-  private readonly pumpSoon = () => {
-    this.pumpScheduled = false;
-    void this.pump();
-  };
-
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -137,10 +130,7 @@ class DenoConn implements Conn {
         const n = await this.conn.write(chunk);
         if (this.closed) break;
         this.out.consumed(n);
-        if (this.owesDrain && this.out.bytes < WRITE_HIGH_WATER && !this.closed) {
-          this.owesDrain = false;
-          this.handlers.drain();
-        }
+        if (!this.closed && this.backlog.drainDue()) this.handlers.drain();
       }
       if (this.endRequested && !this.writeClosed && !this.closed) {
         this.writeClosed = true;
@@ -156,14 +146,7 @@ class DenoConn implements Conn {
 
   write(data: Uint8Array): boolean {
     if (this.closed || this.endRequested) return false;
-    this.out.push(data);
-    if (!this.pumpScheduled && !this.pumping) {
-      this.pumpScheduled = true;
-      queueMicrotask(this.pumpSoon);
-    }
-    if (this.out.bytes < WRITE_HIGH_WATER) return true;
-    this.owesDrain = true;
-    return false;
+    return this.backlog.push(data, this.pumping);
   }
   end(): void {
     if (this.endRequested || this.closed) return;
