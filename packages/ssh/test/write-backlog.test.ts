@@ -3,7 +3,8 @@
  * turn, `false` from the high-water mark on, and one `drain` once the queue is low again.
  */
 import { describe, expect, it } from "vitest";
-import { WRITE_HIGH_WATER, WriteBacklog } from "../src/runtime/write-backlog.ts";
+import { WRITE_HIGH_WATER } from "../src/runtime/types.ts";
+import { WriteBacklog } from "../src/runtime/write-backlog.ts";
 
 const KiB = 1024;
 const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

@@ -26,7 +26,5 @@ export const OPENSSH_WINDOW_CEILING = OPENSSH_CHANNEL_INPUT_MAX / 2;
  * (e.g. `OpenSSH_9.2p1`); `Infinity` where no limit is known. Unknown software: none.
  */
 export function peerWindowCeiling(software: string | undefined): number {
-  if (software === undefined) return Number.POSITIVE_INFINITY;
-  if (/^OpenSSH_/.test(software)) return OPENSSH_WINDOW_CEILING;
-  return Number.POSITIVE_INFINITY;
+  return software?.startsWith("OpenSSH_") ? OPENSSH_WINDOW_CEILING : Number.POSITIVE_INFINITY;
 }

@@ -6,14 +6,7 @@ import * as net from "node:net";
 import { AttachGate } from "./attach-gate.ts";
 import { CONNECT_TIMEOUT_MS, connectError, timeoutError, unixConnectError, unixTimeoutError } from "./connecting.ts";
 import { SocketConn } from "./socket-conn.ts";
-import type { Conn, Listener, Runtime } from "./types.ts";
-
-/**
- * Bytes a connection may hold in its write buffer before `write` says "wait". Node's own
- * default (16 KiB) is smaller than one SSH packet, which would stall the pipe after every
- * packet; a few hundred KiB keeps it full while still bounding memory per connection.
- */
-export const WRITE_HIGH_WATER = 512 * 1024;
+import { type Conn, type Listener, type Runtime, WRITE_HIGH_WATER } from "./types.ts";
 
 class NodeConn extends SocketConn implements Conn {
   private closed = false;

@@ -5,6 +5,14 @@
  * this same shape; nothing above this folder knows which runtime carries the bytes.
  */
 
+/**
+ * Bytes a socket adapter may hold in its write buffer before `write` says "wait". Node's own
+ * default (16 KiB) is smaller than one SSH packet, which would stall the pipe after every
+ * packet; a few hundred KiB keeps it full while still bounding memory per connection. Every
+ * adapter uses this one mark (`node-net.ts`, and `write-backlog.ts` for Bun and Deno).
+ */
+export const WRITE_HIGH_WATER = 512 * 1024;
+
 export interface ConnHandlers {
   /** A chunk arrived. The chunk is owned by the receiver (it may be kept). */
   data(chunk: Uint8Array): void;

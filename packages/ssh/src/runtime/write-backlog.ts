@@ -6,9 +6,7 @@
  * honouring that `false` (docs/ARCHITECTURE.md "Flow control").
  */
 import { OutQueue } from "./out-queue.ts";
-
-/** Same bound as the Node adapter: a few packets in flight, memory still bounded per socket. */
-export const WRITE_HIGH_WATER = 512 * 1024;
+import { WRITE_HIGH_WATER } from "./types.ts";
 
 export class WriteBacklog {
   /** The bytes waiting for the socket. */
