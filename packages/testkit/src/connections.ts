@@ -447,30 +447,3 @@ export function transferProblems(x: Transfer, perConnection: number): string[] {
     );
   return out;
 }
-
-/**
- * A port P such that P … P+n-1 are all free on 127.0.0.1 now: for `tunnel open` with n targets,
- * which listens on consecutive ports from --port.
- */
-export async function freePortRun(n: number): Promise<number> {
-  const tryListen = (port: number) =>
-    new Promise<net.Server | undefined>((resolve) => {
-      const srv = net.createServer();
-      srv.once("error", () => resolve(undefined));
-      srv.listen(port, "127.0.0.1", () => resolve(srv));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await tryListen(0);
-    if (!first) continue;
-    const base = (first.address() as net.AddressInfo).port;
-    const held = [first];
-    for (let i = 1; i < n && base + i <= 65535; i++) {
-      const s = await tryListen(base + i);
-      if (!s) break;
-      held.push(s);
-    }
-    await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
-    if (held.length === n) return base;
-  }
-  throw new Error(`no run of ${n} free ports found`);
-}
