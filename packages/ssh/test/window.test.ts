@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { KEEPALIVE_REQUEST } from "../src/connection/keepalive.ts";
 import { DEFAULT_MAX_WINDOW, Mux, ROUND_TRIP_PINGS } from "../src/connection/mux.ts";
 import { OPENSSH_WINDOW_CEILING, peerWindowCeiling } from "../src/connection/peer-window.ts";
-import { GRANT_PACKETS, ReceiveWindow } from "../src/connection/window.ts";
+import { GRANT_PACKETS, ReceiveWindow, RUN_GAP_MS } from "../src/connection/window.ts";
 import { MSG } from "../src/wire/messages.ts";
 import { Reader } from "../src/wire/reader.ts";
 import { Writer } from "../src/wire/writer.ts";
@@ -144,20 +144,47 @@ describe("receive window", () => {
   it("TestWindowGrowsOnALongLink: a 50 ms round trip and window-bound 50 ms probes take it to the cap", () => {
     const { w, tick } = onClock(50);
     const sizes: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
+      // Each window arrives in one burst (no time passes within it), then the peer waits.
       flow(w, w.available);
       tick(52);
       w.probeAnswered();
       sizes.push(w.size / MiB);
     }
-    expect(sizes).toEqual([4, 8, 16, 16]);
+    // A burst far faster than the window allows: fourfold a step, the most allowed.
+    expect(sizes).toEqual([8, 16, 16]);
+  });
+
+  it("TestWindowGrowsToTheBurstRateTimesTheRoundTrip: between doubling and fourfold, as the path carries", () => {
+    // The peer's bytes arrive a packet every `gap` ms, then it waits out the round trip.
+    const paced = (gap: number, rtt = 100): number => {
+      const { w, tick } = onClock(rtt);
+      for (let sent = 0; sent < 2 * MiB; sent += PACKET) {
+        w.receive(PACKET);
+        w.consume(PACKET);
+        tick(gap);
+      }
+      tick(rtt);
+      w.probeAnswered();
+      return w.size / MiB;
+    };
+    // 32 KiB every 1 ms: 32 MiB/s × 100 ms = 3.125 MiB needed; at least doubling.
+    expect(paced(1)).toBe(4);
+    // 32 KiB every 0.5 ms: 64 MiB/s × 100 ms = 6.25 MiB.
+    expect(paced(0.5)).toBeCloseTo(6.25, 2);
+    // 32 KiB every 0.25 ms: 12.5 MiB needed, fourfold at most.
+    expect(paced(0.25)).toBe(8);
+    // Gaps longer than a run's (RUN_GAP_MS) time no run: doubling, as with no measure at all
+    // (on a link long enough for the window to bind at that pace).
+    expect(paced(RUN_GAP_MS + 1, 400)).toBe(4);
   });
 
   it("with no round trip known yet, the probe's own time stands in for it", () => {
     const { w, tick } = onClock();
     flow(w, 2 * MiB);
     tick(100);
-    expect(w.probeAnswered()).toBe(2 * MiB);
+    // The window arrived in one instant burst: fourfold.
+    expect(w.probeAnswered()).toBe(6 * MiB);
   });
 
   it("TestRoundTripMeasuredByPingsInTurn: each keepalive goes once the last is answered; the least time is kept", async () => {

@@ -18,8 +18,15 @@
  *   peer had used up all the credit it had before that grant, it was waiting for us: the
  *   window is the bottleneck.
  * - If so, and the consumer keeps up (little delivered and not yet consumed), the window
- *   doubles, up to `max` and within what the connection's budget grants (`grow`). It never
+ *   grows, up to `max` and within what the connection's budget grants (`grow`). It never
  *   shrinks; it never grows for a consumer that lags, so a slow reader is not given more.
+ * - By how much: a window-bound peer sends each grant at once and then waits, so its bytes
+ *   arrive in runs, packets a few ms apart at most, one run per round trip. The fastest run
+ *   since the last probe (bytes over the span it took, `burstRate`) is what the path carries
+ *   when the window does not hold it back; times the round trip, that is the window the path
+ *   needs (its bandwidth-delay product). The window grows to that, at least doubling and at
+ *   most fourfold a step: one answered probe takes OpenSSH's 2 MiB to 8 MiB on a fast long
+ *   link, where doubling took two round trips more (docs/ARCHITECTURE.md "Flow control").
  * - A window-bound peer is not always held back by the round trip: with no delay it runs out
  *   of credit only because the bytes queue (in the sockets, in our decoder, in the peer), and
  *   a larger window only queues more. That queue is not free for the peer: OpenSSH 9.2's sshd
@@ -39,6 +46,15 @@ export const WINDOW_PROBE_REQUEST = "winadj@putty.projects.tartarus.org";
 
 /** Consumed bytes worth this many maximum packets are re-granted without waiting for half a window. */
 export const GRANT_PACKETS = 4;
+
+/** Arrivals at most this far apart (ms) belong to one run: one burst of the peer's credit. */
+export const RUN_GAP_MS = 4;
+
+/** A run is timed once it holds this many maximum packets: fewer say too little about the path. */
+const RUN_PACKETS = 4;
+
+/** The most a window grows in one step, as a multiple of its size. */
+export const MAX_GROWTH = 4;
 
 export interface WindowGrant {
   /** Bytes to grant now in a WINDOW_ADJUST (0: none). */
@@ -61,6 +77,10 @@ export class ReceiveWindow {
   private received = 0;
   /** The probe in flight: what we had granted before the grant it went with; when it left and what had arrived then. */
   private probe: { grantedBefore: number; sentAt: number; receivedBefore: number } | undefined;
+  /** The run of arrivals under way: when its first packet came, bytes since, when the last came. */
+  private run = { startedAt: Number.NEGATIVE_INFINITY, bytes: 0, lastAt: Number.NEGATIVE_INFINITY };
+  /** The fastest run since the last probe went out, bytes/ms (0: none long enough). */
+  private burstRate = 0;
 
   /**
    * @param initial the window announced in CHANNEL_OPEN or its confirmation
@@ -90,7 +110,25 @@ export class ReceiveWindow {
     this.available -= n;
     this.received += n;
     this.pending += n;
+    if (this.size < this.max) this.time(n);
     return true;
+  }
+
+  /** Times the run `n` bytes belong to; only a window that may still grow needs it. */
+  private time(n: number): void {
+    const at = this.now();
+    const run = this.run;
+    if (at - run.lastAt > RUN_GAP_MS) {
+      // A new run: its first packet only marks the start, the span is timed from there.
+      run.startedAt = at;
+      run.bytes = 0;
+    } else {
+      run.bytes += n;
+    }
+    run.lastAt = at;
+    if (run.bytes < RUN_PACKETS * this.maxPacket) return;
+    // A clock too coarse to see the span counts it as a millisecond: a high rate, no error.
+    this.burstRate = Math.max(this.burstRate, run.bytes / Math.max(at - run.startedAt, 1));
   }
 
   /** The consumer is done with `n` bytes: what to send now. */
@@ -104,7 +142,11 @@ export class ReceiveWindow {
     this.available += grant;
     this.granted += grant;
     const probe = this.probe === undefined && this.size < this.max;
-    if (probe) this.probe = { grantedBefore, sentAt: this.now(), receivedBefore: this.received };
+    if (probe) {
+      this.probe = { grantedBefore, sentAt: this.now(), receivedBefore: this.received };
+      // The run under way counts for this probe from its next packet on.
+      this.burstRate = 0;
+    }
     return { grant, probe };
   }
 
@@ -120,8 +162,11 @@ export class ReceiveWindow {
     // A clock too coarse to see the interval counts it as a millisecond: a high rate, no error.
     const elapsed = Math.max(this.now() - p.sentAt, 1);
     const rate = (this.received - p.receivedBefore) / elapsed;
-    if (rate * Math.min(this.roundTrip(), elapsed) < this.size / 2) return 0;
-    const extra = this.grow(Math.min(this.size, this.max - this.size));
+    const roundTrip = Math.min(this.roundTrip(), elapsed);
+    if (rate * roundTrip < this.size / 2) return 0;
+    const needed = this.burstRate * roundTrip;
+    const target = Math.min(this.max, Math.max(2 * this.size, Math.min(MAX_GROWTH * this.size, needed)));
+    const extra = this.grow(Math.ceil(target - this.size));
     if (extra <= 0) return 0;
     this.size += extra;
     this.available += extra;
