@@ -86,6 +86,7 @@ export const FLAG_NAMES: Required<OptionNames> = {
   port: "--port",
   name: "--name",
   envFile: "--env-file",
+  benchTarget: "--target",
   allow: "--allow",
   allowRemote: "--allow-remote",
   maxStartups: "--max-startups",

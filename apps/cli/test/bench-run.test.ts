@@ -45,6 +45,15 @@ describe("tunnel bench", () => {
     expect(b.stderr.trim()).toBe("tunnel: --target needs --via: without it the bench runs over loopback");
   });
 
+  it("--target that is not host:port is a one-line error naming the flag, before any connection", async () => {
+    // The bench reads no environment: a bare name is not taken for an unset variable.
+    const r = await runCli(["bench", "--via", "nobody@127.0.0.1:9", "--target", "DATABASE_URL"]);
+    expect(r.code).toBe(2); // the command line was wrong
+    expect(r.stderr.trim().split("\n").at(-1)).toBe(
+      'tunnel: --target: "DATABASE_URL" is not host:port; expected the address of a bench target behind the bastion, e.g. 10.0.0.5:9000',
+    );
+  });
+
   it("--sockets names an adapter this runtime has; another is refused in one line listing what there is", async () => {
     const here = RUNTIME;
     const available = here === "node" ? "node" : `${here}, node`;

@@ -25,6 +25,8 @@ export type OptionField =
   | "port"
   | "name"
   | "envFile"
+  // The bench through a bastion: the bench target's address (benchVia).
+  | "benchTarget"
   // The forwarding server (ForwardingServerOptions).
   | "allow"
   | "allowRemote"

@@ -15,6 +15,7 @@ import { type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type AlgorithmOptions, providerFor, resolveAlgorithms } from "../algorithms.ts";
 import type { HostKeyPolicy } from "../known-hosts-file.ts";
 import { TunnelSession } from "../open.ts";
+import { optionName } from "../option-names.ts";
 import { startForwardingServer } from "../serve.ts";
 import { resolveTarget } from "../target.ts";
 import { type DelayRelay, startDelayRelay } from "./delay-relay.ts";
@@ -134,6 +135,12 @@ export async function benchLoopback(o: BenchOptions): Promise<BenchRow[]> {
 export async function benchVia(
   o: BenchOptions & { via: string; target: string; jump?: string | undefined },
 ): Promise<BenchRow[]> {
+  // An address, not a variable: the bench reads no environment, and a bare name would be
+  // reported as an unset variable with advice the caller cannot take.
+  if (!o.target.includes(":"))
+    throw new TypeError(
+      `${optionName(o.optionNames, "benchTarget")}: "${o.target}" is not host:port; expected the address of a bench target behind the bastion, e.g. 10.0.0.5:9000`,
+    );
   const session = new TunnelSession({
     ...o,
     targets: [resolveTarget(o.target, {}, o.optionNames)],

@@ -59,7 +59,7 @@ export interface HostOptions {
   session: ManagedSession;
   /** Local ports asked for explicitly: refused when another tunnel has them. */
   ports?: readonly number[];
-  /** Asked to close (`tunnel close`): start the graceful stop. */
+  /** Asked to close (through the control socket): start the graceful stop. */
   close(): void;
   /** How a `TakenError` names the options to change (`name`, `port`; option-names.ts). */
   optionNames?: OptionNames | undefined;
@@ -128,7 +128,7 @@ export class TunnelHost {
       if (taken instanceof Error) throw taken;
       if (processAlive(taken.pid) || tries > 0) {
         throw new TakenError(
-          `a tunnel named "${o.name}" is already running (pid ${taken.pid}); choose another with ${optionName(o.optionNames, "name")}, or tunnel close ${o.name}`,
+          `a tunnel named "${o.name}" is already running (pid ${taken.pid}); choose another with ${optionName(o.optionNames, "name")}, or close that one first`,
           "name",
         );
       }
@@ -197,7 +197,7 @@ export class TunnelHost {
         this.log.write("resumed: listening again");
         return this.status();
       case "close":
-        this.log.write("close asked for (tunnel close)");
+        this.log.write("close asked for");
         // Answered first: the stop may take the grace period, and the asker waits for the pid.
         setTimeout(() => this.o.close(), 0);
         return { pid: process.pid };
