@@ -54,7 +54,7 @@ export const RUN_GAP_MS = 4;
 const RUN_PACKETS = 4;
 
 /** The most a window grows in one step, as a multiple of its size. */
-export const MAX_GROWTH = 4;
+const MAX_GROWTH = 4;
 
 export interface WindowGrant {
   /** Bytes to grant now in a WINDOW_ADJUST (0: none). */
