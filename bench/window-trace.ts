@@ -135,6 +135,13 @@ try {
             c.setHandlers({ data: deliver, drain() {}, end() {}, close() {} });
           });
           local = await runtime.connect("127.0.0.1", l.port);
+          // Closed with the rest: left open, they kept the process from exiting.
+          const opened = local;
+          stops.push(async () => {
+            opened.destroy();
+            peer?.destroy();
+            await l.close();
+          });
           let unacked = 0;
           local.setHandlers({
             data() {},
