@@ -10,6 +10,7 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { CIPHERS, type CryptoProvider, equalBytes, MACS, nobleProvider, preferredCiphers } from "@tunnel/ssh";
 import { createNativeProvider, runtime } from "@tunnel/ssh/runtime";
 import { runtimeVersion } from "@tunnel/testkit/runtime";
+import { MAC_NAME } from "../packages/ssh/src/algorithms/mac-names.ts";
 import type { CipherAlgorithm, DirectionKeys } from "../packages/ssh/src/algorithms/types.ts";
 import { parseArgs } from "./lib/args.ts";
 
@@ -43,7 +44,7 @@ function rate(size: number, f: () => void): number {
 }
 
 function keysFor(c: CipherAlgorithm): DirectionKeys {
-  const mac = c.aead ? undefined : MACS.get("hmac-sha2-256-etm@openssh.com");
+  const mac = c.aead ? undefined : MACS.get(MAC_NAME.HMAC_SHA2_256_ETM);
   return {
     key: bytes(c.keyLength, 1),
     iv: bytes(Math.max(c.ivLength, 0), 2),

@@ -15,6 +15,9 @@ import {
 } from "@tunnel/ssh";
 import { createNativeProvider } from "@tunnel/ssh/runtime";
 import { runtimeVersion } from "@tunnel/testkit/runtime";
+import { CIPHER_NAME } from "../packages/ssh/src/algorithms/cipher-names.ts";
+import { KEX_NAME } from "../packages/ssh/src/algorithms/kex-names.ts";
+import { SSH_ED25519 } from "../packages/ssh/src/algorithms/sig-ed25519.ts";
 import { memoryPair } from "../packages/ssh/src/runtime/memory.ts";
 import { Transport } from "../packages/ssh/src/transport/transport.ts";
 import { parseArgs } from "./lib/args.ts";
@@ -35,26 +38,26 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { kex: "curve25519-sha256", cipher: "aes128-gcm@openssh.com", note: "" },
-  { kex: "mlkem768x25519-sha256", cipher: "aes128-gcm@openssh.com", note: "" },
-  { kex: "sntrup761x25519-sha512", cipher: "aes128-gcm@openssh.com", note: "" },
-  { kex: "ecdh-sha2-nistp256", cipher: "aes128-gcm@openssh.com", note: "" },
-  { kex: "diffie-hellman-group14-sha256", cipher: "aes128-gcm@openssh.com", note: "2048-bit group" },
+  { kex: KEX_NAME.CURVE25519_SHA256, cipher: CIPHER_NAME.AES128_GCM, note: "" },
+  { kex: KEX_NAME.MLKEM768_X25519_SHA256, cipher: CIPHER_NAME.AES128_GCM, note: "" },
+  { kex: KEX_NAME.SNTRUP761_X25519_SHA512, cipher: CIPHER_NAME.AES128_GCM, note: "" },
+  { kex: KEX_NAME.ECDH_NISTP256, cipher: CIPHER_NAME.AES128_GCM, note: "" },
+  { kex: KEX_NAME.DH_GROUP14_SHA256, cipher: CIPHER_NAME.AES128_GCM, note: "2048-bit group" },
   {
-    kex: "diffie-hellman-group-exchange-sha256",
-    cipher: "aes128-gcm@openssh.com",
+    kex: KEX_NAME.DH_GEX_SHA256,
+    cipher: CIPHER_NAME.AES128_GCM,
     note: "3072-bit group (asked for with a 128-bit cipher)",
   },
   {
-    kex: "diffie-hellman-group-exchange-sha256",
-    cipher: "chacha20-poly1305@openssh.com",
+    kex: KEX_NAME.DH_GEX_SHA256,
+    cipher: CIPHER_NAME.CHACHA20_POLY1305,
     note: "8192-bit group (asked for with a 256-bit cipher)",
   },
 ].filter((c) => KEX_METHODS.has(c.kex));
 
 function once(c: Case): Promise<number> {
   const [a, b] = memoryPair();
-  const algorithms = { ...DEFAULT_ALGORITHMS, kex: [c.kex], hostKey: ["ssh-ed25519"], cipher: [c.cipher] };
+  const algorithms = { ...DEFAULT_ALGORITHMS, kex: [c.kex], hostKey: [SSH_ED25519], cipher: [c.cipher] };
   return new Promise((resolve, reject) => {
     let done = 0;
     const start = performance.now();

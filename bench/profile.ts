@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { download, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey, startSshd } from "@tunnel/testkit";
+import { CIPHER_NAME } from "../packages/ssh/src/algorithms/cipher-names.ts";
 import { parseArgs } from "./lib/args.ts";
 import { cpuSeconds, type JsRuntime, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
@@ -18,7 +19,7 @@ const args = parseArgs({
   summary: "One forwarder through the harness sshd: a download and an upload, CPU seconds per GB.",
   options: {
     megabytes: { type: "number", above: 0, default: 512, description: "MiB each way" },
-    cipher: { type: "string", default: "aes128-gcm@openssh.com", description: "the cipher to negotiate" },
+    cipher: { type: "string", default: CIPHER_NAME.AES128_GCM, description: "the cipher to negotiate" },
     runtime: {
       type: "string",
       choices: ["node", "bun", "deno"],

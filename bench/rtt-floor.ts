@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { roundTrip, startTarget } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { freePort, makeKey, startSshd } from "@tunnel/testkit";
+import { CIPHER_NAME } from "../packages/ssh/src/algorithms/cipher-names.ts";
 import { parseArgs } from "./lib/args.ts";
 import { type Forwarder, type JsRuntime, startSshL, startTunnelOpen } from "./lib/forwarders.ts";
 
@@ -30,7 +31,7 @@ const args = parseArgs({
   },
 });
 const rounds = args.rounds;
-const cipher = "aes128-gcm@openssh.com";
+const cipher = CIPHER_NAME.AES128_GCM;
 
 async function relay(toPort: number): Promise<Forwarder> {
   const port = await freePort();

@@ -25,6 +25,8 @@ import { promisify } from "node:util";
 import { download, type LoadEnv, manyChannels, roundTrip, startTarget, upload } from "@tunnel/core/bench";
 import { runtime } from "@tunnel/ssh/runtime";
 import { makeKey, startSshd } from "@tunnel/testkit";
+import { CIPHER_NAME } from "../packages/ssh/src/algorithms/cipher-names.ts";
+import { KEX_NAME } from "../packages/ssh/src/algorithms/kex-names.ts";
 import { parseArgs } from "./lib/args.ts";
 import {
   type Forwarder,
@@ -91,8 +93,8 @@ const RTT_COUNT = SMOKE ? 50 : 2000;
 const CHANNELS = SMOKE ? 50 : 1000;
 const CHANNEL_BYTES = SMOKE ? 16 * 1024 : 64 * 1024;
 const REPEAT = SMOKE ? 1 : (args.repeat ?? (WAN ? 2 : 3));
-const ALL_CIPHERS = ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"];
-const CIPHERS = args.ciphers ?? (SMOKE ? ["aes128-gcm@openssh.com"] : ALL_CIPHERS);
+const ALL_CIPHERS = [CIPHER_NAME.AES128_GCM, CIPHER_NAME.CHACHA20_POLY1305, CIPHER_NAME.AES128_CTR];
+const CIPHERS = args.ciphers ?? (SMOKE ? [CIPHER_NAME.AES128_GCM] : ALL_CIPHERS);
 const RUNTIMES = args.runtimes.filter((r): r is JsRuntime => {
   if (runtimeCommand(r, "x")) return true;
   console.error(`bench: ${r} is not installed (node_modules/.bin/${r}); skipping it`);
@@ -291,7 +293,7 @@ function throughputSection(rows: ThroughputRow[]): string {
 }
 
 async function pureNobleSection(t: SshTarget, envFor: (port: number) => LoadEnv): Promise<string> {
-  const cipher = "chacha20-poly1305@openssh.com";
+  const cipher = CIPHER_NAME.CHACHA20_POLY1305;
   const f = await startTunnelOpen(t, "node", cipher, ["--crypto", "noble"]);
   // The primitive is timed in the same rounds as the tunnel, best of each: timed apart, a
   // quiet or a busy minute alone moved the ratio between 0.7 and 1.1.
@@ -402,7 +404,7 @@ async function connectSection(t: SshTarget): Promise<string> {
 
 async function manySection(t: SshTarget, envFor: (port: number) => LoadEnv): Promise<string> {
   const rows: string[][] = [];
-  const cipher = "aes128-gcm@openssh.com";
+  const cipher = CIPHER_NAME.AES128_GCM;
   const forwarders = [() => startSshL(t, cipher), ...RUNTIMES.map((rt) => () => startTunnelOpen(t, rt, cipher))];
   for (const start of forwarders) {
     const f = await start();
@@ -488,10 +490,10 @@ function cipherOrderSection(runs: readonly CryptoRun[]): string {
   const pick = (r: CryptoRun, name: string, provider: string, op: string) =>
     r.rows.find((x) => x.name === name && x.provider === provider && x.op === op);
   const table = runs.map((r) => {
-    const gcm = pick(r, "aes128-gcm@openssh.com", "native", "seal");
-    const chacha = pick(r, "chacha20-poly1305@openssh.com", "native", "seal");
-    const gcmOpen = pick(r, "aes128-gcm@openssh.com", "native", "open");
-    const chachaOpen = pick(r, "chacha20-poly1305@openssh.com", "native", "open");
+    const gcm = pick(r, CIPHER_NAME.AES128_GCM, "native", "seal");
+    const chacha = pick(r, CIPHER_NAME.CHACHA20_POLY1305, "native", "seal");
+    const gcmOpen = pick(r, CIPHER_NAME.AES128_GCM, "native", "open");
+    const chachaOpen = pick(r, CIPHER_NAME.CHACHA20_POLY1305, "native", "open");
     const f = (x: CryptoRow | undefined) => (x ? `${x.mbps.toFixed(0)} (${x.impl})` : "n/a");
     return [
       r.runtime,
@@ -550,7 +552,7 @@ function kexSection(runs: readonly KexRun[]): string {
     `One whole first key exchange between our client and our server in one process (KEXINIT, the method's messages, ed25519 signature and host-key check, NEWKEYS both ways): both sides' work, median of ${runs[0]?.samples ?? 0}. Ratio: time / curve25519-sha256's on the same runtime.`,
   ];
   for (const r of runs) {
-    const base = r.rows.find((x) => x.kex === "curve25519-sha256")?.medianMs ?? Number.NaN;
+    const base = r.rows.find((x) => x.kex === KEX_NAME.CURVE25519_SHA256)?.medianMs ?? Number.NaN;
     out.push(
       "",
       `### ${r.runtime}`,
@@ -598,7 +600,7 @@ async function wanRun(t: SshTarget, envFor: (port: number) => LoadEnv, dir: stri
     rttCount: SMOKE ? 3 : 20,
     rttWarmup: SMOKE ? 2 : 5,
     repeat: REPEAT,
-    cipher: args.ciphers?.[0] ?? "aes128-gcm@openssh.com",
+    cipher: args.ciphers?.[0] ?? CIPHER_NAME.AES128_GCM,
     relayRuntime: args["relay-runtime"],
     serveRuntime: args["serve-runtime"],
     capBytes: args["cap-mib"] * 2 ** 20,

@@ -6,13 +6,14 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { CIPHER_NAME } from "../../packages/ssh/src/algorithms/cipher-names.ts";
 import { type JsRuntime, ROOT, tunnelCommand } from "./forwarders.ts";
 import { markdownTable, mb } from "./report.ts";
 
 const execFileP = promisify(execFile);
 
 const ADAPTERS: Record<JsRuntime, string[]> = { node: ["node"], bun: ["bun", "node"], deno: ["deno", "node"] };
-const CIPHER = "aes128-gcm@openssh.com";
+const CIPHER = CIPHER_NAME.AES128_GCM;
 
 interface Row {
   through: string;

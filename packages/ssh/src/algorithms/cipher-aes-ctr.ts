@@ -8,6 +8,7 @@
  */
 import { type CryptoProvider, equalBytes, type HmacStream, wipe } from "../crypto/provider.ts";
 import { macError } from "../errors.ts";
+import { CIPHER_NAME } from "./cipher-names.ts";
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, PacketOpener, PacketSealer } from "./types.ts";
 
 const BLOCK = 16;
@@ -147,7 +148,7 @@ const ctr = (name: string, keyLength: number): CipherAlgorithm => ({
 });
 
 export const AES_CTR_CIPHERS: readonly CipherAlgorithm[] = [
-  ctr("aes128-ctr", 16),
-  ctr("aes192-ctr", 24),
-  ctr("aes256-ctr", 32),
+  ctr(CIPHER_NAME.AES128_CTR, 16),
+  ctr(CIPHER_NAME.AES192_CTR, 24),
+  ctr(CIPHER_NAME.AES256_CTR, 32),
 ];

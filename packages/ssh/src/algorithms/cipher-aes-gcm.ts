@@ -6,6 +6,7 @@
  */
 import { type CryptoProvider, wipe } from "../crypto/provider.ts";
 import { macError } from "../errors.ts";
+import { CIPHER_NAME } from "./cipher-names.ts";
 import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from "./types.ts";
 
 const TAG = 16;
@@ -116,6 +117,6 @@ const gcm = (name: string, keyLength: number): CipherAlgorithm => ({
 });
 
 export const AES_GCM_CIPHERS: readonly CipherAlgorithm[] = [
-  gcm("aes128-gcm@openssh.com", 16),
-  gcm("aes256-gcm@openssh.com", 32),
+  gcm(CIPHER_NAME.AES128_GCM, 16),
+  gcm(CIPHER_NAME.AES256_GCM, 32),
 ];

@@ -12,6 +12,7 @@
  */
 import { type ChaCha20Stream, type CryptoProvider, equalBytes, wipe } from "../crypto/provider.ts";
 import { macError } from "../errors.ts";
+import { CIPHER_NAME } from "./cipher-names.ts";
 import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from "./types.ts";
 
 const TAG = 16;
@@ -135,7 +136,7 @@ class ChachaOpener implements PacketOpener {
 }
 
 export const CHACHA20_POLY1305: CipherAlgorithm = {
-  name: "chacha20-poly1305@openssh.com",
+  name: CIPHER_NAME.CHACHA20_POLY1305,
   keyLength: 64,
   ivLength: 0,
   blockSize: 8,

@@ -10,6 +10,7 @@ import type { CryptoProvider } from "../crypto/provider.ts";
 import { AES_CTR_CIPHERS } from "./cipher-aes-ctr.ts";
 import { AES_GCM_CIPHERS } from "./cipher-aes-gcm.ts";
 import { CHACHA20_POLY1305 } from "./cipher-chacha20-poly1305.ts";
+import { CIPHER_NAME } from "./cipher-names.ts";
 import type { CipherAlgorithm } from "./types.ts";
 
 /** Every cipher we implement, keyed by its wire name (RFC 4253 §6.3). */
@@ -19,22 +20,22 @@ export const CIPHERS: ReadonlyMap<string, CipherAlgorithm> = new Map(
 
 /** OpenSSH's default order (ChaCha20-Poly1305 first); see `preferredCiphers` for ours. */
 export const DEFAULT_CIPHERS: readonly string[] = [
-  "chacha20-poly1305@openssh.com",
-  "aes128-gcm@openssh.com",
-  "aes256-gcm@openssh.com",
-  "aes128-ctr",
-  "aes192-ctr",
-  "aes256-ctr",
+  CIPHER_NAME.CHACHA20_POLY1305,
+  CIPHER_NAME.AES128_GCM,
+  CIPHER_NAME.AES256_GCM,
+  CIPHER_NAME.AES128_CTR,
+  CIPHER_NAME.AES192_CTR,
+  CIPHER_NAME.AES256_CTR,
 ];
 
 /** AES-GCM first: where the runtime's AES-GCM is the fastest AEAD it has. */
 const AES_GCM_FIRST: readonly string[] = [
-  "aes128-gcm@openssh.com",
-  "aes256-gcm@openssh.com",
-  "chacha20-poly1305@openssh.com",
-  "aes128-ctr",
-  "aes192-ctr",
-  "aes256-ctr",
+  CIPHER_NAME.AES128_GCM,
+  CIPHER_NAME.AES256_GCM,
+  CIPHER_NAME.CHACHA20_POLY1305,
+  CIPHER_NAME.AES128_CTR,
+  CIPHER_NAME.AES192_CTR,
+  CIPHER_NAME.AES256_CTR,
 ];
 
 /**

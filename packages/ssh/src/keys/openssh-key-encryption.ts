@@ -9,6 +9,8 @@
  * the Poly1305 key; the header key is unused). An AEAD's 16-byte tag follows the encrypted
  * section's string in the file.
  */
+
+import { CIPHER_NAME } from "../algorithms/cipher-names.ts";
 import { bcryptPbkdf } from "../crypto/bcrypt-pbkdf.ts";
 import { desCbcDecrypt } from "../crypto/des.ts";
 import { nobleKeyFileCrypto, nobleProvider } from "../crypto/noble.ts";
@@ -87,15 +89,15 @@ const tripleDesCbc: OpenSshKeyCipher = {
 
 /** The ciphers ssh-keygen can write (`-Z`), by name. */
 export const OPENSSH_KEY_CIPHERS: ReadonlyMap<string, OpenSshKeyCipher> = new Map([
-  ["aes128-ctr", ctr(16)],
-  ["aes192-ctr", ctr(24)],
-  ["aes256-ctr", ctr(32)],
+  [CIPHER_NAME.AES128_CTR, ctr(16)],
+  [CIPHER_NAME.AES192_CTR, ctr(24)],
+  [CIPHER_NAME.AES256_CTR, ctr(32)],
   ["aes128-cbc", cbc(16)],
   ["aes192-cbc", cbc(24)],
   ["aes256-cbc", cbc(32)],
-  ["aes128-gcm@openssh.com", gcm(16)],
-  ["aes256-gcm@openssh.com", gcm(32)],
-  ["chacha20-poly1305@openssh.com", chacha20Poly1305],
+  [CIPHER_NAME.AES128_GCM, gcm(16)],
+  [CIPHER_NAME.AES256_GCM, gcm(32)],
+  [CIPHER_NAME.CHACHA20_POLY1305, chacha20Poly1305],
   ["3des-cbc", tripleDesCbc],
 ]);
 
