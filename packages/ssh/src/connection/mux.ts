@@ -228,8 +228,8 @@ export class Mux implements ChannelHost {
   /**
    * Measures the round trip with `count` `keepalive@openssh.com` requests, each sent when the
    * last is answered (RFC 4254 §4: a peer that does not know the name fails it, which is answer
-   * enough). The first answers after login are slow (the peer's and our own first-time work:
-   * 12–16 ms against 0.8–1.3 ms for the third at loopback with sshd 9.2), hence more than one.
+   * enough). The first answers after login are slow (the peer's and our own first-time work;
+   * docs/ARCHITECTURE.md "Flow control"), hence more than one.
    */
   measureRoundTrip(count: number): void {
     if (count <= 0 || this.dead) return;

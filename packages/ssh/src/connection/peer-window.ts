@@ -7,12 +7,10 @@
  * far as our window allows into one buffer capped at 16 MiB (`CHAN_INPUT_MAX`, channels.h),
  * and packs it only while its outgoing packet buffer is nearly empty. Granted a window close to
  * that cap, sshd 9.2 (the server of Debian 12 and of most bastions in the field) stalls with
- * our full credit in hand: measured through a 50 ms link, a 128 MiB download moved at
- * 111–114 MB/s with an 8 MiB window, 45 MB/s with 12 MiB and 31–40 MB/s with 16 MiB, the
- * last 15 MiB trickling at 1.5 MB/s while its CPU went to `memmove` and page faults
- * (docs/ARCHITECTURE.md "Flow control"). Half the cap makes those stalls rarer and shorter,
- * not impossible: over 512 MiB at 8 MiB it still stalled for 1–2 s (77–104 MB/s), against a
- * steady 75 MB/s at 4 MiB, which is all 4 MiB allows at 50 ms; 8 MiB stays the better trade.
+ * our full credit in hand, its CPU in `memmove` and page faults. Half the cap makes those
+ * stalls rarer and shorter, not impossible, and still carries more than 4 MiB would on a long
+ * link: 8 MiB is the better trade. The measurements behind this, and how to repeat them, are in
+ * docs/ARCHITECTURE.md "Flow control".
  */
 
 /** OpenSSH's cap on a channel's buffered input (channels.h `CHAN_INPUT_MAX`). */

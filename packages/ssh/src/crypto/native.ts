@@ -181,8 +181,8 @@ export function createNativeProvider(base: CryptoProvider = nobleProvider): {
   );
   // Our WebAssembly ChaCha20 (crypto/chacha20.wat, about twice noble's), checked like every
   // accelerator. Where node:crypto has no ChaCha20 (Bun) it carries everything; elsewhere it
-  // takes the short inputs (a packet's 4-byte length field): one block costs it ~0.3 µs, while
-  // setting up a node:crypto cipher costs 3-5 µs on Node 20 and ~20 µs on Node 24.
+  // takes the short inputs (a packet's 4-byte length field), where setting up a node:crypto
+  // cipher costs many times what our code takes for the one block.
   const wasmChacha = createWasmChaCha20((k, n, d, c) => base.chacha20(k, n, d, c));
   const wasmChachaOk =
     wasmChacha !== undefined &&
@@ -289,7 +289,7 @@ function measureAeads(p: CryptoProvider): AeadSpeeds {
   const iv12 = pattern(12, 15);
   const aad = pattern(4, 16);
   // Best of three rounds after a warm-up: a cold JIT or a collection in one round must not
-  // decide the order (a single round once put AES-GCM at 50 MB/s against 422 for ChaCha20).
+  // decide the order (a single cold round can turn it upside down).
   const time = (f: () => void): number => {
     f();
     f(); // warm

@@ -2,7 +2,7 @@
  * Crypto provider seam (docs/ARCHITECTURE.md, "The layers of `@tunnel/ssh`").
  *
  * The protocol code asks this interface for every primitive. `noble.ts` implements all of
- * it in pure JS; runtime accelerators (a later issue) override single members only after a
+ * it in pure JS; the runtime's accelerators (`native.ts`) override single members only after a
  * known-answer test against noble passes at load.
  *
  * Randomness is not part of the provider: it is a `RandomSource` passed to the transport so
