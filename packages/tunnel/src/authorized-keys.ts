@@ -23,8 +23,8 @@
  * unusable, with one warning naming file:line and the option: a key is never accepted with a
  * restriction silently dropped.
  */
-import * as fs from "node:fs";
 import { isCertificateType, type PublicKey, parseAuthorizedKeysLine, peerText, publicKeyEquals } from "@tunnel/ssh";
+import { readNamedFile } from "./named-file.ts";
 import { type OptionNames, optionName } from "./option-names.ts";
 
 /** A host:port rule (permitopen, permitlisten, the server's `allow`). */
@@ -90,13 +90,7 @@ export function loadAuthorizedKeys(
   now = Date.now(),
   names?: OptionNames,
 ): AuthorizedKey[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new TypeError(`cannot read authorized keys file ${file}: ${(err as Error).message}`);
-  }
-  return parseAuthorizedKeys(text, file, warn, now, names);
+  return parseAuthorizedKeys(readNamedFile("authorized keys file", file), file, warn, now, names);
 }
 
 /** The usable keys of an authorized_keys text; one warning per line that is not usable. */

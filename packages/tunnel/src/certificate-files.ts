@@ -16,6 +16,7 @@ import {
   parsePublicKeyLine,
   plainName,
 } from "@tunnel/ssh";
+import { readNamedFile } from "./named-file.ts";
 
 /** One user certificate read from a file. */
 export interface CertificateEntry {
@@ -36,17 +37,7 @@ export interface CertificateEntry {
  * not a certificate, malformed, or a host certificate.
  */
 export function loadCertificateFile(file: string): Omit<CertificateEntry, "keyFile" | "configured"> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new TypeError(
-      code === "ENOENT"
-        ? `certificate file ${file} does not exist`
-        : `cannot read certificate file ${file}: ${(err as Error).message}`,
-    );
-  }
+  const text = readNamedFile("certificate file", file);
   let certificate: Certificate;
   let comment: string;
   try {

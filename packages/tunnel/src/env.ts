@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readNamedFile } from "./named-file.ts";
 import { parseEnvFile } from "./target.ts";
 
 /** The variables TARGETs are read from: `envFile` over the environment over `.env` in `cwd`. */
@@ -18,17 +19,7 @@ export function loadEnvironment(
   let explicit: Record<string, string> = {};
   if (options.envFile !== undefined) {
     const file = path.resolve(cwd, options.envFile);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new TypeError(
-        code === "ENOENT"
-          ? `env file ${file} does not exist`
-          : `cannot read env file ${file}: ${(err as Error).message}`,
-      );
-    }
+    const text = readNamedFile("env file", file);
     explicit = parseEnvFile(text, file);
   }
   return { ...dotenv, ...processEnv, ...explicit };

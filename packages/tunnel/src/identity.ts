@@ -23,6 +23,7 @@ import {
   parsePublicKeyLine,
   SshError,
 } from "@tunnel/ssh";
+import { unreadableFile } from "./named-file.ts";
 import { defaultPassphrasePrompter, type PassphrasePrompter } from "./passphrase.ts";
 
 export const DEFAULT_IDENTITY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
@@ -77,14 +78,14 @@ function readKeyFile(file: string): { text: string; stamp: string } {
   try {
     fd = fs.openSync(file, "r");
   } catch (err) {
-    throw unreadable(file, err);
+    throw unreadableFile("identity file", file, err);
   }
   try {
     const st = fs.fstatSync(fd);
     checkPrivateKeyMode(file, st);
     return { text: fs.readFileSync(fd, "utf8"), stamp: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
   } catch (err) {
-    throw err instanceof TypeError ? err : unreadable(file, err);
+    throw err instanceof TypeError ? err : unreadableFile("identity file", file, err);
   } finally {
     fs.closeSync(fd);
   }
@@ -147,15 +148,6 @@ function unlock(file: string, text: string, stamp: string, o: LoadIdentityOption
       : locked(wrong > 0 ? `${why}, after ${wrong} incorrect` : why);
   cache.set(id, { stamp, error });
   throw error;
-}
-
-function unreadable(file: string, err: unknown): TypeError {
-  const code = (err as NodeJS.ErrnoException).code;
-  return new TypeError(
-    code === "ENOENT"
-      ? `identity file ${file} does not exist`
-      : `cannot read identity file ${file}: ${(err as Error).message}`,
-  );
 }
 
 /**

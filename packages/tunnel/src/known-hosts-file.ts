@@ -39,6 +39,7 @@ import {
 } from "@tunnel/ssh";
 import { hostKeyTypeOf } from "./algorithms.ts";
 import { hostPortLabel } from "./destination.ts";
+import { unreadableFile } from "./named-file.ts";
 import { type OptionNames, optionName } from "./option-names.ts";
 
 /** What to do with a host key known_hosts does not vouch for (ssh's StrictHostKeyChecking). */
@@ -59,7 +60,7 @@ function readText(file: string): string {
     return fs.readFileSync(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw new TypeError(`cannot read known_hosts file ${file}: ${(err as Error).message}`);
+    throw unreadableFile("known_hosts file", file, err);
   }
 }
 
