@@ -5,7 +5,7 @@
  * An unknown token, a `%` at the end, or an unset variable is an error, as in ssh.
  */
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
+import { findPasswdEntry } from "../local-user.ts";
 
 /** The values behind the tokens, for one destination. */
 export interface TokenValues {
@@ -121,17 +121,7 @@ export function expandTokens(
 
 /** A user's home directory from the passwd file (getpwnam's answer), or undefined. */
 export function homeOfUser(name: string): string | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync("/etc/passwd", "utf8");
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split("\n")) {
-    const fields = line.split(":");
-    if (fields[0] === name && fields[5] !== undefined) return fields[5];
-  }
-  return undefined;
+  return findPasswdEntry((e) => e.name === name)?.home;
 }
 
 /**
