@@ -88,7 +88,8 @@ function waitListening(port: number, child: ChildProcess, what: string, stderr: 
   });
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+/** Stops `child`: SIGTERM, then SIGKILL if it has not exited within 5 s; resolves once it has. */
+export function stopper(child: ChildProcess): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

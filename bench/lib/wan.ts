@@ -22,6 +22,7 @@ import {
   type SshTarget,
   startSshL,
   startTunnelOpen,
+  stopper,
   tunnelCommand,
 } from "./forwarders.ts";
 import { markdownTable, mb, ratio } from "./report.ts";
@@ -87,17 +88,7 @@ async function spawnReady(cmd: string[], cwd: string, what: string): Promise<Pro
       reject(new Error(`${what} exited with ${code}: ${err}`));
     });
   });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-      child.once("exit", () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.kill("SIGTERM");
-    });
-  return { child, line, pid: child.pid, stop };
+  return { child, line, pid: child.pid, stop: stopper(child) };
 }
 
 const portOf = (line: string) => Number(line.slice(line.lastIndexOf(":") + 1));
