@@ -22,9 +22,13 @@ import { Writer } from "./wire/writer.ts";
 
 /** Where a connection arriving through a remote forward was made, and from where (RFC 4254 §7.2). */
 export interface ForwardedConnection {
+  /** The address that was connected: the one the forward was requested on. */
   address: string;
+  /** The port that was connected: the forward's, or the one the server bound for a request of port 0. */
   port: number;
+  /** The originator's address, as the server reports it (not checked). */
   originHost: string;
+  /** The originator's port, as the server reports it. */
   originPort: number;
 }
 
@@ -43,22 +47,35 @@ export const DEFAULT_ALGORITHMS: AlgorithmLists = {
 export interface ClientOptions extends ClientAuthOptions {
   /** The host and port as the user named them (for the verifier and messages). */
   host: string;
+  /** The server's port as the user named it (for the verifier and messages); the connection itself is `conn`. */
   port: number;
+  /** Decides whether the server's host key is accepted; mandatory (`HostKeyVerifier`). */
   verifyHostKey: HostKeyVerifier;
+  /** Algorithm lists to offer, each in preference order; a list left out is `DEFAULT_ALGORITHMS`'. */
   algorithms?: Partial<AlgorithmLists>;
+  /** The cryptographic primitives; `nobleProvider` if absent. */
   provider?: CryptoProvider;
+  /** Where random bytes come from; `systemRandom` if absent (tests pass a fixed one). */
   random?: RandomSource;
   /** Handshake + auth deadline. */
   timeoutMs?: number;
+  /** Our identification line's software version, `SSH-2.0-<software>` (RFC 4253 §4.2); default `tunnel_0.1`. */
   software?: string;
+  /**
+   * Text the server wants shown, escaped by `peerText`: lines it sends before its version line
+   * (RFC 4253 §4.2) and SSH_MSG_DEBUG with always_display set (§11.3).
+   */
   onDebug?(message: string): void;
+  /** Re-exchange keys after this many payload bytes either way (RFC 4253 §9); default 1 GiB. */
   rekeyBytes?: number;
+  /** Re-exchange keys this many ms after the last exchange, checked as packets pass; default one hour. */
   rekeyMs?: number;
   /**
    * Liveness checks once authenticated (OpenSSH's ServerAliveInterval, in ms; 0 or absent:
    * off) and how many silent intervals make the server dead (ServerAliveCountMax, default 3).
    */
   keepaliveMs?: number;
+  /** Silent keepalive intervals that make the server dead (ServerAliveCountMax): an integer ≥ 1, default 3. */
   keepaliveCountMax?: number;
   /**
    * Right after login, time a few keepalive requests in turn (`Mux.measureRoundTrip`): receive

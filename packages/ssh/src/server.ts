@@ -34,11 +34,23 @@ export const PRE_AUTH_MAX_BUFFERED = 35_000;
 
 /** What `serveConnection` needs: host keys, who may log in, what to do with requests. */
 export interface ServerOptions {
+  /**
+   * Our host keys, at least one; the one that can sign the negotiated host key algorithm signs
+   * the exchange hash (RFC 4253 §8). A key with its certificate (`certifiedKey`) adds the certificate algorithms.
+   */
   hostKeys: readonly PrivateKey[];
+  /** Who may log in, and by which methods. */
   auth: ServerAuthPolicy;
+  /**
+   * Algorithm lists to offer, each in preference order; a list left out is the default (for host
+   * keys, the plain and certificate algorithms). Host key algorithms our keys cannot sign are dropped.
+   */
   algorithms?: Partial<AlgorithmLists>;
+  /** The cryptographic primitives; `nobleProvider` if absent. */
   provider?: CryptoProvider;
+  /** Where random bytes come from; `systemRandom` if absent (tests pass a fixed one). */
   random?: RandomSource;
+  /** Our identification line's software version, `SSH-2.0-<software>` (RFC 4253 §4.2); default `tunnel_0.1`. */
   software?: string;
   /**
    * Handshake + auth deadline, from the moment the connection is taken (OpenSSH's
@@ -49,10 +61,16 @@ export interface ServerOptions {
   maxChannels?: number;
   /** The largest a channel's receive window may grow to (`Mux.maxWindow`): uploads on long links. */
   maxWindow?: number;
+  /** Offer strict KEX (OpenSSH's kex-strict-s-v00@openssh.com); default true. Off only to test peers without it. */
   strictKex?: boolean;
   /** Groups for diffie-hellman-group-exchange (a moduli file's, `parseModuli`); built-in RFC 3526 groups if absent. */
   dhGroups?: readonly DhGroup[];
+  /** Accepts or rejects each channel the client opens (RFC 4254 §5.1); absent: every open is refused. */
   onOpen?(open: IncomingOpen, session: SshServerConnection): void;
+  /**
+   * Answers each global request of the client (RFC 4254 §4), e.g. `tcpip-forward`: reply data,
+   * or undefined (or a throw) to refuse. Absent: all are refused.
+   */
   onGlobalRequest?(name: string, data: Reader, session: SshServerConnection): GlobalReply;
 }
 

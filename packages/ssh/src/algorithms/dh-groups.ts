@@ -16,7 +16,9 @@ import { MODP_GROUPS } from "./modp-groups.ts";
 export interface DhGroup {
   /** p's size in bits. */
   readonly bits: number;
+  /** The prime modulus. */
   readonly p: bigint;
+  /** The generator, 1 < g < p − 1. */
   readonly g: bigint;
 }
 
@@ -97,7 +99,9 @@ export function chooseGroup(
 
 /** What parseModuli found: the usable groups, and one line per line it skipped. */
 export interface ModuliFile {
+  /** The lines kept, in file order: tested safe primes of 2048 to 8192 bits. */
   groups: DhGroup[];
+  /** One message per line not kept, naming its line number and why; blank and `#` lines are not listed. */
   skipped: string[];
 }
 

@@ -37,6 +37,10 @@ import { Writer } from "../wire/writer.ts";
 export interface Identity {
   /** The type the blob names: ssh-ed25519, ssh-rsa, ssh-ed25519-cert-v01@openssh.com, … */
   readonly type: string;
+  /**
+   * The blob sent in USERAUTH_REQUEST (the certificate's, for a certificate), and the comment
+   * that names the key in messages when it has no `source`.
+   */
   readonly publicKey: { readonly blob: Uint8Array; readonly comment: string };
   /**
    * Signature algorithms, preferred first. With more than one (RSA: rsa-sha2-512, -256, or
@@ -56,8 +60,11 @@ export interface Identity {
 
 /** A keyboard-interactive INFO_REQUEST (RFC 4256 §3.2); its text made safe to print (`peerText`). */
 export interface InfoRequest {
+  /** The request's name, often empty; escaped and cut at 256 characters. */
   readonly name: string;
+  /** Text to show before the prompts, possibly empty; escaped with line breaks kept, cut at 4096 characters. */
   readonly instruction: string;
+  /** The prompts in order, at most 64, each cut at 256 characters; `echo`: the answer may be shown as typed. */
   readonly prompts: readonly { readonly prompt: string; readonly echo: boolean }[];
 }
 
@@ -76,7 +83,9 @@ export interface KeyAttempt {
 
 /** Who the client logs in as and with what: keys, password, keyboard-interactive answers (RFC 4252). */
 export interface ClientAuthOptions {
+  /** The user name sent in every USERAUTH_REQUEST (RFC 4252 §5). */
   username: string;
+  /** Keys offered for publickey, in order; absent or empty: publickey is not tried. */
   identities?: readonly Identity[];
   /** A password, or a callback asked once when the server offers `password`. */
   password?: string | (() => Promise<string | undefined>);

@@ -24,10 +24,16 @@ export interface ServerAuthPolicy {
     user: string,
     key: PublicKey,
   ): false | { options?: readonly string[] } | Promise<false | { options?: readonly string[] }>;
+  /** Is this password right for this user? Absent: `password` is not offered. Requests to change it are refused. */
   password?(user: string, password: string): boolean | Promise<boolean>;
   /** Accept `none` (only for tests and demos). */
   allowNone?: boolean;
+  /**
+   * Failed attempts (refused key, bad signature, wrong password, unknown method; `none` does not
+   * count) at which the connection ends with AUTH_FAILED. Default 6, as OpenSSH's MaxAuthTries.
+   */
   maxTries?: number;
+  /** Sent once as USERAUTH_BANNER (RFC 4252 §5.4) before the reply to the first request; absent or empty: none. */
   banner?: string;
 }
 

@@ -80,6 +80,7 @@ interface PendingOpen {
 
 /** A channel the peer asks to open, waiting for us to accept or reject it (RFC 4254 §5.1). */
 export interface IncomingOpen {
+  /** The channel type asked for (RFC 4254 §5.1): `session`, `direct-tcpip`, `forwarded-tcpip`, … */
   type: string;
   /** The rest of the open message, type-specific (§6.1, §7.1, §7.2). */
   data: Reader;
@@ -89,6 +90,10 @@ export interface IncomingOpen {
    * closed (its `close` event fires as soon as a consumer attaches).
    */
   accept(): Channel;
+  /**
+   * Refuses with an RFC 4254 §5.1 reason code (`OpenFailure`) and a description for the peer.
+   * Does nothing if already answered or the connection is gone.
+   */
   reject(reason: number, description: string): void;
 }
 

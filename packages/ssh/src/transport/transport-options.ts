@@ -16,9 +16,13 @@ export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 
 /** Algorithm name lists in preference order, one per negotiation (RFC 4253 §7.1). */
 export interface AlgorithmLists {
+  /** Key exchange methods (kex_algorithms); the first KEXINIT adds the strict-KEX and ext-info names. */
   kex: readonly string[];
+  /** Host key algorithms (server_host_key_algorithms); a server offers only those its host keys can sign with. */
   hostKey: readonly string[];
+  /** Ciphers, offered the same for both directions (encryption_algorithms_*). */
   cipher: readonly string[];
+  /** MACs, offered the same for both directions (mac_algorithms_*); not used with an AEAD cipher. */
   mac: readonly string[];
 }
 
