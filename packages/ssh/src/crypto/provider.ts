@@ -42,6 +42,7 @@ export type ChaCha20Stream = (data: Uint8Array) => Uint8Array;
 
 /** The primitives the protocol needs (hashes, HMAC, AEADs, curves, signatures), from one implementation. */
 export interface CryptoProvider {
+  /** A label for reports: `noble`, or `native` when the runtime's crypto took over any primitive. */
   readonly name: string;
   /** Which implementation carries `primitive` ("noble", "node:crypto", …), for reports. */
   implementation(primitive: Primitive): string;
@@ -53,9 +54,13 @@ export interface CryptoProvider {
    * first. Elsewhere (noble wants whole, aligned blocks) joining once is the cheaper way.
    */
   readonly streams?: readonly Primitive[];
+  /** The digest of `data`. */
   hash(name: HashName, data: Uint8Array): Uint8Array;
+  /** A digest fed in parts: `update` any number of times, then `digest` once. */
   hashStream(name: HashName): HashStream;
+  /** HMAC (RFC 2104) of `data` under `key`. */
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** An HMAC whose key is set once, for many messages (the per-packet MAC, RFC 4253 §6.4). */
   hmacStream(name: HashName, key: Uint8Array): HmacStream;
   /**
    * Returns ciphertext ‖ 16-byte tag, or `prefix` ‖ ciphertext ‖ tag when a prefix is given
@@ -79,6 +84,7 @@ export interface CryptoProvider {
   aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertextAndTag: Uint8Array, aad: Uint8Array): Uint8Array;
   /** AES-CTR with a 16-byte big-endian counter block `iv`. */
   aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
+  /** The bare AES block function: one 16-byte `block` encrypted under `key`, no mode. */
   aesEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array;
   /** ChaCha20 keystream XOR: an 8-byte nonce selects DJB's original form (64-bit block counter), 12 bytes RFC 8439. */
   chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array;
@@ -86,11 +92,13 @@ export interface CryptoProvider {
   chacha20Stream(key: Uint8Array, nonce: Uint8Array, counter: number): ChaCha20Stream;
   /** The tag of `data`, or of its parts as if joined (a packet's pieces as they will be sent). */
   poly1305(key: Uint8Array, data: Uint8Array | readonly Uint8Array[]): Uint8Array;
+  /** X25519 (RFC 7748), for curve25519-sha256 (RFC 8731) and the hybrid exchanges built on it. */
   x25519: {
     generate(): KeyPair;
     /** Throws if the result is all zero (low-order point). */
     shared(secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array;
   };
+  /** ECDH over NIST P-256, P-384 and P-521, for ecdh-sha2-nistp* key exchange (RFC 5656 §4). */
   ecdh: {
     /** publicKey is the uncompressed SEC1 point. */
     generate(curve: EcCurveName): KeyPair;
@@ -98,12 +106,17 @@ export interface CryptoProvider {
     shared(curve: EcCurveName, secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array;
     validatePoint(curve: EcCurveName, point: Uint8Array): void;
   };
+  /** Ed25519 (RFC 8032), for ssh-ed25519 keys (RFC 8709); the secret key is the 32-byte seed. */
   ed25519: {
     generate(): KeyPair;
     publicFromSecret(seed: Uint8Array): Uint8Array;
     sign(seed: Uint8Array, msg: Uint8Array): Uint8Array;
     verify(publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean;
   };
+  /**
+   * ECDSA over the NIST curves, for ecdsa-sha2-nistp* keys (RFC 5656 §3): `sign` and `verify`
+   * hash `msg` with the curve's hash (RFC 5656 §6.2.1); signatures are `r` and `s`.
+   */
   ecdsa: {
     generate(curve: EcCurveName): KeyPair;
     publicFromSecret(curve: EcCurveName, secretKey: Uint8Array): Uint8Array;
