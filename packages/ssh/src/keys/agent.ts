@@ -55,6 +55,7 @@ export interface AgentKey {
   readonly comment: string;
   /** The type the blob names: `ssh-ed25519`, `ssh-rsa-cert-v01@openssh.com`, … */
   readonly type: string;
+  /** Whether `type` is an OpenSSH certificate type (`*-cert-v01@openssh.com`). */
   readonly certificate: boolean;
   /** The plain key type (for a certificate, the key inside it). */
   readonly keyType: string;

@@ -77,28 +77,42 @@ export interface CertificateOption {
 
 /** An OpenSSH certificate, decoded (PROTOCOL.certkeys); `certificateProblem` says whether it holds. */
 export interface Certificate {
+  /** The certificate type, e.g. `ssh-ed25519-cert-v01@openssh.com`. */
   readonly type: CertificateType;
   /** The whole certificate blob, as sent. */
   readonly blob: Uint8Array;
-  /** The key certified: its type and its plain RFC 4253 §6.6 blob. */
+  /** The type of the key certified. */
   readonly keyType: KeyType;
+  /** The key certified, as its plain RFC 4253 §6.6 blob (rebuilt from the certificate's key fields). */
   readonly keyBlob: Uint8Array;
+  /** The serial number the CA gave it. */
   readonly serial: bigint;
+  /** Whether it certifies a user or a host key (the certificate type field: 1 user, 2 host). */
   readonly role: CertificateRole;
+  /** The key id: free-form text the CA chose to identify the certificate in logs. */
   readonly keyId: string;
+  /** The user or host names it is valid for; empty: any, where the use allows that (`certificateProblem`). */
   readonly principals: readonly string[];
   /** Seconds since the epoch. */
   readonly validAfter: bigint;
+  /** Seconds since the epoch, not included; `CERT_FOREVER` for no end. */
   readonly validBefore: bigint;
+  /**
+   * Restrictions (e.g. `force-command`, `source-address`); a verifier refuses a certificate
+   * with one it does not know.
+   */
   readonly criticalOptions: readonly CertificateOption[];
+  /** Permissions granted (e.g. `permit-port-forwarding`); a verifier ignores those it does not know. */
   readonly extensions: readonly CertificateOption[];
-  /** The CA's plain key blob, and its type. */
+  /** The CA's plain key blob. */
   readonly signatureKey: Uint8Array;
+  /** The CA key's type (a plain type: chained certificates are refused). */
   readonly signatureKeyType: KeyType;
   /** The signature algorithm the CA used (the name inside the signature blob). */
   readonly signatureAlgorithm: string;
-  /** The CA's signature blob, and the bytes it covers. */
+  /** The CA's signature blob. */
   readonly signature: Uint8Array;
+  /** The bytes the CA's signature covers: the blob up to the signature field. */
   readonly signed: Uint8Array;
 }
 

@@ -23,11 +23,15 @@ import type { PublicKey, PublicKeyType } from "./types.ts";
 
 /** One usable known_hosts line: its marker, host patterns (plain or hashed) and key. */
 export interface KnownHostsEntry {
+  /** `@revoked` (the key is refused), `@cert-authority` (the key is a CA for host certificates), "" for neither. */
   marker: "" | "@revoked" | "@cert-authority";
-  /** Comma-separated patterns as written, or the hashed form. */
+  /** The comma-separated patterns as written; empty for a hashed entry. */
   patterns: string[];
+  /** For a `|1|salt|hash` host field: the salt, and the 20-byte HMAC-SHA1 of the name `knownHostsName` gives. */
   hashed: { salt: Uint8Array; hash: Uint8Array } | undefined;
+  /** The key (or CA key) the line gives. */
   key: PublicKey;
+  /** Its line number in the file, from 1. */
   line: number;
 }
 
@@ -46,8 +50,11 @@ export interface KnownHostsUnreadable {
 
 /** A known_hosts file, parsed: its entries, the lines that could not be read, warnings. */
 export interface KnownHostsFile {
+  /** The lines read, in file order. */
   entries: KnownHostsEntry[];
+  /** Lines whose host field was read but whose key was not; they still pin their hosts. */
   unreadable: KnownHostsUnreadable[];
+  /** One message per line not used, `line N: why` (unreadable keys included). */
   warnings: string[];
 }
 

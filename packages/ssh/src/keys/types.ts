@@ -21,14 +21,19 @@ export type PublicKeyType = KeyType | CertificateType;
  * (PROTOCOL.certkeys) when `type` is a `*-cert-v01@openssh.com` type.
  */
 export interface PublicKey {
+  /** The key type the blob names. */
   readonly type: PublicKeyType;
+  /** The wire encoding: an RFC 4253 §6.6 key blob, or a whole certificate. */
   readonly blob: Uint8Array;
+  /** The comment from the key line or key file; "" when there was none (a blob from the wire). */
   readonly comment: string;
 }
 
 /** A private key able to sign for user authentication (and, later, as a host key). */
 export interface PrivateKey {
+  /** The plain key type, also for a key presented with its certificate (`certifiedKey`). */
   readonly type: KeyType;
+  /** The public half as sent: the plain RFC 4253 §6.6 blob, or the certificate for a `certifiedKey`. */
   readonly publicKey: PublicKey;
   /** RSA key size in bits, or the curve's size; for display. */
   readonly bits: number;
@@ -47,9 +52,14 @@ export interface PrivateKey {
 export interface HostKeyInfo {
   /** The host as the user named it (no brackets, no port). */
   readonly host: string;
+  /** The port as the user named it. */
   readonly port: number;
   /** The negotiated host key algorithm (e.g. "rsa-sha2-512"). */
   readonly algorithm: string;
+  /**
+   * The server's host key K_S (RFC 4253 §8), its signature over the exchange hash checked: a plain
+   * key, or a certificate whose CA is not checked yet (that is the verifier's to decide).
+   */
   readonly key: PublicKey;
   /** "SHA256:<base64 without padding>", as OpenSSH prints it. */
   readonly fingerprint: string;
