@@ -13,6 +13,7 @@
  */
 export const WRITE_HIGH_WATER = 512 * 1024;
 
+/** What a `Conn` tells its owner, the callbacks set with `Conn.setHandlers`. */
 export interface ConnHandlers {
   /** A chunk arrived. The chunk is owned by the receiver (it may be kept). */
   data(chunk: Uint8Array): void;
@@ -39,17 +40,28 @@ export interface Conn {
   reset(): void;
   /** Stop / restart delivering `data` (flow control). */
   pause(): void;
+  /** Deliver `data` again after `pause`. */
   resume(): void;
+  /**
+   * Sets the callbacks, replacing any set before. The socket adapters read nothing until the
+   * first call: what arrives earlier, a close included, waits for it.
+   */
   setHandlers(handlers: ConnHandlers): void;
+  /** The peer's address as the socket reports it; "" when it has none (a Unix socket). */
   readonly remoteAddress: string;
+  /** The peer's port; 0 when it has none (a Unix socket). */
   readonly remotePort: number;
+  /** Our end's address as the socket reports it; "" when it has none (a Unix socket). */
   readonly localAddress: string;
+  /** Our end's port; 0 when it has none (a Unix socket). */
   readonly localPort: number;
 }
 
 /** A listening socket: where it listens, and how to stop. */
 export interface Listener {
+  /** The address it listens on, as the runtime reports it; for a Unix socket, its path. */
   readonly address: string;
+  /** The port it listens on (the one the system picked when asked for 0); 0 for a Unix socket. */
   readonly port: number;
   /** Stops accepting (the port is free once it resolves); connections already accepted live on. */
   close(): Promise<void>;
@@ -57,6 +69,7 @@ export interface Listener {
 
 /** How `Runtime.connect` connects: its timeout and TCP keepalive. */
 export interface ConnectOptions {
+  /** How long connecting may take, in ms (default 15 s); then the attempt is dropped and rejects. */
   timeoutMs?: number;
   /**
    * Turn on TCP keepalive, first probe after this many ms of silence: the kernel then notices
@@ -73,6 +86,10 @@ export interface ConnectOptions {
 export interface Runtime {
   /** The adapter's name: the JavaScript runtime whose socket API it uses ("node", "bun", "deno"). */
   readonly name: string;
+  /**
+   * Opens a TCP connection to `host:port`. Rejects with an `Error` naming them: "cannot connect
+   * to host:port: connection refused" (or host not found, or the runtime's words), or a timeout.
+   */
   connect(host: string, port: number, options?: ConnectOptions): Promise<Conn>;
   /**
    * A Unix-domain stream socket at `path` (an ssh-agent's `SSH_AUTH_SOCK`). Its `Conn` has
