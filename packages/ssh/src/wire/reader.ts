@@ -19,8 +19,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Reads SSH data types from a byte buffer, checking every length against what is left. */
 export class Reader {
+  /** The buffer read from; reads stay between `pos` and `end`. */
   readonly buf: Uint8Array;
+  /** Offset in `buf` of the next byte to read; every read moves it past what it took. */
   pos: number;
+  /** Offset in `buf` where reading stops (exclusive): `buf.length` unless the constructor was given less. */
   readonly end: number;
   private readonly view: DataView;
 
@@ -31,6 +34,7 @@ export class Reader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  /** Bytes left to read, `end − pos`. */
   get remaining(): number {
     return this.end - this.pos;
   }
@@ -41,6 +45,7 @@ export class Reader {
     }
   }
 
+  /** RFC 4251 §5 `byte`, 0–255. `what` names the field in the error if none is left (as for every read). */
   byte(what = "byte"): number {
     this.need(1, what);
     return this.buf[this.pos++] as number;
@@ -51,6 +56,7 @@ export class Reader {
     return this.byte(what) !== 0;
   }
 
+  /** RFC 4251 §5 `uint32`: 4 bytes, big-endian. */
   uint32(what = "uint32"): number {
     this.need(4, what);
     const v = this.view.getUint32(this.pos);
@@ -58,6 +64,7 @@ export class Reader {
     return v;
   }
 
+  /** RFC 4251 §5 `uint64`: 8 bytes, big-endian, as a bigint. */
   uint64(what = "uint64"): bigint {
     this.need(8, what);
     const v = this.view.getBigUint64(this.pos);

@@ -8,6 +8,7 @@ const encoder = new TextEncoder();
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
+  /** Bytes written so far: the length of what `bytes` returns. */
   pos = 0;
 
   constructor(initial = 256) {
@@ -25,16 +26,19 @@ export class Writer {
     this.view = new DataView(next.buffer);
   }
 
+  /** RFC 4251 §5 `byte`: the low 8 bits of `v`. */
   byte(v: number): this {
     this.ensure(1);
     this.buf[this.pos++] = v;
     return this;
   }
 
+  /** RFC 4251 §5 `boolean`: 1 for true, 0 for false. */
   boolean(v: boolean): this {
     return this.byte(v ? 1 : 0);
   }
 
+  /** RFC 4251 §5 `uint32`, big-endian; a RangeError unless `v` is an integer 0 to 2^32 − 1. */
   uint32(v: number): this {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uint32 out of range: ${v}`);
     this.ensure(4);
@@ -43,6 +47,7 @@ export class Writer {
     return this;
   }
 
+  /** RFC 4251 §5 `uint64`, big-endian; `v` is taken modulo 2^64 (no range check). */
   uint64(v: bigint): this {
     this.ensure(8);
     this.view.setBigUint64(this.pos, v);
@@ -50,6 +55,7 @@ export class Writer {
     return this;
   }
 
+  /** The bytes as they are, with no length in front. */
   raw(b: Uint8Array): this {
     this.ensure(b.length);
     this.buf.set(b, this.pos);
@@ -57,12 +63,14 @@ export class Writer {
     return this;
   }
 
+  /** RFC 4251 §5 `string`: uint32 length, then the bytes (a JavaScript string is written as UTF-8). */
   string(b: Uint8Array | string): this {
     const bytes = typeof b === "string" ? encoder.encode(b) : b;
     this.uint32(bytes.length);
     return this.raw(bytes);
   }
 
+  /** RFC 4251 §5 `name-list`: the names joined by commas, as a `string`; the names are not checked. */
   nameList(names: readonly string[]): this {
     return this.string(names.join(","));
   }
