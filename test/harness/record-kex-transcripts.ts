@@ -24,6 +24,9 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runtime } from "@tunnel/ssh/runtime";
+import { freePort } from "@tunnel/testkit";
+import { parseArgs } from "../../bench/lib/args.ts";
+import { KEX_NAME } from "../../packages/ssh/src/algorithms/kex-names.ts";
 import {
   fromBase64,
   ourClientKey,
@@ -35,19 +38,22 @@ import {
   toBase64,
 } from "../../packages/ssh/test/transcript.ts";
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : fallback;
-  if (value === undefined) {
-    console.error(`missing --${name}; usage: record-kex-transcripts.ts --openssh PREFIX [--kex A,B] [--out DIR]`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const prefix = path.resolve(arg("openssh"));
-const methods = arg("kex", "mlkem768x25519-sha256,sntrup761x25519-sha512").split(",");
-const outDir = path.resolve(arg("out", "packages/ssh/test/transcripts"));
+const args = parseArgs({
+  name: "test/harness/record-kex-transcripts.ts",
+  summary: "Records key exchange transcripts against an OpenSSH build, for kex-transcripts.test.ts.",
+  options: {
+    openssh: { type: "string", required: true, value: "PREFIX", description: "an OpenSSH install prefix" },
+    kex: {
+      type: "list",
+      default: [KEX_NAME.MLKEM768_X25519_SHA256, KEX_NAME.SNTRUP761_X25519_SHA512],
+      description: "the key exchange methods to record",
+    },
+    out: { type: "string", default: "packages/ssh/test/transcripts", description: "where the transcripts go" },
+  },
+});
+const prefix = path.resolve(args.openssh);
+const methods = args.kex;
+const outDir = path.resolve(args.out);
 const bin = (p: string) => {
   const file = path.join(prefix, p);
   if (!fs.existsSync(file)) throw new Error(`${file} does not exist: --openssh must be an OpenSSH install prefix`);
@@ -56,17 +62,6 @@ const bin = (p: string) => {
 const user = os.userInfo().username;
 /** `ssh -V` prints e.g. "OpenSSH_10.5p1, OpenSSL 3.0.19 27 Jan 2026" on stderr. */
 const version = spawnSync(bin("bin/ssh"), ["-V"], { encoding: "utf8" }).stderr.split(",")[0]?.trim() || "OpenSSH";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => (a && typeof a === "object" ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 const blobOfPubFile = (file: string) => fs.readFileSync(file, "utf8").trim().split(/\s+/)[1] as string;
 const pubLine = (blob: Uint8Array) => `ssh-ed25519 ${toBase64(blob)}`;

@@ -13,6 +13,7 @@ import {
   publicKeyEquals,
   SshError,
 } from "@tunnel/ssh";
+import { freePort } from "@tunnel/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAuthorizedKeys } from "../src/authorized-keys.ts";
 import { TunnelSession } from "../src/open.ts";
@@ -272,10 +273,8 @@ describe("tunnel socks: the proxy through our own server", () => {
     });
     await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
     echoPort = (echo.address() as net.AddressInfo).port;
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
-    closedPort = (probe.address() as net.AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    // Below the ephemeral range, so no other test's listener or connection takes it meanwhile.
+    closedPort = await freePort();
     server = await startForwardingServer("127.0.0.1", 0, {
       hostKeys: [hostKey],
       authorizedKeys: parseAuthorizedKeys(`${formatPublicKeyLine(userKey.publicKey)}\n`, "ak", () => {}),
