@@ -23,10 +23,20 @@ import {
 import { nativeProvider, type Runtime, runtime } from "@tunnel/ssh/runtime";
 import { type OptionField, type OptionNames, optionName } from "./option-names.ts";
 
+/**
+ * The algorithms, crypto mode and sockets of a connection (`runCheck`, `TunnelSession`, the
+ * bench). Each list is in OpenSSH's syntax: `a,b` (that list), `+a` (appended to the defaults),
+ * `-a` (removed from them), `^a` (put first), names with `*` and `?` as wildcards. A list left
+ * undefined is ssh_config's where one is read, else the defaults.
+ */
 export interface AlgorithmOptions {
+  /** Key exchange methods; the CLI's `--kex-algorithms`. */
   kexAlgorithms?: string | undefined;
+  /** Host key algorithms to accept, in order of preference; the CLI's `--host-key-algorithms`. */
   hostKeyAlgorithms?: string | undefined;
+  /** Ciphers (the default order depends on what this runtime accelerates); the CLI's `--ciphers`. */
   ciphers?: string | undefined;
+  /** MACs (unused with an AEAD cipher, which authenticates itself); the CLI's `--macs`. */
   macs?: string | undefined;
   /** `auto`: the runtime's verified accelerators where faster; `noble`: pure noble (accelerators off). */
   crypto?: CryptoMode | undefined;
@@ -39,6 +49,7 @@ export interface AlgorithmOptions {
   sockets?: Runtime | undefined;
 }
 
+/** Every `CryptoMode`, for option parsing (the CLI's `--crypto`). */
 export const CRYPTO_MODES = ["auto", "noble"] as const;
 /** Which primitives carry the crypto: `auto` (the runtime's accelerators, checked against noble) or `noble` alone. */
 export type CryptoMode = (typeof CRYPTO_MODES)[number];

@@ -24,6 +24,7 @@ import { postQuantumWarning } from "./pq-warning.ts";
 
 /** What `runCheck` connects to, how it verifies the host key, and how it logs in. */
 export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
+  /** The host to check: `[user@]host[:port]`, or a Host of ssh_config when `sshConfig` is read. */
   destination: string;
   /** `--jump`: jump hosts `[user@]host[:port],…` (or `none`), replacing ssh_config's ProxyJump and ProxyCommand. */
   jump?: string | undefined;
@@ -32,19 +33,32 @@ export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions
    * /etc/ssh/ssh_config, a path for that file only (ssh -F; `none`: none); absent: none.
    */
   sshConfig?: string | boolean | undefined;
+  /** A private key file, offered before ssh_config's IdentityFile ones; the CLI's `--identity`. */
   identity?: string | undefined;
   /** IdentityAgent: a socket path, `none`, `SSH_AUTH_SOCK` or `$VAR` (default: SSH_AUTH_SOCK). */
   agent?: string | undefined;
   /** How to offer a password, shown when authentication fails and the server takes one. */
   passwordHint?: string | undefined;
+  /**
+   * The one known_hosts file to check host keys against and record new ones in, instead of
+   * ssh_config's UserKnownHostsFile and GlobalKnownHostsFile or ssh's defaults (without
+   * ssh_config: ~/.ssh/known_hosts); the CLI's `--known-hosts`.
+   */
   knownHosts?: string | undefined;
+  /**
+   * What to do with a host key known_hosts does not vouch for, on every host of the chain
+   * (default: ssh_config's StrictHostKeyChecking, else `yes`); the CLI's `--host-key-check`.
+   */
   hostKeyCheck?: HostKeyPolicy;
   /** A password given up front (TUNNEL_PASSWORD): used for password and keyboard-interactive, never asked. */
   password?: string | undefined;
   /** How to ask for a password when the server takes one: default as ssh asks; `false` never (BatchMode). */
   prompter?: PassphrasePrompter | false | undefined;
+  /** Milliseconds each host of the chain has for its handshake and login (default 30 s). */
   timeoutMs?: number;
+  /** What the check reports as it goes: host keys added or accepted unchecked, the banner, config lines, warnings. */
   events?: VerifierEvents & {
+    /** The server's login banner, characters a terminal would act on escaped (its lines kept). */
     banner?(text: string): void;
     /** The ssh_config lines that applied, `file:line: text` (--verbose). */
     verbose?(line: string): void;
@@ -57,19 +71,29 @@ export interface CheckOptions extends AlgorithmOptions, Pick<AuthIdentityOptions
 
 /** What `runCheck` found: the server, what was negotiated, the host key and how the login went. */
 export interface CheckReport {
+  /** The host connected to (after ssh_config's HostName). */
   host: string;
+  /** Its port. */
   port: number;
+  /** The user logged in as. */
   user: string;
+  /** The server's version line (`SSH-2.0-…`), escaped for display. */
   serverVersion: string;
+  /** The key exchange method negotiated. */
   kex: string;
   /** Whether the key exchange resists a quantum adversary recording today (a KEM hybrid). */
   postQuantum: boolean;
+  /** The host key algorithm negotiated. */
   hostKeyAlgorithm: string;
+  /** The host key's `SHA256:` fingerprint; for a host certificate, that of the key inside. */
   hostKeyFingerprint: string;
+  /** The cipher negotiated, each direction. */
   cipher: { clientToServer: string; serverToClient: string };
+  /** The MAC negotiated, each direction; `implicit` with an AEAD cipher. */
   mac: { clientToServer: string; serverToClient: string };
   /** Which implementation carries each direction. */
   implementation: { clientToServer: string; serverToClient: string };
+  /** Both sides agreed on strict key exchange (kex-strict, the fix for CVE-2023-48795). */
   strictKex: boolean;
   /** "none" when the server let us in without checking any key or password (`noneAuthWarning`). */
   authMethod: string;
