@@ -3,9 +3,13 @@
  * (`[::1]:2222`).
  */
 
+/** A destination as written: who logs in, and where. */
 export interface Destination {
+  /** The user before `@`; undefined when none was written. */
   user: string | undefined;
+  /** The host name or address, an IPv6 literal without its brackets. */
   host: string;
+  /** The port after `:`, else `parseDestination`'s default (22). */
   port: number;
 }
 

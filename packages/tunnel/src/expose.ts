@@ -25,11 +25,13 @@ export const DEFAULT_REMOTE_BIND = "127.0.0.1";
 export interface ExposeOptions extends Omit<OpenOptions, "targets" | "port" | "bind" | "route" | "setup"> {
   /** The local service the bastion's connections are carried to. */
   localHost: string;
+  /** The local service's port. */
   localPort: number;
   /** The address the bastion listens on (default 127.0.0.1; "" or "*" for all, if its policy lets it). */
   remoteBind?: string | undefined;
   /** The port it listens on (default 0: its choice). */
   remotePort?: number | undefined;
+  /** `OpenOptions.events`, and when the bastion listens for the service. */
   events?: OpenOptions["events"] & {
     /** The bastion listens (again, after a reconnection: `again`); `address` is what to connect to there. */
     exposed?(address: string, again: boolean): void;

@@ -41,7 +41,12 @@ export const DEFAULT_KEEPALIVE_COUNT = 3;
 
 /** What `TunnelSession` opens (targets), via which bastion, and how it connects and reconnects. */
 export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions, "identityFiles" | "identitiesOnly"> {
+  /** The services to reach (`resolveTarget`), one local listener each, in this order. */
   targets: Target[];
+  /**
+   * The bastion: `[user@]host[:port]`, or a Host of ssh_config when `sshConfig` is read; the
+   * CLI's `--via`, else TUNNEL_VIA.
+   */
   via: string;
   /** `--jump`: jump hosts `[user@]host[:port],…` before `via` (or `none`), replacing ssh_config's ProxyJump and ProxyCommand. */
   jump?: string | undefined;
@@ -50,13 +55,33 @@ export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions,
    * a path for that file only (ssh -F; `none`: none); absent: none (embedders, the demo).
    */
   sshConfig?: string | boolean | undefined;
+  /**
+   * The first target's local port, each next target on the port after the one before; the
+   * CLI's `--port`. Given, each must be free (0: any free port); absent, from 10000, a busy port
+   * moves on to the next free one (up to 100 further).
+   */
   port?: number | undefined;
+  /** The local address to listen on (default 127.0.0.1); the CLI's `--bind`. */
   bind?: string | undefined;
+  /** A private key file, offered before ssh_config's IdentityFile ones; the CLI's `--identity`. */
   identity?: string | undefined;
   /** IdentityAgent: a socket path, `none`, `SSH_AUTH_SOCK` or `$VAR` (default: SSH_AUTH_SOCK). */
   agent?: string | undefined;
+  /**
+   * The one known_hosts file to check host keys against and record new ones in, instead of
+   * ssh_config's UserKnownHostsFile and GlobalKnownHostsFile or ssh's defaults (without
+   * ssh_config: ~/.ssh/known_hosts); the CLI's `--known-hosts`.
+   */
   knownHosts?: string | undefined;
+  /**
+   * What to do with a host key known_hosts does not vouch for, on every host of the chain
+   * (default: ssh_config's StrictHostKeyChecking, else `accept-new`); the CLI's `--host-key-check`.
+   */
   hostKeyCheck?: HostKeyPolicy;
+  /**
+   * A password given up front (the CLI reads TUNNEL_PASSWORD): used for password and
+   * keyboard-interactive on every connection, never asked.
+   */
   password?: string | undefined;
   /** How to ask for a password on the first connection: default as ssh asks; `false` never (BatchMode). */
   prompter?: PassphrasePrompter | false | undefined;
@@ -66,6 +91,10 @@ export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions,
   verifier?: HostKeyVerifier;
   /** SSH keepalive interval (0: off) and silent intervals before the bastion counts as dead. */
   keepaliveMs?: number | undefined;
+  /**
+   * Silent keepalive intervals before the bastion counts as gone (default: ssh_config's
+   * ServerAliveCountMax, else 3); the CLI's `--keepalive-count`.
+   */
   keepaliveCountMax?: number | undefined;
   /** Reconnect when the connection is lost (default true). */
   reconnect?: boolean | undefined;
@@ -75,6 +104,7 @@ export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions,
   rekeyBytes?: number | undefined;
   /** The largest a channel's receive window may grow to (default 16 MiB). */
   maxWindow?: number | undefined;
+  /** What the session reports as it goes: host keys added or accepted unchecked, progress and connection lines. */
   events?: VerifierEvents & {
     /** Human-oriented progress lines. */
     info?(line: string): void;
@@ -98,8 +128,11 @@ export interface OpenOptions extends AlgorithmOptions, Pick<AuthIdentityOptions,
 
 /** One target as opened: the local address to use, and its URL rewritten to it. */
 export interface OpenedTarget {
+  /** The target as given. */
   target: Target;
+  /** The local address its listener is bound to. */
   localHost: string;
+  /** The local port its listener is bound to: the one found when 0 or a busy default port was asked for. */
   localPort: number;
   /** The rewritten URL (full, with password), when the target was a URL. */
   url: string | undefined;

@@ -55,7 +55,9 @@ export interface Target {
   spec: string;
   /** The environment variable the URL came from, if any. */
   variable: string | undefined;
+  /** The service's host name or address (an IPv6 address without brackets). */
   host: string;
+  /** Its port: as written, else the URL scheme's default (`DEFAULT_PORTS`). */
   port: number;
   /** The service URL, when the target was one. */
   url: ServiceUrl | undefined;
