@@ -57,9 +57,11 @@ export interface KeyOptions {
 
 /** One usable authorized_keys line: the key, its options, and where it was read. */
 export interface AuthorizedKey extends KeyOptions {
+  /** The public key that may log in. */
   key: PublicKey;
   /** `file:line`, for messages. */
   source: string;
+  /** Its line number in the file, from 1; 0 for an entry made from a user certificate. */
   line: number;
 }
 

@@ -64,9 +64,11 @@ export function portGrantAllows(grant: PortGrant, port: number): boolean {
 
 /** sshd's MaxStartups: random early drop of connections not yet logged in. */
 export interface MaxStartups {
+  /** Connections not yet logged in below which none is dropped. */
   start: number;
   /** Percent, 1-100. */
   rate: number;
+  /** Connections not yet logged in from which every new one is dropped. */
   full: number;
 }
 

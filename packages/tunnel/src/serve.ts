@@ -66,6 +66,10 @@ const DROP_LOG_INTERVAL_MS = 1000;
 
 /** Who a forwarding server lets in and what it lets them forward. */
 export interface ForwardingServerOptions {
+  /**
+   * The keys the server proves itself with, host certificates (`loadHostCertificate`) among
+   * them; the CLI's `--host-key` and `--host-certificate`.
+   */
   hostKeys: readonly PrivateKey[];
   /** Groups for diffie-hellman-group-exchange (RFC 4419); default: /etc/ssh/moduli's if readable, else built in. */
   dhGroups?: readonly DhGroup[];
@@ -89,7 +93,9 @@ export interface ForwardingServerOptions {
   loginGraceMs?: number;
   /** [0, 1) for the early drop; default Math.random. */
   random?: () => number;
+  /** Receives a line per event: connections, logins, channels, refusals, drops (default: none kept). */
   log?(line: string): void;
+  /** Which primitives carry the crypto (default `auto`); the CLI's `--crypto`. */
   crypto?: CryptoMode | undefined;
   /** The socket adapter; default: this runtime's own. */
   sockets?: Runtime | undefined;
@@ -106,7 +112,9 @@ export interface DrainResult {
 
 /** A running forwarding server: its listener, connections and channels, and how to stop it. */
 export interface ForwardingServer {
+  /** The listening socket: its `address` and `port` (the one the system chose, when asked for 0). */
   listener: Listener;
+  /** The SSH connections open now, logged in or not. */
   connections: Set<SshServerConnection>;
   /** Channels open or being opened, over all connections. */
   readonly activeChannels: number;

@@ -34,6 +34,7 @@ import { type AddressPattern, type AuthorizedKey, fromAllows, parseAddressPatter
 
 /** A CA key trusted to certify users (sshd's TrustedUserCAKeys), and where it was read. */
 export interface TrustedUserCa {
+  /** The CA's public key: user certificates it signed may log in. */
   key: PublicKey;
   /** `file:line`. */
   source: string;
