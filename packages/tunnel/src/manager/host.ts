@@ -38,24 +38,38 @@ export type TunnelState = "starting" | "up" | "reconnecting" | "paused" | "closi
 
 /** What `status` answers (and `tunnel list --json` prints). */
 export interface TunnelStatus extends TunnelRecord {
+  /** `starting` until its ports listen, then `up`, `reconnecting`, `paused`, or `closing` once it stops. */
   state: TunnelState;
+  /** Its session's connections open now (`activeConnections`). */
   connections: number;
+  /** Bytes from the SSH channels to the local sockets since it started. */
   bytesIn: number;
+  /** Bytes from the local sockets into the SSH channels since it started. */
   bytesOut: number;
 }
 
 /** A target with its full rewritten URL (password included): only ever sent over the control socket. */
 export interface SecretTarget extends TargetRecord {
+  /** The rewritten URL with its password, when the target was a URL; else null. */
   fullUrl: string | null;
 }
 
 /** Which tunnel a `TunnelHost` records, where, and the session it steers. */
 export interface HostOptions {
+  /** The state directory its record, control socket and log go in (`stateDir`); created if missing. */
   dir: string;
+  /** The tunnel's name (`tunnel list`, `tunnel close NAME`), which its files are named after. */
   name: string;
+  /**
+   * What made it (the CLI: `open` or `expose`). Only an `open` tunnel can be paused and
+   * resumed, and only its ports count as taken for another tunnel's `ports`.
+   */
   kind: string;
+  /** The bastion as given, for the record. */
   via: string;
+  /** It runs in the background, for the record. */
   detached: boolean;
+  /** The session `status` reads and `pause` and `resume` steer. */
   session: ManagedSession;
   /** Local ports asked for explicitly: refused when another tunnel has them. */
   ports?: readonly number[];

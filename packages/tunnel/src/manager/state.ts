@@ -35,10 +35,13 @@ export interface TargetRecord {
 
 /** A tunnel's record (`NAME.json`): what it forwards, via where, its process. */
 export interface TunnelRecord {
+  /** The layout of this file (`STATE_VERSION`). */
   version: typeof STATE_VERSION;
+  /** The tunnel's name; the record's file is `NAME.json`. */
   name: string;
   /** `open` or `expose`. */
   kind: string;
+  /** The process that runs the tunnel; once it is gone, the record is stale. */
   pid: number;
   /** The bastion as given (`--via`). */
   via: string;
@@ -48,6 +51,7 @@ export interface TunnelRecord {
   ready: boolean;
   /** Ran in the background (`--detach`). */
   detached: boolean;
+  /** What it forwards; empty until `ready`. */
   targets: TargetRecord[];
 }
 
