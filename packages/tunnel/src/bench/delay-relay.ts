@@ -36,6 +36,7 @@ export interface DelayRelayOptions {
 
 /** What a delay relay has carried so far. */
 export interface RelayStats {
+  /** Connections accepted since the start, closed ones included. */
   connections: number;
   /** Bytes written on, both directions, all connections. */
   bytes: number;
@@ -45,8 +46,11 @@ export interface RelayStats {
 
 /** A running delay relay: where it listens, its counters, and how to stop it. */
 export interface DelayRelay {
+  /** The address it listens on. */
   readonly address: string;
+  /** The port it listens on (the one the system chose, when asked for 0). */
   readonly port: number;
+  /** Its counters, updated as it runs. */
   readonly stats: RelayStats;
   /** Stops listening and cuts every connection. */
   close(): Promise<void>;

@@ -8,16 +8,21 @@ import { encodeHeader, patternBlock, pump } from "./target.ts";
 
 /** Where the load goes (a bench target, directly or through a tunnel) and how to reach and time it. */
 export interface LoadEnv {
+  /** The socket adapter the load connects with. */
   runtime: Runtime;
   /** Milliseconds, high resolution (performance.now). */
   now(): number;
+  /** Where to connect: a bench target, or the local end of a tunnel to one. */
   host: string;
+  /** Its port. */
   port: number;
 }
 
 /** Bytes moved one way and the time they took. */
 export interface Throughput {
+  /** Bytes moved. */
   bytes: number;
+  /** How long they took (`upload` and `download` say from when to when). */
   seconds: number;
   /** Bytes per second. */
   rate: number;
@@ -104,9 +109,11 @@ export async function download(env: LoadEnv, bytes: number): Promise<Throughput>
 
 /** Round-trip times of `count` echoes. */
 export interface RoundTrip {
+  /** Round trips timed, warm-up ones not counted. */
   count: number;
   /** Microseconds. */
   median: number;
+  /** 99th percentile, microseconds. */
   p99: number;
 }
 
@@ -144,6 +151,7 @@ export async function roundTrip(env: LoadEnv, count: number, size = 64, warmup =
 
 /** An echo of `bytes` bytes on one connection, checked byte for byte as it came back. */
 export interface EchoResult {
+  /** Bytes sent, and expected back. */
   bytes: number;
   /** From the first byte sent to the last one back. */
   seconds: number;
@@ -176,9 +184,13 @@ export async function echoTransfer(env: LoadEnv, bytes: number, seed = 1): Promi
 
 /** How many of `channels` concurrent transfers arrived intact, and how long they all took. */
 export interface ManyResult {
+  /** Echo connections run at once. */
   channels: number;
+  /** Bytes each one sent. */
   bytesEach: number;
+  /** How many came back intact (a failed connection counts as not intact). */
   intact: number;
+  /** From the start to the last one done. */
   seconds: number;
 }
 
@@ -192,10 +204,13 @@ export async function manyChannels(env: LoadEnv, channels: number, bytesEach: nu
 
 /** Many transfers at once, measured together. */
 export interface AggregateResult {
+  /** Transfers run at once, each on its own connection. */
   channels: number;
+  /** Bytes each one moves, one way. */
   bytesEach: number;
   /** Transfers that completed with every byte. */
   complete: number;
+  /** From the start to the last one done (or failed). */
   seconds: number;
   /** Bytes per second, all channels together, from the first open to the last byte. */
   rate: number;

@@ -24,10 +24,13 @@ import { startTarget } from "./target.ts";
 
 /** One measured path: throughput each way and round trip, for one cipher. */
 export interface BenchRow {
+  /** The path: `direct TCP`, `tunnel (loopback)`, `tunnel (N ms)` or `tunnel via BASTION`. */
   through: string;
+  /** The cipher negotiated, client to server (`-` for direct TCP, `?` if unknown). */
   cipher: string;
   /** Bytes per second. */
   up: number;
+  /** Bytes per second, target to client. */
   down: number;
   /** Microseconds, median of the round trips. */
   rtt: number;
@@ -37,19 +40,27 @@ export interface BenchRow {
 
 /** What `benchLoopback` and `benchVia` measure, how much, and how. */
 export interface BenchOptions extends AlgorithmOptions {
+  /** Bytes each way per measurement (the CLI's `--megabytes` × 1 MiB; default there 64 MiB). */
   bytes: number;
+  /** Round trips timed per row, after 20 warm-up ones; `BenchRow.rtt` is their median. */
   rounds: number;
   /** Ciphers to measure one by one (loopback); with `via`, the `ciphers` option applies. */
   cipherList?: readonly string[];
+  /** `benchVia`: the bastion, `[user@]host[:port]`; the CLI's `--via`. */
   via?: string;
+  /** `benchVia`: `host:port` of a bench target behind the bastion; the CLI's `--target`. */
   target?: string;
+  /** `benchVia`: a private key file to log in to the bastion with; the CLI's `--identity`. */
   identity?: string | undefined;
+  /** `benchVia`: the one known_hosts file to check host keys against and record new ones in; `--known-hosts`. */
   knownHosts?: string | undefined;
+  /** `benchVia`: what to do with a host key known_hosts does not vouch for (default `accept-new`). */
   hostKeyCheck?: HostKeyPolicy;
   /** Loopback: round-trip time in ms of a delay relay in front of the server and the target. */
   rttMs?: number | undefined;
   /** The largest the tunnel's receive windows may grow to (downloads; default 16 MiB). */
   maxWindow?: number | undefined;
+  /** Receives a line per tunnel measured: its cipher and MB/s each way. */
   log?(line: string): void;
 }
 
