@@ -20,20 +20,17 @@ function reference(pattern: string, name: string): boolean {
 
 describe("OpenSSH pattern matching (ssh_config(5) PATTERNS)", () => {
   it("TestPatternManyStarsIsLinear: a known_hosts pattern with many stars against a long host name answers at once", () => {
-    const host = "a".repeat(50);
-    const pattern = `${"*a".repeat(8)}*b`;
+    // No clock here: a backtracking matcher needs about C(200, 12) ≈ 10^20 steps for this pair
+    // and never answers, so the test's own timeout fails it; the walk takes 200·25 steps.
+    const host = "a".repeat(200);
+    const pattern = `${"*a".repeat(12)}*b`;
     const { entries } = parseKnownHosts(
       `${pattern} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEeyExBfYfaMhY0nDhMHTv9zmEY2AbH7y0U5r+4cNduG`,
     );
     const key = (entries[0] as (typeof entries)[number]).key;
-    // The regular expression took C(50, 8) ≈ 5·10^8 backtracking steps here: 30 s on a loaded
-    // 2-core machine, several seconds anywhere. The walk takes 50·17 steps. The bound is 1000×
-    // what the walk needs, and far under what the expression needed.
-    const t0 = performance.now();
     expect(lookupHostKey(entries, host, 22, key, nobleProvider).status).toBe("unknown");
     expect(matchesPattern(pattern, host)).toBe(false);
-    expect(matchesPattern(`${"*a".repeat(8)}*a`, host)).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(matchesPattern(`${"*a".repeat(12)}*a`, host)).toBe(true);
   });
 
   it("TestPatternMeaningUnchanged: agrees with the plain reading on every short pattern and name", () => {

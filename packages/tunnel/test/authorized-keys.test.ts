@@ -228,9 +228,9 @@ describe("from= patterns (ssh_config(5) PATTERNS, CIDR as sshd)", () => {
     expect(globMatch("abc", "a*c")).toBe(true);
     expect(globMatch("abc", "a*b")).toBe(false);
     expect(globMatch("", "*")).toBe(true);
-    const t0 = performance.now();
+    // No clock: backtracking would take about C(64, 30) ≈ 10^18 steps here and never answer,
+    // so the test's own timeout fails it.
     expect(globMatch("a".repeat(64), `${"*a".repeat(30)}b`)).toBe(false);
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
 
