@@ -1,6 +1,7 @@
 /**
  * Files the user names (packages/tunnel/src/named-file.ts): a missing one and an unreadable one
  * (a directory) each give one line naming what the file was for, whichever loader reads it.
+ * The reason is the runtime's own words ("EISDIR: illegal operation…", Deno's "Is a directory").
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -33,14 +34,14 @@ describe("a file the user named", () => {
       expect(() => load(file)).toThrow(new TypeError(`${what} ${file} does not exist`));
     });
     it(`${what}: a directory → "cannot read ${what} …: reason"`, () => {
-      expect(() => load(dir)).toThrow(new RegExp(`^cannot read ${what} ${dir}: EISDIR`));
+      expect(() => load(dir)).toThrow(new RegExp(`^cannot read ${what} ${dir}: .*directory`, "i"));
     });
   }
   it("known_hosts file: a missing one is an empty one; a directory is one line", () => {
     expect(knownHostKeyTypesIn(path.join(dir, "absent"), "example.com", 22)).toEqual([]);
     const shown = { host: "example.com", port: 22 } as HostKeyInfo; // read no further than the file
     expect(() => knownHostsVerifier(dir, "yes")(shown)).toThrow(
-      new RegExp(`^cannot read known_hosts file ${dir}: EISDIR`),
+      new RegExp(`^cannot read known_hosts file ${dir}: .*directory`, "i"),
     );
   });
 });
