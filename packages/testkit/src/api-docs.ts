@@ -64,3 +64,13 @@ export function undocumentedNames(entries: readonly string[]): string[] {
   }
   return missing;
 }
+
+/**
+ * `undocumentedNames` for the package in `packageDir` (the directory of its package.json);
+ * throws if its `exports` lead to no source at all.
+ */
+export function undocumentedNamesOf(packageDir: string): string[] {
+  const entries = exportedEntries(packageDir);
+  if (entries.length === 0) throw new Error(`${packageDir}: package.json exports nothing`);
+  return undocumentedNames(entries);
+}
