@@ -36,6 +36,7 @@ describe("pnpm bench --wan --smoke", () => {
         ["ssh -L", "sshd"],
         [tunnel, "sshd"],
         [tunnel, "tunnel serve"],
+        ["ssh -L", "tunnel serve"],
       ]) {
         const row = new RegExp(
           `\\| ${rtt} ms \\| ${through} \\| ${server} \\| (\\d+) MB/s \\|[^\\n]*\\| (\\d+) MB/s \\|[^\\n]*\\| ([\\d.]+) ms \\|`,

@@ -431,6 +431,11 @@ export async function runWan(
           forwarders.push(f);
           paths.push({ through: f.label, server: "tunnel serve", port: f.port, pid: f.pid });
         }
+        // OpenSSH's client against our server role: its uploads are what our receive windows
+        // grant a sender we did not write, against sshd's for the same client.
+        const sshLServe = await startSshL(rig.viaServe, o.cipher);
+        forwarders.push(sshLServe);
+        paths.push({ through: "ssh -L", server: "tunnel serve", port: sshLServe.port, pid: sshLServe.pid });
         // The same tunnel with its windows held at their initial 2 MiB (no growth, as before
         // issue 14): what growth changes, at every RTT and at none, in this run.
         const fixedRt = o.runtimes[0];
