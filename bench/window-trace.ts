@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadIdentity } from "@tunnel/core";
+import { loadIdentity, localUserName } from "@tunnel/core";
 import { encodeHeader, patternBlock, startTarget } from "@tunnel/core/bench";
 import { type Conn, connectClient, parsePublicKeyLine, publicKeyEquals } from "@tunnel/ssh";
 import { runtime } from "@tunnel/ssh/runtime";
@@ -95,7 +95,7 @@ try {
     measureRoundTrip: true,
     host: "127.0.0.1",
     port: relayPort,
-    username: os.userInfo().username,
+    username: localUserName(),
     identities: [loadIdentity(key.path)],
     algorithms: resolveAlgorithms({}, provider),
     provider,

@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { localUserName } from "@tunnel/core";
 import { runtime } from "@tunnel/ssh/runtime";
 import { freePort } from "@tunnel/testkit";
 import { parseArgs } from "../../bench/lib/args.ts";
@@ -59,7 +60,7 @@ const bin = (p: string) => {
   if (!fs.existsSync(file)) throw new Error(`${file} does not exist: --openssh must be an OpenSSH install prefix`);
   return file;
 };
-const user = os.userInfo().username;
+const user = localUserName();
 /** `ssh -V` prints e.g. "OpenSSH_10.5p1, OpenSSL 3.0.19 27 Jan 2026" on stderr. */
 const version = spawnSync(bin("bin/ssh"), ["-V"], { encoding: "utf8" }).stderr.split(",")[0]?.trim() || "OpenSSH";
 
